@@ -1,0 +1,119 @@
+"""Enums and frozen value objects shared by every layer."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    """Access level of a grant."""
+
+    RO = "ro"
+    RW = "rw"
+
+
+class Engine(StrEnum):
+    """Database engine family (Aurora uses the same two)."""
+
+    POSTGRES = "postgres"
+    MYSQL = "mysql"
+
+
+class RequestKind(StrEnum):
+    """A new grant, or more time on a grant the user already holds."""
+
+    NEW = "new"
+    EXTENSION = "extension"
+
+
+class RequestStatus(StrEnum):
+    """Life cycle of an access request."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
+class DecisionKind(StrEnum):
+    """What an approver decided."""
+
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+class GrantStatus(StrEnum):
+    """Life cycle of a grant; GRANTING and REVOKING are the crash-recoverable middles."""
+
+    GRANTING = "granting"
+    ACTIVE = "active"
+    REVOKING = "revoking"
+    REVOKED = "revoked"
+
+
+class CredentialKind(StrEnum):
+    """A ready IAM token, or the command an IAM user runs to make one."""
+
+    TOKEN = "token"
+    COMMAND = "command"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A Slack user resolved to the names the catalog derives from their email."""
+
+    user_id: str
+    email: str
+    handle: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class GrantTarget:
+    """Everything a provider needs to act on one grant (no state-store handles)."""
+
+    grant_id: str
+    database: str
+    level: Level
+    principal_arn: str
+    db_user: str
+    user_id: str
+    email: str
+    handle: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DbCredential:
+    """A minted credential: a token (secret) or a command (not secret), and when it stops working."""
+
+    kind: CredentialKind
+    value: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    """Admin username and password (or IAM token) for a target database."""
+
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a Slack message lives, so it can be updated in place."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    """The parts of users.info the bot uses."""
+
+    user_id: str
+    email: str | None
+    name: str
+    is_bot: bool
+    deleted: bool

@@ -1,0 +1,95 @@
+"""Every error the bot raises on purpose; each message is safe to show a user.
+
+    DbAccessError                 base; str(e) never contains a secret
+    ├── CatalogError              the catalog file is invalid (.problems lists every one)
+    ├── InputError                a user typed or picked something we cannot accept
+    ├── IdentityError             a Slack user cannot be mapped to an AWS principal
+    ├── NotAuthorized             the actor may not do this
+    ├── NotFound                  no such request or grant
+    ├── AlreadyDecided            the request left the pending state before this click
+    ├── StateUnavailable          the state store cannot be reached right now
+    └── ProviderError             an outside system failed
+        ├── AwsError              IAM, STS, RDS or Secrets Manager
+        │   └── PolicyBudgetExceeded  the principal's inline-policy quota would be exceeded
+        ├── SecretShareError      PrivateBin could not store the link
+        ├── DatabaseAdminError    the admin connection or a statement failed
+        └── SlackError            a Slack Web API call failed
+"""
+
+
+class DbAccessError(Exception):
+    """Base of all expected errors; the message is written for the person who sees it."""
+
+    @property
+    def user_message(self) -> str:
+        """The text to show in Slack or on the command line."""
+        return str(self)
+
+
+class CatalogError(DbAccessError):
+    """The catalog is invalid; every problem names its key path and the fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        count = len(problems)
+        header = f"catalog has {count} problem{'s' if count != 1 else ''}"
+        super().__init__(header + ":\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class InputError(DbAccessError):
+    """Bad user input; `field` names the modal block it belongs to, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class IdentityError(DbAccessError):
+    """The Slack user has no usable identity (guest without email, bot, deleted)."""
+
+
+class NotAuthorized(DbAccessError):
+    """The actor may not perform this action."""
+
+
+class NotFound(DbAccessError):
+    """No request or grant with that id."""
+
+
+class AlreadyDecided(DbAccessError):
+    """The request was decided before this action arrived."""
+
+
+class StateUnavailable(DbAccessError):
+    """The state database cannot be reached."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "db-access-bot is temporarily unavailable (its state store cannot be reached). "
+            "Nothing was changed; please try again in a minute."
+        )
+
+
+class ProviderError(DbAccessError):
+    """An outside system (AWS, PrivateBin, a database, Slack) failed."""
+
+
+class AwsError(ProviderError):
+    """An AWS call failed; the message names the database or principal concerned."""
+
+
+class PolicyBudgetExceeded(AwsError):
+    """Writing the grant policy would push the principal over its inline-policy quota."""
+
+
+class SecretShareError(ProviderError):
+    """The one-time link could not be created."""
+
+
+class DatabaseAdminError(ProviderError):
+    """The target database refused the admin connection or a statement."""
+
+
+class SlackError(ProviderError):
+    """A Slack Web API call failed."""

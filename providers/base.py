@@ -1,0 +1,106 @@
+"""The narrow interfaces the workflow and scheduler use to reach outside systems."""
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from bot.catalog import DatabaseSpec, LevelSpec
+from bot.domain import AdminLogin, DbCredential, GrantTarget, MessageRef, SlackUser
+
+Blocks = Sequence[dict[str, Any]]
+
+
+class IamGrants(Protocol):
+    """Inline `rds-db:connect` policies on IAM principals, one per grant."""
+
+    async def resource_id(self, database: DatabaseSpec) -> str:
+        """The DbiResourceId or DbClusterResourceId of database (cached after the first call)."""
+        ...
+
+    async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:
+        """Write policy `db-access-<grant id>` on the principal; return the policy name."""
+        ...
+
+    async def detach(self, database: DatabaseSpec, *, principal_arn: str, grant_id: str) -> None:
+        """Delete the grant's policy; a policy that is already gone counts as done."""
+        ...
+
+    async def list_grant_policies(self, *, account_id: str, principal_arn: str) -> list[str]:
+        """Grant ids of the `db-access-*` policies currently on the principal."""
+        ...
+
+
+class TokenMinter(Protocol):
+    """Credentials signed as the user's own principal, so they carry the grant."""
+
+    async def mint(self, database: DatabaseSpec, target: GrantTarget) -> DbCredential:
+        """A 15-minute IAM auth token (role) or the command to make one (IAM user)."""
+        ...
+
+
+class AdminSecrets(Protocol):
+    """Admin logins for target databases."""
+
+    async def admin_login(self, database: DatabaseSpec) -> AdminLogin:
+        """Username and password (from Secrets Manager) or IAM token for the admin user."""
+        ...
+
+
+class SecretShare(Protocol):
+    """One-time, burn-after-reading links for secrets."""
+
+    async def share(self, text: str, *, expire: str) -> str:
+        """Store text encrypted, burn after reading; return the link."""
+        ...
+
+
+class DatabaseAdmin(Protocol):
+    """Database users for IAM authentication, and their sessions."""
+
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
+        """Create db_user for IAM auth if missing and give it the level's grants (idempotent)."""
+        ...
+
+    async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
+        """End db_user's open sessions; return how many were ended."""
+        ...
+
+
+class SlackNotifier(Protocol):
+    """Messages, DMs, views and the App Home."""
+
+    async def post(self, channel: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
+        """Post a message in a channel."""
+        ...
+
+    async def update(self, ref: MessageRef, *, text: str, blocks: Blocks | None = None) -> None:
+        """Replace a posted message in place."""
+        ...
+
+    async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
+        """Send a direct message to a user (links never unfurl)."""
+        ...
+
+    async def ephemeral(self, channel: str, user_id: str, *, text: str,
+                        blocks: Blocks | None = None) -> None:
+        """Show a message only to user_id in channel."""
+        ...
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open a modal."""
+        ...
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Replace the user's App Home tab."""
+        ...
+
+
+class SlackDirectory(Protocol):
+    """Who people are and which user groups they belong to."""
+
+    async def user(self, user_id: str) -> SlackUser:
+        """users.info for user_id."""
+        ...
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        """User ids in a user group (usergroups.users.list)."""
+        ...

@@ -1,0 +1,1 @@
+"""Fixtures for the mariadb test server (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the moto test server (filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Fixtures for the privatebin test server (filled in by its owner)."""
