@@ -54,7 +54,7 @@ class GrantStatus(StrEnum):
 class CredentialKind(StrEnum):
     """A ready IAM token, or the command an IAM user runs to make one."""
 
-    TOKEN = "token"
+    TOKEN = "token"  # noqa: S105 - a kind name, not a secret
     COMMAND = "command"
 
 
@@ -85,7 +85,7 @@ class GrantTarget:
 
 @dataclass(frozen=True)
 class DbCredential:
-    """A minted credential: a token (secret) or a command (not secret), and when it stops working."""
+    """A minted credential (token: secret; command: not) and when it stops working."""
 
     kind: CredentialKind
     value: str

@@ -1,0 +1,190 @@
+"""Pure Block Kit builders for messages: text escaping, the approval card and the DMs."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.actions import ActionId
+from bot.domain import RequestKind, RequestStatus
+from bot.durations import format_duration, humanize
+from bot.models import AccessRequest, ApprovalDecision, Grant
+
+Block = dict[str, Any]
+MAX_TEXT = 2900  # section text limit is 3000; leave room for the label
+
+
+def escape(text: str | None, limit: int = 500) -> str:
+    """User text as inert mrkdwn: no mentions, no links, no broadcasts; capped to limit chars."""
+    value = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def section(text: str) -> Block:
+    """A mrkdwn section."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_TEXT]}}
+
+
+def context(text: str) -> Block:
+    """A small grey context line."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_TEXT]}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A button element."""
+    element: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
+                               "text": {"type": "plain_text", "text": text, "emoji": True}}
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+    """An actions block."""
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def when(moment: datetime | None) -> str:
+    """A time as Slack renders it in each reader's zone, with a UTC fallback."""
+    if moment is None:
+        return "no fixed end"
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _span(seconds: int | None) -> str:
+    return format_duration(timedelta(seconds=seconds or 0))
+
+
+def request_summary(request: AccessRequest) -> str:
+    """The facts of a request, one per line, user text escaped."""
+    kind = "Extension of " + f"`{request.extends_grant_id}`" \
+        if request.kind == RequestKind.EXTENSION else "New access"
+    lines = [
+        f"*Requester:* <@{request.requester_id}> ({escape(request.requester_email, 320)})",
+        f"*Database:* `{request.database}`   *Level:* `{request.level}`   "
+        f"*Duration:* {_span(request.duration_s)}   *Kind:* {kind}",
+        f"*Reason:* {escape(request.reason)}",
+    ]
+    if request.ticket_url:
+        lines.append(f"*Ticket:* {escape(request.ticket_url)}")
+    return "\n".join(lines)
+
+
+def _approvals_line(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
+    approvers = [f"<@{d.approver_id}>" for d in decisions if d.decision == "approve"]
+    return (f"{len(approvers)} of {request.approvals_required} approvals"
+            + (f": {', '.join(approvers)}" if approvers else ""))
+
+
+def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
+    status = request.status
+    if status == RequestStatus.APPROVED:
+        if request.decided_by == "auto":
+            text = ":white_check_mark: *Auto-approved* by the catalog rule"
+        else:
+            approvers = ", ".join(f"<@{d.approver_id}>" for d in decisions
+                                  if d.decision == "approve")
+            text = f":white_check_mark: *Approved* by {approvers}"
+        narrowed = (request.granted_level and request.granted_level != request.level) or \
+            (request.granted_duration_s and request.granted_duration_s != request.duration_s)
+        if narrowed:
+            text += (f" — granted *{request.granted_level}* for "
+                     f"*{_span(request.granted_duration_s)}* (narrowed)")
+        return text
+    if status == RequestStatus.DENIED:
+        who = f"<@{request.decided_by}>" if request.decided_by else "policy"
+        return f":no_entry: *Denied* by {who}: {escape(request.deny_reason)}"
+    if status == RequestStatus.EXPIRED:
+        return ":hourglass: *Expired*: no decision within the approval timeout"
+    return f":hourglass_flowing_sand: {_approvals_line(request, decisions)}"
+
+
+def approval_card(request: AccessRequest, decisions: Sequence[ApprovalDecision],
+                  note: str = "") -> list[Block]:
+    """The card approvers act on; buttons only while the request is pending."""
+    title = "Database access request" if request.kind == RequestKind.NEW \
+        else "Database access extension request"
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        section(request_summary(request)),
+        section(_outcome(request, decisions)),
+    ]
+    if request.status == RequestStatus.PENDING:
+        blocks.append(actions(
+            button("Approve", ActionId.APPROVE, request.id, "primary"),
+            button("Approve with changes…", ActionId.APPROVE_CHANGED, request.id),
+            button("Deny", ActionId.DENY, request.id, "danger"),
+            block_id=f"decide_{request.id}"))
+    if note:
+        blocks.append(section(note))
+    blocks.append(context(f"Request `{request.id}` · expires {when(request.expires_at)}"))
+    return blocks
+
+
+def card_text(request: AccessRequest) -> str:
+    """Notification fallback text for the card."""
+    return (f"Access request {request.id}: {request.requester_email} wants {request.level} on "
+            f"{request.database} ({request.status})")
+
+
+def connection_details(grant: Grant, host: str, port: int, dbname: str) -> str:
+    """The non-secret parts of a login, for DMs."""
+    return (f"*Host:* `{host}`   *Port:* `{port}`   *Database:* `{dbname}`\n"
+            f"*User:* `{grant.db_user}`   *Level:* `{grant.level}`   "
+            f"*Access until:* {when(grant.expires_at)}")
+
+
+def grant_buttons(grant: Grant) -> Block:
+    """New token / Extend / Revoke for one grant."""
+    return actions(button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
+                   button("Extend", ActionId.EXTEND, grant.id),
+                   button("Revoke", ActionId.REVOKE, grant.id, "danger"),
+                   block_id=f"grant_{grant.id}")
+
+
+def link_dm(grant: Grant, *, link: str, host: str, port: int, dbname: str,
+            token_minutes: int = 15) -> list[Block]:
+    """The DM carrying a one-time link (never the token itself)."""
+    return [
+        section(f":key: Your access to `{grant.database}` is ready (grant `{grant.id}`)."),
+        section(connection_details(grant, host, port, dbname)),
+        section(f"*One-time login link:* {link}\nIt opens once, then burns. The token inside "
+                f"works for {token_minutes} minutes; press *New token* for another."),
+        grant_buttons(grant),
+    ]
+
+
+def command_dm(grant: Grant, *, command: str, host: str, port: int, dbname: str) -> list[Block]:
+    """The DM for an IAM user principal: the command that makes a token (not secret)."""
+    return [
+        section(f":key: Your access to `{grant.database}` is ready (grant `{grant.id}`)."),
+        section(connection_details(grant, host, port, dbname)),
+        section("Your principal is an IAM user, so make a 15-minute token with your own "
+                f"credentials:\n```{command}```"),
+        grant_buttons(grant),
+    ]
+
+
+def link_failed_dm(grant: Grant, *, problem: str, host: str, port: int,
+                   dbname: str) -> list[Block]:
+    """The DM when the grant is active but the link could not be made."""
+    return [
+        section(f":warning: Your access to `{grant.database}` is active (grant `{grant.id}`), "
+                f"but I could not create the login link: {escape(problem, 600)}"),
+        section(connection_details(grant, host, port, dbname)),
+        section("Press *New token* to try again."),
+        grant_buttons(grant),
+    ]
+
+
+def expiry_warning_dm(grant: Grant, now: datetime) -> list[Block]:
+    """The warning ten minutes before a grant ends."""
+    left = humanize((grant.expires_at or now) - now)
+    return [section(f":alarm_clock: Your `{grant.level}` access to `{grant.database}` "
+                    f"(grant `{grant.id}`) ends in {left}, at {when(grant.expires_at)}."),
+            actions(button("Extend", ActionId.EXTEND, grant.id, "primary"),
+                    button("Revoke now", ActionId.REVOKE, grant.id),
+                    block_id=f"warn_{grant.id}")]

@@ -1,0 +1,169 @@
+"""What people do with grants and history: list, new token, extend, revoke, audit, home, forms."""
+
+from typing import Any
+
+from bot import repo
+from bot.blocks import Block
+from bot.catalog import DatabaseSpec
+from bot.domain import GrantStatus, Level
+from bot.durations import parse_duration
+from bot.errors import InputError, NotAuthorized, NotFound
+from bot.models import Grant
+from bot.policy import ValidRequest, check_duration, check_reason
+from bot.revoking import Revoked
+from bot.transactions import transaction
+from bot.views import (
+    audit_blocks,
+    deny_modal,
+    extend_modal,
+    home_view,
+    my_access,
+    narrow_modal,
+    request_modal,
+)
+from bot.workflow import Submitted, Workflow
+
+DEFAULT_AUDIT_SINCE = "7d"
+
+
+class GrantOps:
+    """Grant-level operations with their permission rules."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.w = workflow
+        self.d = workflow.d
+
+    async def _grant(self, grant_id: str) -> tuple[Grant, DatabaseSpec]:
+        async with transaction(self.d.sessions) as session:
+            grant = await repo.get_grant(session, grant_id=grant_id.strip())
+        if grant is None:
+            raise NotFound(f"There is no grant `{grant_id[:16]}`. `/db-access list` shows yours.")
+        database = self.d.catalog.database(grant.database)
+        if database is None:
+            raise NotFound(f"Database {grant.database} is no longer in the catalog.")
+        return grant, database
+
+    async def _refuse(self, actor_id: str, action: str, grant: Grant, message: str) -> None:
+        async with transaction(self.d.sessions) as session:
+            await self.d.audit(session, actor=actor_id, action=f"{action}.refused",
+                               database=grant.database, grant_id=grant.id, why=message)
+        raise NotAuthorized(message)
+
+    async def _holder(self, actor_id: str, grant_id: str, action: str) -> tuple[Grant,
+                                                                                   DatabaseSpec]:
+        grant, database = await self._grant(grant_id)
+        if grant.user_id != actor_id:
+            await self._refuse(actor_id, action, grant,
+                               f"Grant `{grant.id}` is not yours; only its holder can do that.")
+        if grant.status != GrantStatus.ACTIVE:
+            raise InputError(f"Grant `{grant.id}` is {grant.status}, not active. "
+                             "Request access again with `/db-access`.")
+        return grant, database
+
+    async def list_mine(self, actor_id: str) -> list[Block]:
+        """My active grants (with buttons) and pending requests."""
+        async with transaction(self.d.sessions) as session:
+            grants = await repo.grants_of_user(session, user_id=actor_id,
+                                               statuses=[GrantStatus.ACTIVE])
+            pending = await repo.pending_requests(session, requester_id=actor_id)
+            await self.d.audit(session, actor=actor_id, action="command.list")
+        return my_access(grants, pending, self.d.clock())
+
+    async def new_token(self, actor_id: str, grant_id: str) -> str:
+        """Mint and DM a fresh one-time link for the actor's active grant."""
+        with self.w.inflight:
+            grant, _ = await self._holder(actor_id, grant_id, "token")
+            delivered = await self.w.granter.deliver(grant, actor=actor_id)
+            return ("A fresh one-time link is in your DMs." if delivered else
+                    "The grant is active but the link could not be created; see your DMs.")
+
+    async def extend(self, actor_id: str, grant_id: str, duration: str,
+                     reason: str | None = None) -> Submitted:
+        """File an extension request for the actor's grant through the usual approval rules."""
+        grant, database = await self._holder(actor_id, grant_id, "extend")
+        async with transaction(self.d.sessions) as session:
+            pending = await repo.pending_extension(session, grant_id=grant.id)
+            original = await repo.get_request(session, request_id=grant.request_id)
+        if pending is not None:
+            raise InputError(f"Extension `{pending.id}` of grant `{grant.id}` is already "
+                             "waiting for approval.")
+        extra = check_duration(database, duration)
+        why = check_reason(reason or (original.reason if original else "extension"))
+        valid = ValidRequest(database, Level(grant.level), extra, why,
+                             original.ticket_url if original else None)
+        return await self.w.submit(actor_id, valid)
+
+    async def revoke(self, actor_id: str, grant_id: str) -> Revoked:
+        """End a grant now: its holder, an approver of its database, or an admin."""
+        with self.w.inflight:
+            grant, database = await self._grant(grant_id)
+            allowed = (grant.user_id == actor_id
+                       or await self.d.people.is_member(actor_id, database.approvers)
+                       or await self.d.people.is_member(actor_id, self.d.catalog.admins))
+            if not allowed:
+                await self._refuse(actor_id, "revoke", grant, "Only the grant's holder, an "
+                                   f"approver of {database.name} or an admin can revoke it.")
+            return await self.w.revoker.revoke(grant.id, reason="revoked", actor=actor_id)
+
+    async def audit(self, actor_id: str, database: str | None, since: str | None) -> list[Block]:
+        """Recent audit events, for approvers (of that database) and admins."""
+        if database is not None and self.d.catalog.database(database) is None:
+            known = ", ".join(sorted(self.d.catalog.databases))
+            raise InputError(f"Unknown database `{database[:64]}`. Known databases: {known}.")
+        try:
+            window = parse_duration(since or DEFAULT_AUDIT_SINCE)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        scope_dbs = [self.d.catalog.databases[database]] if database else \
+            list(self.d.catalog.databases.values())
+        allowed = await self.d.people.is_member(actor_id, self.d.catalog.admins)
+        for db in scope_dbs:
+            allowed = allowed or await self.d.people.is_member(actor_id, db.approvers)
+        async with transaction(self.d.sessions) as session:
+            await self.d.audit(session, actor=actor_id, action="command.audit" if allowed
+                               else "audit.refused", database=database)
+        if not allowed:
+            raise NotAuthorized("Only approvers and admins can read the audit trail.")
+        async with transaction(self.d.sessions) as session:
+            events = await repo.audit_events(session, since=self.d.clock() - window,
+                                             database=database)
+        scope = f"for {database}" if database else "for all databases"
+        return audit_blocks(events, scope=f"{scope}, last {since or DEFAULT_AUDIT_SINCE}")
+
+    async def home(self, actor_id: str) -> dict[str, Any]:
+        """The actor's App Home view."""
+        async with transaction(self.d.sessions) as session:
+            grants = await repo.grants_of_user(session, user_id=actor_id,
+                                               statuses=[GrantStatus.ACTIVE])
+            pending = await repo.pending_requests(session, requester_id=actor_id)
+            approves = [db.name for db in self.d.catalog.databases.values()
+                        if await self.d.people.is_member(actor_id, db.approvers)]
+            waiting = None
+            if approves:
+                waiting = [r for r in await repo.pending_requests(session, databases=approves)
+                           if r.requester_id != actor_id]
+        return home_view(grants, pending, waiting, self.d.clock())
+
+    # -- forms ---------------------------------------------------------------------------------
+
+    def request_form(self, database: str | None = None) -> dict[str, Any]:
+        """The request modal, showing the levels and durations of the chosen database."""
+        chosen = self.d.catalog.database(database or "") or \
+            next(iter(self.d.catalog.databases.values()))
+        return request_modal(self.d.catalog, chosen)
+
+    async def deny_form(self, actor_id: str, request_id: str) -> dict[str, Any]:
+        """The deny modal, only for someone who may decide."""
+        request, _ = await self.w.authorize_decision(request_id, actor_id, "deny")
+        return deny_modal(request)
+
+    async def narrow_form(self, actor_id: str, request_id: str) -> dict[str, Any]:
+        """The approve-with-changes modal, only for someone who may decide."""
+        request, database = await self.w.authorize_decision(request_id, actor_id, "approve")
+        return narrow_modal(request, database)
+
+    async def extend_form(self, actor_id: str, grant_id: str) -> dict[str, Any]:
+        """The extend modal for the actor's own active grant."""
+        grant, database = await self._holder(actor_id, grant_id, "extend")
+        return extend_modal(grant, database)
+

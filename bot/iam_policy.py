@@ -1,0 +1,100 @@
+"""The least-privilege IAM policies the bot's own role (and cross-account manage roles) need."""
+
+import re
+from typing import Any
+
+from bot.catalog import Catalog, DatabaseSpec
+
+_PLACEHOLDER = re.compile(r"\{(handle|level)\}")
+
+
+def principal_pattern(catalog: Catalog, account_id: str) -> str:
+    """The identity principal template with the account filled in and per-user parts as '*'."""
+    template = catalog.identity.principal.replace("{account_id}", account_id)
+    return _PLACEHOLDER.sub("*", template)
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def _iam_actions(pattern: str) -> list[str]:
+    kind = "User" if ":user/" in pattern else "Role"
+    return [f"iam:{verb}{kind}Polic{suffix}" for verb, suffix in
+            (("Put", "y"), ("Delete", "y"), ("Get", "y"), ("List", "ies"))]
+
+
+def _describe_resources(db: DatabaseSpec) -> list[tuple[str, str]]:
+    arn = f"arn:{_partition(db.region)}:rds:{db.region}:{db.account_id}"
+    if db.instance_id:
+        return [("rds:DescribeDBInstances", f"{arn}:db:{db.instance_id}")]
+    if db.cluster_id:
+        return [("rds:DescribeDBClusters", f"{arn}:cluster:{db.cluster_id}")]
+    return []
+
+
+def _statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)),
+            "Resource": sorted(set(resources))}
+
+
+def _grant_statements(catalog: Catalog, account_ids: list[str]) -> list[dict[str, Any]]:
+    patterns = [principal_pattern(catalog, a) for a in account_ids]
+    if not patterns:
+        return []
+    return [_statement("ManageGrantPolicies", _iam_actions(patterns[0]), patterns)]
+
+
+def bot_role_policy(catalog: Catalog) -> dict[str, Any]:
+    """The policy for the bot's own role, derived from every database in the catalog."""
+    dbs = list(catalog.databases.values())
+    accounts = sorted({db.account_id for db in dbs})
+    direct = [a for a in accounts if not catalog.account(a).manage_role_arn]
+    statements = _grant_statements(catalog, direct)
+    role_patterns = [principal_pattern(catalog, a) for a in accounts]
+    if ":role/" in catalog.identity.principal:
+        statements.append(_statement(
+            "MintTokensAsTheUser", ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            role_patterns))
+    manage = [catalog.account(a).manage_role_arn for a in accounts
+              if catalog.account(a).manage_role_arn]
+    if manage:
+        statements.append(_statement("AssumeManageRoles", ["sts:AssumeRole"],
+                                     [m for m in manage if m]))
+    describes = [pair for db in dbs if not db.resource_id and
+                 not catalog.account(db.account_id).manage_role_arn
+                 for pair in _describe_resources(db)]
+    for action in sorted({a for a, _ in describes}):
+        sid = "Describe" + action.split(":Describe")[1]
+        statements.append(_statement(sid, [action], [r for a, r in describes if a == action]))
+    secrets = [db.admin.secret_arn for db in dbs if db.admin and db.admin.secret_arn]
+    if secrets:
+        statements.append(_statement("ReadAdminSecrets", ["secretsmanager:GetSecretValue"],
+                                     [s for s in secrets if s]))
+    admin_users = [
+        f"arn:{_partition(db.region)}:rds-db:{db.region}:{db.account_id}:dbuser:"
+        f"{db.resource_id or '*'}/{db.admin.iam_user}"
+        for db in dbs if db.admin and db.admin.iam_user]
+    if admin_users:
+        statements.append(_statement("ConnectAsAdmin", ["rds-db:connect"], admin_users))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def manage_role_policy(catalog: Catalog, account_id: str) -> dict[str, Any]:
+    """The policy for a cross-account manage role: grant policies and describes in its account."""
+    dbs = [db for db in catalog.databases.values() if db.account_id == account_id]
+    statements = _grant_statements(catalog, [account_id])
+    describes = [pair for db in dbs if not db.resource_id for pair in _describe_resources(db)]
+    for action in sorted({a for a, _ in describes}):
+        sid = "Describe" + action.split(":Describe")[1]
+        statements.append(_statement(sid, [action], [r for a, r in describes if a == action]))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def trust_policy_for_user_roles(bot_role_arn: str) -> dict[str, Any]:
+    """Trust policy each per-user role needs so the bot can mint tokens as that user."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": bot_role_arn},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]}]}

@@ -1,0 +1,113 @@
+"""Who a Slack user is: email -> handle -> principal ARN and database user; group membership."""
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from bot.catalog import Catalog, DatabaseSpec
+from bot.domain import Identity, Level
+from bot.errors import IdentityError, SlackError
+from providers.base import SlackDirectory
+
+SQL_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+T = TypeVar("T")
+
+
+def handle_for(email: str, catalog: Catalog) -> str:
+    """The catalog override's handle, else the email's local part, lowercased, [^a-z0-9_] -> _."""
+    override = catalog.identity.overrides.get(email.lower(), {})
+    if "handle" in override:
+        return override["handle"]
+    return re.sub(r"[^a-z0-9_]", "_", email.split("@", 1)[0].lower())
+
+
+def principal_for(catalog: Catalog, database: DatabaseSpec, identity: Identity,
+                  level: Level) -> str:
+    """The IAM principal ARN that receives this user's grant on database."""
+    template = catalog.identity.overrides.get(identity.email.lower(), {}).get(
+        "principal", catalog.identity.principal)
+    return template.format(account_id=database.account_id, handle=identity.handle,
+                           level=level.value)
+
+
+def db_user_for(catalog: Catalog, identity: Identity, level: Level) -> str:
+    """The database user name for this user at level; refuses names unsafe as SQL identifiers."""
+    template = catalog.identity.overrides.get(identity.email.lower(), {}).get(
+        "db_user", catalog.identity.db_user)
+    name = template.format(account_id="", handle=identity.handle, level=level.value)
+    if not SQL_IDENT.match(name):
+        raise IdentityError(
+            f"Your database user name {name!r} is not a safe SQL identifier "
+            "(^[a-z_][a-z0-9_]{0,62}$). Ask an admin to add an identity override for you.")
+    return name
+
+
+class TtlCache(Generic[T]):
+    """A tiny per-key cache whose entries expire after ttl seconds."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl, self._clock = ttl, clock
+        self._items: dict[str, tuple[float, T]] = {}
+
+    async def get(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        """The cached value for key, loading it when missing or stale."""
+        hit = self._items.get(key)
+        now = self._clock()
+        if hit and hit[0] > now:
+            return hit[1]
+        value = await load()
+        self._items[key] = (now + self._ttl, value)
+        return value
+
+
+class People:
+    """Resolves Slack users to identities and checks user-group membership, with caching."""
+
+    def __init__(self, directory: SlackDirectory, catalog: Catalog, *,
+                 user_ttl: float = 600, group_ttl: float = 120) -> None:
+        self._directory, self._catalog = directory, catalog
+        self._users: TtlCache[Identity | str] = TtlCache(user_ttl)
+        self._groups: TtlCache[frozenset[str]] = TtlCache(group_ttl)
+
+    async def identity(self, user_id: str) -> Identity:
+        """The user's identity; IdentityError for bots, deleted users and users without email."""
+        found = await self._users.get(user_id, lambda: self._lookup(user_id))
+        if isinstance(found, str):
+            raise IdentityError(found)
+        return found
+
+    async def _lookup(self, user_id: str) -> Identity | str:
+        try:
+            user = await self._directory.user(user_id)
+        except SlackError:
+            # Raised, not returned, so a passing Slack failure is not cached.
+            raise IdentityError("I could not look you up in Slack (users.info failed), so I "
+                                "cannot map you to an AWS role. Try again in a minute.") from None
+        if user.is_bot or user.deleted:
+            return "Bots and deactivated users cannot request database access."
+        if not user.email:
+            return ("Your Slack profile has no email address I can read (guest accounts have "
+                    "none), so I cannot map you to an AWS role. Ask an admin for access.")
+        return Identity(user_id=user.user_id, email=user.email.lower(),
+                        handle=handle_for(user.email, self._catalog), display_name=user.name)
+
+    async def is_member(self, user_id: str, ids: tuple[str, ...]) -> bool:
+        """Whether user_id is one of ids, or a member of one of the user groups among them."""
+        if user_id in ids:
+            return True
+        for group in (i for i in ids if i.startswith("S")):
+            members = await self._groups.get(group, lambda g=group: self._group(g))
+            if user_id in members:
+                return True
+        return False
+
+    async def members(self, ids: tuple[str, ...]) -> frozenset[str]:
+        """Every user id named directly or through a user group in ids."""
+        users = {i for i in ids if not i.startswith("S")}
+        for group in (i for i in ids if i.startswith("S")):
+            users |= await self._groups.get(group, lambda g=group: self._group(g))
+        return frozenset(users)
+
+    async def _group(self, group_id: str) -> frozenset[str]:
+        return await self._directory.group_members(group_id)

@@ -1,0 +1,179 @@
+"""State-store tables (SQLAlchemy 2): requests, decisions, grants, audit events, token issues."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names for Alembic."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class AccessRequest(Base):
+    """A request for access (new or extension) and its approval state."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    requester_id: Mapped[str] = mapped_column(String(32), index=True)
+    requester_email: Mapped[str] = mapped_column(String(320))
+    handle: Mapped[str] = mapped_column(String(64))
+    database: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(8))
+    duration_s: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    ticket_url: Mapped[str | None] = mapped_column(Text)
+    extends_grant_id: Mapped[str | None] = mapped_column(String(16))
+    approvals_required: Mapped[int] = mapped_column(Integer)
+    approvals_channel: Mapped[str] = mapped_column(String(32))
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    granted_level: Mapped[str | None] = mapped_column(String(8))
+    granted_duration_s: Mapped[int | None] = mapped_column(Integer)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    deny_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
+
+    __table_args__ = (Index(None, "status", "expires_at"),)
+
+
+class ApprovalDecision(Base):
+    """One approver's decision on one request (an approver decides a request once)."""
+
+    __tablename__ = "approval_decisions"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    approver_id: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(8))
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcTime())
+
+    __table_args__ = (UniqueConstraint("request_id", "approver_id"),)
+
+
+class Grant(Base):
+    """Access that was (or is being) given; rows are the scheduler's source of truth."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    handle: Mapped[str] = mapped_column(String(64))
+    database: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(8))
+    account_id: Mapped[str] = mapped_column(String(12))
+    principal_arn: Mapped[str] = mapped_column(String(2048))
+    db_user: Mapped[str] = mapped_column(String(64))
+    standing: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcTime())
+    granted_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    warned_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    last_token_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    unused_notice_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    revoke_requested_by: Mapped[str | None] = mapped_column(String(32))
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    sessions_ended: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failure_reported_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
+
+    __table_args__ = (
+        Index(None, "status", "expires_at"),
+        Index(None, "principal_arn", "status"),
+    )
+
+
+class AuditEvent(Base):
+    """An append-only record of something that happened: who, what, which request/grant."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    database: Mapped[str | None] = mapped_column(String(64), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    grant_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class TokenIssue(Base):
+    """When a credential was delivered for a grant; never the credential itself."""
+
+    __tablename__ = "token_issues"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcTime())
+    actor: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    delivered: Mapped[bool] = mapped_column(default=True)

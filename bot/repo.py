@@ -1,0 +1,172 @@
+"""State-store queries, keyword-only; callers own the session and the transaction."""
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import DecisionKind, GrantStatus, RequestStatus
+from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant, TokenIssue
+
+LIVE_GRANT = (GrantStatus.GRANTING, GrantStatus.ACTIVE, GrantStatus.REVOKING)
+
+
+async def get_request(session: AsyncSession, *, request_id: str) -> AccessRequest | None:
+    """The request with that id."""
+    return await session.get(AccessRequest, request_id)
+
+
+async def cas_request(session: AsyncSession, *, request_id: str, version: int,
+                      **values: Any) -> bool:
+    """Update a pending request only if nobody changed it since `version` was read."""
+    result = await session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == request_id, AccessRequest.version == version,
+               AccessRequest.status == RequestStatus.PENDING)
+        .values(version=AccessRequest.version + 1, **values)
+    )
+    return result.rowcount == 1
+
+
+async def decisions(session: AsyncSession, *, request_id: str) -> list[ApprovalDecision]:
+    """Decisions on a request, oldest first."""
+    rows = await session.scalars(select(ApprovalDecision)
+                                 .where(ApprovalDecision.request_id == request_id)
+                                 .order_by(ApprovalDecision.id))
+    return list(rows)
+
+
+async def approvals_count(session: AsyncSession, *, request_id: str) -> int:
+    """How many approve decisions a request has."""
+    return await session.scalar(
+        select(func.count()).select_from(ApprovalDecision)
+        .where(ApprovalDecision.request_id == request_id,
+               ApprovalDecision.decision == DecisionKind.APPROVE)) or 0
+
+
+async def pending_requests(session: AsyncSession, *, requester_id: str | None = None,
+                           databases: Sequence[str] | None = None) -> list[AccessRequest]:
+    """Pending requests, optionally of one requester or on some databases; oldest first."""
+    query = select(AccessRequest).where(AccessRequest.status == RequestStatus.PENDING)
+    if requester_id is not None:
+        query = query.where(AccessRequest.requester_id == requester_id)
+    if databases is not None:
+        query = query.where(AccessRequest.database.in_(list(databases)))
+    return list(await session.scalars(query.order_by(AccessRequest.created_at)))
+
+
+async def pending_extension(session: AsyncSession, *, grant_id: str) -> AccessRequest | None:
+    """A pending extension request for a grant, if one exists."""
+    return await session.scalar(select(AccessRequest).where(
+        AccessRequest.status == RequestStatus.PENDING,
+        AccessRequest.extends_grant_id == grant_id))
+
+
+async def get_grant(session: AsyncSession, *, grant_id: str,
+                    for_update: bool = False) -> Grant | None:
+    """The grant with that id (row-locked when for_update)."""
+    query = select(Grant).where(Grant.id == grant_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def grants_of_user(session: AsyncSession, *, user_id: str,
+                         statuses: Sequence[str] = LIVE_GRANT) -> list[Grant]:
+    """A user's grants in the given statuses, soonest expiry first."""
+    return list(await session.scalars(
+        select(Grant).where(Grant.user_id == user_id, Grant.status.in_(list(statuses)))
+        .order_by(Grant.expires_at)))
+
+
+async def active_grant_for(session: AsyncSession, *, user_id: str, database: str,
+                           level: str) -> Grant | None:
+    """The user's active grant on a database at a level (latest expiry first)."""
+    return await session.scalar(
+        select(Grant).where(Grant.user_id == user_id, Grant.database == database,
+                            Grant.level == level, Grant.status == GrantStatus.ACTIVE)
+        .order_by(Grant.expires_at.desc()).limit(1))
+
+
+async def other_live_grants(session: AsyncSession, *, grant: Grant,
+                            now: datetime) -> list[Grant]:
+    """Other unexpired live grants giving the same database user on the same database."""
+    return list(await session.scalars(select(Grant).where(
+        Grant.id != grant.id, Grant.database == grant.database, Grant.db_user == grant.db_user,
+        Grant.status.in_([GrantStatus.GRANTING, GrantStatus.ACTIVE]),
+        or_(Grant.expires_at.is_(None), Grant.expires_at > now))))
+
+
+async def add_audit(session: AsyncSession, *, at: datetime, actor: str, action: str,
+                    database: str | None = None, request_id: str | None = None,
+                    grant_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+    """Append an audit event."""
+    session.add(AuditEvent(at=at, actor=actor, action=action, database=database,
+                           request_id=request_id, grant_id=grant_id, details=details or {}))
+
+
+async def audit_events(session: AsyncSession, *, since: datetime,
+                       database: str | None = None, limit: int = 30) -> list[AuditEvent]:
+    """The most recent audit events since a time, newest first."""
+    query = select(AuditEvent).where(AuditEvent.at >= since)
+    if database is not None:
+        query = query.where(AuditEvent.database == database)
+    return list(await session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+async def stream_audit(session: AsyncSession, *, since: datetime | None = None,
+                       database: str | None = None) -> AsyncIterator[AuditEvent]:
+    """Every matching audit event oldest first, fetched in chunks (never all in memory)."""
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if database is not None:
+        query = query.where(AuditEvent.database == database)
+    result = await session.stream_scalars(query.execution_options(yield_per=500))
+    async for event in result:
+        yield event
+
+
+async def add_token_issue(session: AsyncSession, *, grant_id: str, at: datetime, actor: str,
+                          kind: str, delivered: bool) -> None:
+    """Record that a credential was (or could not be) delivered; never the credential."""
+    session.add(TokenIssue(grant_id=grant_id, issued_at=at, actor=actor, kind=kind,
+                           delivered=delivered))
+
+
+async def token_issue_count(session: AsyncSession, *, grant_id: str) -> int:
+    """How many credentials were delivered for a grant."""
+    return await session.scalar(select(func.count()).select_from(TokenIssue)
+                                .where(TokenIssue.grant_id == grant_id)) or 0
+
+
+async def claim_grants(session: AsyncSession, *, where: Sequence[Any], owner: str, now: datetime,
+                       lease: timedelta, limit: int) -> list[Grant]:
+    """Lock matching unclaimed grants (SKIP LOCKED) and lease them to owner."""
+    rows = list(await session.scalars(
+        select(Grant).where(*where, or_(Grant.claim_until.is_(None), Grant.claim_until < now))
+        .order_by(Grant.expires_at).limit(limit).with_for_update(skip_locked=True)))
+    for grant in rows:
+        grant.claimed_by, grant.claim_until = owner, now + lease
+    return rows
+
+
+async def claim_requests(session: AsyncSession, *, where: Sequence[Any], owner: str,
+                         now: datetime, lease: timedelta, limit: int) -> list[AccessRequest]:
+    """Lock matching unclaimed requests (SKIP LOCKED) and lease them to owner."""
+    rows = list(await session.scalars(
+        select(AccessRequest)
+        .where(*where, or_(AccessRequest.claim_until.is_(None),
+                           AccessRequest.claim_until < now))
+        .order_by(AccessRequest.expires_at).limit(limit).with_for_update(skip_locked=True)))
+    for request in rows:
+        request.claimed_by, request.claim_until = owner, now + lease
+    return rows
+
+
+async def count_grants(session: AsyncSession, *, status: str) -> int:
+    """How many grants are in a status."""
+    return await session.scalar(select(func.count()).select_from(Grant)
+                                .where(Grant.status == status)) or 0

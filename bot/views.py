@@ -1,0 +1,182 @@
+"""Pure Block Kit builders for modals, the App Home, `list` and `audit`."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.blocks import Block, context, escape, grant_buttons, section, when
+from bot.catalog import Catalog, DatabaseSpec
+from bot.domain import Level
+from bot.durations import format_duration, humanize
+from bot.models import AccessRequest, AuditEvent, Grant
+from bot.policy import LEVEL_RANK, MAX_REASON
+
+LEVEL_LABEL = {Level.RO: "Read-only (ro)", Level.RW: "Read-write (rw)"}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text[:75], "emoji": True}
+
+
+def _option(text: str, value: str, description: str = "") -> dict[str, Any]:
+    option: dict[str, Any] = {"text": _plain(text), "value": value}
+    if description:
+        option["description"] = _plain(description)
+    return option
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+           hint: str = "", dispatch: bool = False, action_id: str = VALUE) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": _plain(label),
+                    "element": {"action_id": action_id, **element}, "optional": optional}
+    if hint:
+        block["hint"] = _plain(hint)
+    if dispatch:
+        block["dispatch_action"] = True
+    return block
+
+
+def _modal(callback_id: str, title: str, blocks: list[Block], *, submit: str,
+           metadata: str = "") -> dict[str, Any]:
+    return {"type": "modal", "callback_id": callback_id, "title": _plain(title),
+            "submit": _plain(submit), "close": _plain("Cancel"), "blocks": blocks,
+            "private_metadata": metadata}
+
+
+def _level_radio(levels: Sequence[Level]) -> dict[str, Any]:
+    options = [_option(LEVEL_LABEL[lv], lv.value) for lv in levels]
+    return {"type": "radio_buttons", "options": options, "initial_option": options[0]}
+
+
+def _duration_select(durations: Sequence[timedelta]) -> dict[str, Any]:
+    options = [_option(format_duration(d), format_duration(d)) for d in durations]
+    return {"type": "static_select", "options": options, "initial_option": options[0]}
+
+
+def request_modal(catalog: Catalog, database: DatabaseSpec) -> dict[str, Any]:
+    """The request form; level and duration choices are those of the selected database."""
+    db_options = [_option(db.name, db.name, db.description) for db in catalog.databases.values()]
+    selected = next(o for o in db_options if o["value"] == database.name)
+    blocks = [
+        _input(BlockId.DATABASE, "Database",
+               {"type": "static_select", "options": db_options, "initial_option": selected},
+               dispatch=True, action_id=ActionId.PICK_DATABASE),
+        _input(BlockId.LEVEL, "Level", _level_radio(list(database.levels))),
+        _input(BlockId.DURATION, "Duration", _duration_select(database.durations)),
+        _input(BlockId.REASON, "Reason", {"type": "plain_text_input", "multiline": True,
+                                          "max_length": MAX_REASON},
+               hint="Why you need access; approvers see this."),
+        _input(BlockId.TICKET, "Ticket link", {"type": "url_text_input"}, optional=True),
+    ]
+    if database.description:
+        blocks.insert(1, context(escape(database.description, 150)))
+    return _modal(CallbackId.REQUEST, "Database access", blocks, submit="Request",
+                  metadata=database.name)
+
+
+def deny_modal(request: AccessRequest) -> dict[str, Any]:
+    """Ask the approver why they deny."""
+    return _modal(CallbackId.DENY, "Deny request", [
+        section(f"Deny `{request.level}` on `{request.database}` for "
+                f"<@{request.requester_id}>?"),
+        _input(BlockId.REASON, "Reason (the requester sees it)",
+               {"type": "plain_text_input", "multiline": True, "max_length": MAX_REASON}),
+    ], submit="Deny", metadata=request.id)
+
+
+def narrow_modal(request: AccessRequest, database: DatabaseSpec) -> dict[str, Any]:
+    """Approve with a lower level or a shorter duration."""
+    requested = Level(request.level)
+    levels = sorted((lv for lv in database.levels if LEVEL_RANK[lv] <= LEVEL_RANK[requested]),
+                    key=LEVEL_RANK.get)
+    durations = [d for d in database.durations if d.total_seconds() <= request.duration_s]
+    return _modal(CallbackId.NARROW, "Approve with changes", [
+        section(f"Approve <@{request.requester_id}> on `{request.database}` with less than "
+                f"was asked (`{request.level}`, {_span(request.duration_s)})."),
+        _input(BlockId.LEVEL, "Level to grant", _level_radio(levels)),
+        _input(BlockId.DURATION, "Duration to grant", _duration_select(durations)),
+    ], submit="Approve", metadata=request.id)
+
+
+def extend_modal(grant: Grant, database: DatabaseSpec) -> dict[str, Any]:
+    """Pick how much more time to ask for."""
+    return _modal(CallbackId.EXTEND, "Extend access", [
+        section(f"Ask for more time on `{grant.database}` ({grant.level}), grant `{grant.id}`; "
+                f"it now ends {when(grant.expires_at)}."),
+        _input(BlockId.DURATION, "Extra time", _duration_select(database.durations)),
+        _input(BlockId.REASON, "Reason", {"type": "plain_text_input", "max_length": MAX_REASON},
+               optional=True, hint="Leave empty to reuse the original reason."),
+    ], submit="Request", metadata=grant.id)
+
+
+def _span(seconds: int) -> str:
+    return format_duration(timedelta(seconds=seconds))
+
+
+def _grant_line(grant: Grant, now: datetime) -> str:
+    left = "no fixed end" if grant.expires_at is None else \
+        f"{humanize(grant.expires_at - now)} left"
+    return (f"*`{grant.database}`* · `{grant.level}` as `{grant.db_user}` · {left} "
+            f"(until {when(grant.expires_at)}) · grant `{grant.id}`")
+
+
+def _request_line(request: AccessRequest) -> str:
+    return (f"*`{request.database}`* · `{request.level}` · "
+            f"{_span(request.duration_s)} · request `{request.id}` · "
+            f"{escape(request.reason, 80)}")
+
+
+def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest],
+              now: datetime) -> list[Block]:
+    """`/db-access list` and the top of the App Home: my grants with buttons, my pending asks."""
+    blocks: list[Block] = [section("*Your active grants*")]
+    if not grants:
+        blocks.append(context("None. Use `/db-access` to ask for access."))
+    for grant in grants[:20]:
+        blocks += [section(_grant_line(grant, now)), grant_buttons(grant)]
+    blocks.append(section("*Your pending requests*"))
+    if not pending:
+        blocks.append(context("None."))
+    blocks += [section(_request_line(r)) for r in pending[:20]]
+    return blocks
+
+
+def home_view(grants: Sequence[Grant], pending: Sequence[AccessRequest],
+              waiting: Sequence[AccessRequest] | None, now: datetime) -> dict[str, Any]:
+    """The App Home tab; approvers also see requests waiting for them."""
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain("Database access")},
+        {"type": "actions", "elements": [{
+            "type": "button", "action_id": ActionId.OPEN_FORM, "value": "open",
+            "text": _plain("Request access"), "style": "primary"}]},
+        *my_access(grants, pending, now),
+    ]
+    if waiting is not None:
+        blocks.append(section("*Waiting for your approval*"))
+        if not waiting:
+            blocks.append(context("Nothing waiting."))
+        for request in waiting[:20]:
+            blocks.append(section(f"<@{request.requester_id}> · {_request_line(request)}"))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def audit_blocks(events: Sequence[AuditEvent], *, scope: str) -> list[Block]:
+    """Recent audit events, newest first."""
+    if not events:
+        return [section(f"No audit events {scope}.")]
+    lines = []
+    for event in events:
+        target = event.grant_id or event.request_id or ""
+        actor = f"<@{event.actor}>" if event.actor[:1] in "UW" else event.actor
+        lines.append(f"`{event.at:%Y-%m-%d %H:%M:%S}` {actor} *{event.action}* "
+                     f"{event.database or ''} {target}".rstrip())
+    blocks = [section(f"*Audit {scope}* (newest first)")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2800:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(section("\n".join(chunk)))
+    return blocks
