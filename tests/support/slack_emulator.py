@@ -1,0 +1,416 @@
+"""A local Slack for tests: Web API, response_urls and Socket Mode on 127.0.0.1.
+
+Point a real bolt app at it (both the Web API and Socket Mode then go to the emulator)::
+
+    async with SlackEmulator() as emu:
+        client = AsyncWebClient(token=emu.bot_token, base_url=emu.api_url)
+        app = AsyncApp(client=client)                     # app.client is the Web API client
+        handler = AsyncSocketModeHandler(app, emu.app_token)
+        await handler.connect_async()                     # calls apps.connections.open
+        await emu.wait_connected()
+        ack = await emu.slash_command("list", user_id="U0DEFAULT1")
+        ...
+        await handler.close_async()
+
+``AsyncSocketModeHandler`` builds its ``SocketModeClient`` with ``web_client=app.client``
+unless ``web_client=`` is passed, so the only thing the bot must do is give ``AsyncApp`` a
+``client=AsyncWebClient(token=<bot token>, base_url=emu.api_url)`` (``emu.api_url`` ends with
+``/api/``). ``apps.connections.open`` then goes to the emulator with the app-level token
+passed to the handler, and the URL it returns points at the emulator's ``/link/`` websocket.
+If the bot passes its own ``web_client=`` to the handler, that client needs
+``base_url=emu.api_url`` too (its token does not matter: the SDK sends the app token with
+apps.connections.open). An app built from ``token=`` alone talks to slack.com instead.
+Create the handler inside a running event loop (the SDK starts tasks in its constructor).
+
+Any ``xoxb-`` bot token and ``xapp-`` app token is accepted (``emu.bot_token`` and
+``emu.app_token`` are handy defaults); pass ``bot_token=``/``app_token=`` to the constructor
+to accept only those. Other tokens get ``invalid_auth``. Close the handler before stopping
+the emulator, or the SDK keeps trying to reconnect.
+
+Module layout: ``_models`` (value types, ids), ``_blocks`` (Block Kit rules and state),
+``_workspace`` (in-memory Slack state), ``_webapi`` (method semantics), ``_http`` (Web API
+and response_url endpoints), ``_payloads`` (envelope payloads), ``_socket`` (websockets and
+acks), ``_recorder`` (calls, transcript, waiting).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tests.support import slack_emulator_payloads as payloads
+from tests.support.slack_emulator_blocks import find_element, render_state
+from tests.support.slack_emulator_http import HttpEndpoints
+from tests.support.slack_emulator_models import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    DEFAULT_APP_TOKEN,
+    DEFAULT_BOT_TOKEN,
+    DEFAULT_CHANNEL_ID,
+    DEFAULT_USER_ID,
+    TEAM_ID,
+    Ack,
+    AckTimeoutError,
+    NotConnectedError,
+    RecordedCall,
+    SentEnvelope,
+    StoredMessage,
+    StoredView,
+)
+from tests.support.slack_emulator_recorder import Recorder
+from tests.support.slack_emulator_socket import SocketModeServer
+from tests.support.slack_emulator_webapi import WebApi
+from tests.support.slack_emulator_workspace import TRIGGER_TTL, Workspace
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "DEFAULT_CHANNEL_ID",
+    "DEFAULT_USER_ID",
+    "TEAM_ID",
+    "Ack",
+    "AckTimeoutError",
+    "NotConnectedError",
+    "RecordedCall",
+    "SentEnvelope",
+    "SlackEmulator",
+    "StoredMessage",
+    "StoredView",
+]
+
+
+class SlackEmulator:
+    """Slack's Web API, response_urls and Socket Mode, served on a free local port."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str | None = None,
+        app_token: str | None = None,
+        trigger_ttl: float | None = TRIGGER_TTL,
+    ) -> None:
+        """Given tokens are the only ones accepted (default: any ``xoxb-``/``xapp-``).
+
+        trigger_ttl=None disables trigger_id expiry (Slack: 3 s).
+        """
+        self.bot_token = bot_token or DEFAULT_BOT_TOKEN
+        self.app_token = app_token or DEFAULT_APP_TOKEN
+        self.workspace = Workspace(trigger_ttl)
+        self.recorder = Recorder()
+        self.socket = SocketModeServer(self.recorder)
+        self.web_api = WebApi(
+            self.workspace,
+            bot_token=bot_token,
+            app_token=app_token,
+            new_socket_url=self._new_socket_url,
+        )
+        self.http = HttpEndpoints(self.workspace, self.web_api, self.recorder)
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> SlackEmulator:
+        """Bind 127.0.0.1 on a free port and start serving."""
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self.http.api)
+        app.router.add_post("/response/{url_id}", self.http.response_url)
+        app.router.add_get("/link/", self.socket.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        self.recorder.note(f"emulator listening on {self.base_url}")
+        return self
+
+    async def stop(self) -> None:
+        """Close all sockets and the server."""
+        if self._runner is None:
+            return
+        await self.socket.close()
+        await self._runner.cleanup()
+        self._runner = None
+        self.recorder.note("emulator stopped")
+
+    async def __aenter__(self) -> SlackEmulator:
+        """Start on entering ``async with``."""
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop on leaving ``async with``."""
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL to pass as ``AsyncWebClient(base_url=...)``."""
+        return f"{self.base_url}/api/"
+
+    def _new_socket_url(self) -> str:
+        """The websocket URL apps.connections.open returns."""
+        return f"ws://127.0.0.1:{self.port}/link/?ticket={self.socket.issue_ticket()}"
+
+    # -- state and recordings --------------------------------------------------------------
+    @property
+    def calls(self) -> list[RecordedCall]:
+        """Every Web API and response_url call, in order."""
+        return self.recorder.calls
+
+    @property
+    def responses(self) -> list[RecordedCall]:
+        """Every POST the bot made to a response_url, in order."""
+        return self.http.responses
+
+    @property
+    def envelopes(self) -> list[SentEnvelope]:
+        """Every envelope sent over Socket Mode, with its ack."""
+        return self.socket.envelopes
+
+    @property
+    def users(self) -> dict[str, dict[str, Any]]:
+        """users.info directory (user id -> Slack user object)."""
+        return self.workspace.users
+
+    @property
+    def usergroups(self) -> dict[str, list[str]]:
+        """usergroups.users.list directory (``S…`` id -> member ids)."""
+        return self.workspace.usergroups
+
+    @property
+    def messages(self) -> dict[tuple[str, str], StoredMessage]:
+        """Current state of every live message, keyed by (channel, ts)."""
+        return self.workspace.messages
+
+    @property
+    def views(self) -> dict[str, StoredView]:
+        """Every modal and home view by view id."""
+        return self.workspace.views
+
+    def add_user(self, user_id: str, name: str, **kwargs: Any) -> dict[str, Any]:
+        """Register a user (kwargs: email, real_name, is_bot, deleted, extra fields)."""
+        return self.workspace.add_user(user_id, name, **kwargs)
+
+    def add_usergroup(self, usergroup_id: str, user_ids: list[str]) -> None:
+        """Register a user group and its members."""
+        self.workspace.add_usergroup(usergroup_id, user_ids)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The DM channel id conversations.open returns for user_id."""
+        return self.workspace.dm_channel(user_id)
+
+    def messages_in(self, channel: str) -> list[StoredMessage]:
+        """Live messages in channel, oldest first."""
+        return sorted((m for m in self.messages.values() if m.channel == channel), key=_ts_key)
+
+    def dms_to(self, user_id: str) -> list[StoredMessage]:
+        """Live messages in the bot's DM with user_id (also covers channel=<user id>)."""
+        return self.messages_in(self.dm_channel(user_id))
+
+    def ephemerals_to(self, user_id: str) -> list[StoredMessage]:
+        """Ephemeral messages shown to user_id (postEphemeral and response_url replies)."""
+        return [m for m in self.workspace.ephemerals if m.ephemeral_to == user_id]
+
+    def home_of(self, user_id: str) -> StoredView | None:
+        """The App Home view last published for user_id."""
+        return self.workspace.homes.get(user_id)
+
+    def open_views_of(self, user_id: str) -> list[StoredView]:
+        """The user's open modal stack, bottom first."""
+        return [self.views[v] for v in self.workspace.view_stacks.get(user_id, [])]
+
+    def fail_next(self, method: str, error: str) -> None:
+        """Make the next call to method answer ``{"ok": false, "error": error}``."""
+        self.web_api.fail_next(method, error)
+
+    # -- waiting and debugging -------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """True while a Socket Mode websocket is open."""
+        return self.socket.connected
+
+    @property
+    def connection_count(self) -> int:
+        """Websocket connections accepted so far."""
+        return self.socket.connection_count
+
+    async def wait_connected(self, timeout: float = 5.0, *, count: int = 1) -> None:
+        """Wait until a socket is open and at least count connections were accepted."""
+        await self.recorder.wait_until(
+            lambda: self.connected and self.connection_count >= count,
+            timeout,
+            f"Socket Mode connection #{count}",
+        )
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[RecordedCall], bool] | None = None,
+        timeout: float = 5.0,
+        *,
+        since: int = 0,
+    ) -> RecordedCall:
+        """The first call to method (from index since) matching predicate, waiting if needed."""
+        found: RecordedCall = await self.recorder.wait_until(
+            lambda: self.recorder.find_call(method, predicate, since), timeout, f"{method} call"
+        )
+        return found
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """The first truthy predicate() result, re-evaluated whenever anything happens."""
+        return await self.recorder.wait_until(predicate, timeout, "condition")
+
+    def transcript(self) -> str:
+        """Every call, envelope, ack and connection event as readable lines."""
+        return self.recorder.transcript()
+
+    # -- Socket Mode: what users do --------------------------------------------------------
+    async def _send(self, kind: str, payload: dict[str, Any], timeout: float) -> Ack:
+        """Wrap payload in an envelope, send it and return the ack."""
+        inner = payload.get("type", kind) if kind == "interactive" else kind
+        accepts = payloads.ACCEPTS_RESPONSE_PAYLOAD.get(str(inner), False)
+        envelope = payloads.envelope(kind, payload, accepts_response_payload=accepts)
+        return await self.socket.send_envelope(envelope, timeout)
+
+    def _response_url(self, user_id: str, channel: str, message_ts: str | None = None) -> str:
+        """A new response_url bound to channel (and the message, for replace_original)."""
+        url_id = self.workspace.issue_response_url(user_id, channel, message_ts)
+        return f"{self.base_url}/response/{url_id}"
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        """The ``user`` object for interactive payloads."""
+        return payloads.user_ref(user_id, self.workspace.user_name(user_id))
+
+    async def slash_command(
+        self,
+        text: str = "",
+        *,
+        user_id: str = DEFAULT_USER_ID,
+        command: str = "/db-access",
+        channel_id: str = DEFAULT_CHANNEL_ID,
+        timeout: float = 5.0,
+    ) -> Ack:
+        """User types ``<command> <text>`` in channel_id; returns the ack payload."""
+        payload = payloads.slash_command(
+            text=text,
+            command=command,
+            user_id=user_id,
+            user_name=self.workspace.user_name(user_id),
+            channel_id=channel_id,
+            channel_name=self.workspace.channel_name(channel_id),
+            response_url=self._response_url(user_id, channel_id),
+            trigger_id=self.workspace.issue_trigger(user_id),
+        )
+        return await self._send("slash_commands", payload, timeout)
+
+    async def click(
+        self,
+        *,
+        user_id: str = DEFAULT_USER_ID,
+        action_id: str,
+        value: str | None = None,
+        message: tuple[str, str] | None = None,
+        block_id: str | None = None,
+        view_id: str | None = None,
+        selected_option: str | dict[str, Any] | None = None,
+        timeout: float = 5.0,
+    ) -> Ack:
+        """User clicks (or picks in) element action_id on a message, a view or nowhere known."""
+        stored_message = self.workspace.find_message(message) if message else None
+        view = self.views.get(view_id) if view_id and not message else None
+        if (message and not stored_message) or (view_id and not message and not view):
+            raise LookupError(f"no message {message} / view {view_id}\n{self.transcript()}")
+        blocks = stored_message.blocks if stored_message else view.blocks if view else None
+        found = find_element(blocks, action_id, block_id) if blocks is not None else None
+        if blocks is not None and found is None:
+            raise LookupError(f"no element action_id={action_id!r} block_id={block_id!r}")
+        element = found[1] if found else None
+        act = payloads.action(
+            element,
+            action_id=action_id,
+            value=value,
+            block_id=found[0] if found else (block_id or "emulated"),
+            selected_option=selected_option,
+        )
+        channel = stored_message.channel if stored_message else None
+        payload = payloads.block_actions(
+            user=self._user(user_id),
+            trigger_id=self.workspace.issue_trigger(user_id),
+            act=act,
+            element=element,
+            message=stored_message,
+            view=view,
+            response_url=self._response_url(user_id, channel, stored_message.ts)
+            if stored_message
+            else None,
+            channel_name=self.workspace.channel_name(channel) if channel else None,
+        )
+        return await self._send("interactive", payload, timeout)
+
+    async def submit_view(
+        self,
+        view_id: str,
+        *,
+        user_id: str = DEFAULT_USER_ID,
+        values: dict[str, dict[str, Any]] | None = None,
+        timeout: float = 5.0,
+    ) -> Ack:
+        """User submits modal view_id with values ``{block_id: {action_id: value}}``."""
+        view = self.views.get(view_id)
+        if view is None or view.closed:
+            raise LookupError(f"view {view_id} is not open\n{self.transcript()}")
+        state = render_state(view.blocks, values or {})
+        payload = payloads.view_submission(
+            user=self._user(user_id),
+            trigger_id=self.workspace.issue_trigger(user_id),
+            view=view,
+            state=state,
+        )
+        ack = await self._send("interactive", payload, timeout)
+        self.workspace.apply_view_response(view, dict(ack))
+        return ack
+
+    async def event(self, event: dict[str, Any], *, timeout: float = 5.0) -> Ack:
+        """Deliver an Events API event (wrapped in event_callback)."""
+        return await self._send("events_api", payloads.event_callback(event), timeout)
+
+    async def app_home_opened(self, user_id: str = DEFAULT_USER_ID, *, tab: str = "home") -> Ack:
+        """User opens the app's Home tab."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.dm_channel(user_id),
+            "tab": tab,
+        }
+        home = self.home_of(user_id)
+        if home is not None:
+            event["view"] = home.data
+        return await self.event(event)
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Send Slack's ``disconnect`` message; the SDK reconnects with a new URL."""
+        await self.socket.send_disconnect(reason)
+
+    async def drop_connections(self, *, graceful: bool = False) -> None:
+        """Close every websocket from the server (TCP abort, or a 1001 close frame)."""
+        await self.socket.drop(graceful=graceful)
+
+
+def _ts_key(message: StoredMessage) -> float:
+    """Sort key: a message's ts as a number."""
+    return float(message.ts)

@@ -1,0 +1,67 @@
+"""The HTTP side: Web API requests and response_url posts, parsed, answered and recorded."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.slack_emulator_models import RecordedCall
+from tests.support.slack_emulator_recorder import Recorder
+from tests.support.slack_emulator_webapi import WebApi, decode_json_fields
+from tests.support.slack_emulator_workspace import Workspace
+
+
+async def request_params(request: web.Request) -> dict[str, Any]:
+    """Query string merged with a form-encoded, multipart or JSON body."""
+    params: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        if request.content_type == "application/json":
+            body = await request.json()
+            params.update(body if isinstance(body, dict) else {})
+        else:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return params
+
+
+class HttpEndpoints:
+    """aiohttp handlers for ``/api/<method>`` and ``/response/<id>``."""
+
+    def __init__(self, workspace: Workspace, web_api: WebApi, recorder: Recorder) -> None:
+        """Answer from web_api/workspace and record into recorder."""
+        self.workspace = workspace
+        self.web_api = web_api
+        self.recorder = recorder
+        self.responses: list[RecordedCall] = []
+
+    async def api(self, request: web.Request) -> web.Response:
+        """Record and answer one Web API call (token from ``Authorization: Bearer``)."""
+        method = request.match_info["method"]
+        params = await request_params(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+        token = token or params.pop("token", None)
+        params = decode_json_fields(params)
+        reply = self.web_api.call(method, params, token)
+        self.recorder.record(RecordedCall(method, params, token, time.time(), reply))
+        status = 429 if reply.get("error") == "ratelimited" else 200
+        headers = {"Retry-After": "1"} if status == 429 else None
+        return web.json_response(reply, status=status, headers=headers)
+
+    async def response_url(self, request: web.Request) -> web.Response:
+        """Record a POST to a response_url and apply it to the workspace."""
+        target = self.workspace.response_urls.get(request.match_info["url_id"])
+        try:
+            body = await request.json()
+        except ValueError:
+            body = {"text": await request.text()}
+        if target is None:
+            reply: dict[str, Any] = {"ok": False, "error": "no_such_response_url"}
+        else:
+            reply = self.workspace.apply_response_url(target, body)
+        call = RecordedCall("response_url", body, None, time.time(), reply)
+        self.responses.append(call)
+        self.recorder.record(call)
+        return web.json_response(reply, status=200 if target else 404)
