@@ -1,0 +1,148 @@
+"""IAM database users and their sessions on PostgreSQL targets, through the admin login."""
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from bot.catalog import DatabaseSpec, LevelSpec
+from bot.errors import DatabaseAdminError
+from providers.base import AdminSecrets
+from providers.sql_identifiers import postgres_grant_roles, quote_postgres
+
+CONNECT_TIMEOUT = 10.0
+COMMAND_TIMEOUT = 30.0
+RDS_IAM_ROLE = "rds_iam"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.1, localhost and ::1, where TLS is pointless (tests, local tunnels)."""
+    return host.strip("[]").lower() in LOOPBACK_HOSTS
+
+
+def scrub(text: str, secret: str) -> str:
+    """text with every occurrence of secret masked (drivers sometimes echo what they were given)."""
+    return text.replace(secret, "***") if secret else text
+
+
+class PostgresAdmin:
+    """Creates IAM login roles (members of rds_iam) and terminates their backends."""
+
+    def __init__(self, secrets: AdminSecrets, *, tls: ssl.SSLContext | None = None,
+                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+        # tls=None means sslmode=require (verified against ~/.postgresql/root.crt if present,
+        # as libpq does); pass a context loaded with the RDS CA bundle to verify the host too.
+        self._secrets = secrets
+        self._tls = tls
+        self._connect_timeout = connect_timeout
+
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
+        """Create db_user LOGIN if missing, add it to rds_iam and the level's roles (idempotent)."""
+        quote_postgres(db_user, what="database user")
+        roles = [quote_postgres(RDS_IAM_ROLE),
+                 *postgres_grant_roles(level.grants, level=str(level.name))]
+        async with self._connect(database) as conn, self._statements(database, db_user):
+            try:
+                await self._ensure(conn, database, db_user=db_user, roles=roles)
+            except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+                # Another grant created the same user between our check and CREATE ROLE.
+                await self._ensure(conn, database, db_user=db_user, roles=roles)
+
+    async def _ensure(self, conn: asyncpg.Connection, database: DatabaseSpec, *, db_user: str,
+                      roles: list[str]) -> None:
+        user = quote_postgres(db_user, what="database user")
+        async with conn.transaction():
+            existing = await conn.fetchrow(
+                "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1", db_user)
+            if existing is None:
+                await conn.execute(f"CREATE ROLE {user} LOGIN")
+            elif existing["rolsuper"]:
+                # IAM access to a superuser would bypass every level; never hand one out.
+                raise DatabaseAdminError(
+                    f"database user {db_user!r} on {database.name} is a superuser; "
+                    "refusing to grant IAM access to it (rename the user in the catalog)")
+            elif not existing["rolcanlogin"]:
+                await conn.execute(f"ALTER ROLE {user} LOGIN")
+            held = {
+                row["rolname"] for row in await conn.fetch(
+                    "SELECT r.rolname FROM pg_auth_members m"
+                    " JOIN pg_roles r ON r.oid = m.roleid"
+                    " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1", db_user)
+            }
+            for role in roles:
+                # Granting again is harmless but, since PostgreSQL 16, can add a second
+                # membership row with another grantor; skip what is already there.
+                if role.strip('"') not in held:
+                    await conn.execute(f"GRANT {role} TO {user}")
+
+    async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
+        """pg_terminate_backend every session of db_user; return how many were ended."""
+        quote_postgres(db_user, what="database user")
+        async with self._connect(database) as conn, self._statements(database, db_user):
+            ended = await conn.fetchval(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                " FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+                db_user)
+        return int(ended or 0)
+
+    async def ping(self, database: DatabaseSpec) -> None:
+        """Log in as the admin and run SELECT 1."""
+        async with self._connect(database) as conn, self._statements(database, None):
+            await conn.fetchval("SELECT 1")
+
+    def _ssl(self, database: DatabaseSpec) -> ssl.SSLContext | str | bool:
+        if is_loopback(database.host):
+            return False
+        return self._tls if self._tls is not None else "require"
+
+    @asynccontextmanager
+    async def _connect(self, database: DatabaseSpec) -> AsyncIterator[asyncpg.Connection]:
+        login = await self._secrets.admin_login(database)
+        where = f"{database.name} ({database.host}:{database.port}/{database.dbname})"
+        try:
+            conn = await asyncpg.connect(
+                host=database.host, port=database.port, database=database.dbname,
+                user=login.username, password=login.password, ssl=self._ssl(database),
+                timeout=self._connect_timeout, command_timeout=COMMAND_TIMEOUT)
+        except asyncpg.InvalidAuthorizationSpecificationError as exc:
+            raise DatabaseAdminError(
+                f"admin login {login.username!r} was refused by {where}: "
+                f"{scrub(str(exc), login.password)} (check the admin secret)") from None
+        except TimeoutError:
+            raise DatabaseAdminError(
+                f"cannot connect to {where}: no answer within {self._connect_timeout:.0f}s "
+                "(check the host, port and security group)") from None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseAdminError(
+                f"cannot connect to {where} as {login.username!r}: "
+                f"{scrub(str(exc), login.password) or type(exc).__name__}") from None
+        try:
+            yield conn
+        finally:
+            try:
+                await conn.close(timeout=5)
+            except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError):
+                conn.terminate()  # a broken connection must not mask the error in flight
+
+    @asynccontextmanager
+    async def _statements(self, database: DatabaseSpec,
+                          db_user: str | None) -> AsyncIterator[None]:
+        """Turn driver errors raised by admin statements into DatabaseAdminError."""
+        about = f" for user {db_user!r}" if db_user else ""
+        try:
+            yield
+        except asyncpg.InsufficientPrivilegeError as exc:
+            raise DatabaseAdminError(
+                f"the admin login on {database.name} lacks a privilege{about}: {exc} (give it "
+                "CREATEROLE, ADMIN OPTION on rds_iam and the level roles, and pg_signal_backend)"
+            ) from None
+        except asyncpg.UndefinedObjectError as exc:
+            raise DatabaseAdminError(
+                f"{database.name}: {exc}{about} (create the role or fix the level's grants "
+                "in the catalog)") from None
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            raise DatabaseAdminError(
+                f"admin statement on {database.name} failed{about}: "
+                f"{str(exc) or type(exc).__name__}") from None

@@ -1,0 +1,361 @@
+"""PostgresAdmin, MysqlAdmin and the router against a real PostgreSQL and a real MariaDB."""
+# Setup SQL here is built from names the tests generate themselves, never from input.
+# ruff: noqa: S608
+
+import asyncio
+import itertools
+import ssl
+import struct
+from datetime import timedelta
+
+import asyncpg
+import pymysql
+import pytest
+from pymysql.constants import CLIENT
+
+from bot.catalog import DatabaseSpec, LevelSpec
+from bot.domain import AdminLogin, Engine, Level
+from bot.errors import DatabaseAdminError
+from providers.database_admin import DatabaseAdminRouter
+from providers.mysql_admin import MysqlAdmin
+from providers.postgres_admin import PostgresAdmin
+from tests.support.fixtures_postgres import fresh_database
+from tests.support.mariadb_server import MariadbServer
+from tests.support.ports import free_port
+from tests.support.postgres_server import PostgresServer
+
+ADMIN_PASSWORD = "Adm1n-pa55-never-shown"
+WRONG_PASSWORD = "Wr0ng-pa55-never-shown"
+USER_PASSWORD = "stand-in-user-pw"
+STAND_IN_AUTH = f"IDENTIFIED BY '{USER_PASSWORD}'"
+EVIL = "Robert'); DROP TABLE x;--"
+RO = LevelSpec(name=Level.RO, grants=("app_reader",))
+MY_RO = LevelSpec(name=Level.RO, grants=("SELECT",))
+MY_RW = LevelSpec(name=Level.RW, grants=("select, INSERT", "UPDATE", "DELETE"))
+_ids = itertools.count()
+
+
+class FakeSecrets:
+    """AdminSecrets that hands out one fixed admin login."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.login = AdminLogin(username=username, password=password)
+
+    async def admin_login(self, database: DatabaseSpec) -> AdminLogin:
+        return self.login
+
+
+def spec(engine: Engine, host: str, port: int, dbname: str) -> DatabaseSpec:
+    return DatabaseSpec(
+        name=f"{engine}-target", account_id="123456789012", region="eu-west-1", engine=engine,
+        host=host, port=port, dbname=dbname, levels={Level.RO: RO},
+        durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS")
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture
+async def pg(postgres_server: PostgresServer) -> tuple[DatabaseSpec, str]:
+    """A fresh target database with RDS-like roles; returns it and the admin role's name."""
+    server = postgres_server
+    dbname = fresh_database(server, "target")
+    admin = f"dbaccess_admin_{next(_ids)}"
+    server.psql(
+        "DO $$ BEGIN"
+        " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') THEN"
+        "  CREATE ROLE rds_iam NOLOGIN; END IF;"
+        " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_reader') THEN"
+        "  CREATE ROLE app_reader NOLOGIN; GRANT pg_read_all_data TO app_reader; END IF;"
+        " END $$")
+    server.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}';"
+                f"GRANT rds_iam, app_reader TO {admin} WITH ADMIN OPTION;"
+                f"GRANT pg_signal_backend TO {admin}")
+    server.psql("CREATE TABLE x (id int)", dbname)
+    await _require_password(server, admin)
+    return spec(Engine.POSTGRES, "127.0.0.1", server.port, dbname), admin
+
+
+async def _require_password(server: PostgresServer, role: str) -> None:
+    """The cluster trusts everyone; make just this role log in with its password."""
+    hba = server.datadir / "pg_hba.conf"
+    rules = "".join(f"host all {role} {net} scram-sha-256\n" for net in ("127.0.0.1/32", "::1/128"))
+    hba.write_text(rules + hba.read_text())
+    server.psql("SELECT pg_reload_conf()")
+    for _ in range(200):  # the postmaster reloads asynchronously
+        if not await _try_login(server.port, role, WRONG_PASSWORD):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("pg_hba.conf reload did not take effect")
+
+
+async def _try_login(port: int, user: str, password: str) -> bool:
+    try:
+        conn = await asyncpg.connect(host="127.0.0.1", port=port, user=user, password=password,
+                                     database="postgres")
+    except asyncpg.InvalidPasswordError:
+        return False
+    await conn.close()
+    return True
+
+
+def user_state(server: PostgresServer, user: str) -> str:
+    return server.psql(
+        "SELECT r.rolname, r.rolcanlogin, r.rolsuper, "
+        " coalesce((SELECT string_agg(g.rolname || '/' || m.grantor::regrole, ',' ORDER BY 1)"
+        "  FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+        "  WHERE m.member = r.oid), '') FROM pg_roles r "
+        f"WHERE r.rolname = '{user}'")
+
+
+async def test_postgres_ensure_user_creates_iam_login_role(pg, postgres_server) -> None:
+    database, admin = pg
+    user = f"alice_{next(_ids)}_ro"
+    pg_admin = PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD))
+    await pg_admin.ensure_user(database, db_user=user, level=RO)
+    first = user_state(postgres_server, user)
+    assert first.startswith(f"{user}|t|f|")
+    assert postgres_server.psql(
+        f"SELECT pg_has_role('{user}', 'rds_iam', 'MEMBER'),"
+        f" pg_has_role('{user}', 'app_reader', 'MEMBER'),"
+        f" pg_has_role('{user}', 'pg_read_all_data', 'USAGE')") == "t|t|t"
+    await pg_admin.ensure_user(database, db_user=user, level=RO)
+    assert user_state(postgres_server, user) == first
+
+
+async def test_postgres_terminate_sessions_ends_the_users_connections(pg, postgres_server) -> None:
+    database, admin = pg
+    user = f"bob_{next(_ids)}_ro"
+    pg_admin = PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD))
+    await pg_admin.ensure_user(database, db_user=user, level=RO)
+    postgres_server.psql(f"ALTER ROLE {user} PASSWORD '{USER_PASSWORD}'")
+    held = await asyncpg.connect(host="127.0.0.1", port=postgres_server.port, user=user,
+                                 password=USER_PASSWORD, database=database.dbname)
+    try:
+        assert await held.fetchval("SELECT count(*) FROM x") == 0  # the level works
+        assert await pg_admin.terminate_sessions(database, db_user=user) == 1
+        for _ in range(200):  # the backend exits asynchronously after the signal
+            if held.is_closed():
+                break
+            await asyncio.sleep(0.025)
+        assert held.is_closed()
+    finally:
+        held.terminate()
+    assert await pg_admin.terminate_sessions(database, db_user=user) == 0
+
+
+async def test_postgres_refuses_bad_identifiers_and_creates_nothing(pg, postgres_server) -> None:
+    database, admin = pg
+    pg_admin = PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD))
+    roles_before = postgres_server.psql("SELECT count(*) FROM pg_roles")
+    with pytest.raises(DatabaseAdminError) as refused:
+        await pg_admin.ensure_user(database, db_user=EVIL, level=RO)
+    assert repr(EVIL) in str(refused.value) and "^[a-z_][a-z0-9_]{0,62}$" in str(refused.value)
+    bad_level = LevelSpec(name=Level.RW, grants=("app_reader; DROP TABLE x",))
+    with pytest.raises(DatabaseAdminError, match="not a valid SQL identifier"):
+        await pg_admin.ensure_user(database, db_user="carol_rw", level=bad_level)
+    with pytest.raises(DatabaseAdminError, match="not a valid SQL identifier"):
+        await pg_admin.terminate_sessions(database, db_user=EVIL)
+    missing = LevelSpec(name=Level.RW, grants=("app_reader", "no_such_role"))
+    with pytest.raises(DatabaseAdminError, match=r"no_such_role.*does not exist"):
+        await pg_admin.ensure_user(database, db_user="carol_rw", level=missing)
+    assert postgres_server.psql("SELECT count(*) FROM pg_roles") == roles_before
+    assert postgres_server.psql("SELECT count(*) FROM x", database.dbname) == "0"
+
+
+async def test_postgres_connection_errors_are_clear_and_hide_the_password(pg) -> None:
+    database, admin = pg
+    with pytest.raises(DatabaseAdminError) as wrong:
+        await PostgresAdmin(FakeSecrets(admin, WRONG_PASSWORD)).ping(database)
+    message = str(wrong.value)
+    assert database.name in message and "admin secret" in message
+    assert WRONG_PASSWORD not in message and WRONG_PASSWORD not in repr(wrong.value)
+    assert wrong.value.__cause__ is None and wrong.value.__suppress_context__
+    closed = spec(Engine.POSTGRES, "127.0.0.1", free_port(), database.dbname)
+    with pytest.raises(DatabaseAdminError, match=f"cannot connect to {closed.name}"):
+        await PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD)).ping(closed)
+
+
+# ---------------------------------------------------------------- MariaDB
+
+
+def mariadb_admin(server: MariadbServer, *privileges: str) -> str:
+    """A password admin like RDS's master user, plus extra global privileges."""
+    name = f"dbaccess_admin_{next(_ids)}"
+    server.sql(f"CREATE USER {name}@'%' IDENTIFIED BY '{ADMIN_PASSWORD}'")
+    server.sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON *.* TO {name}@'%' WITH GRANT OPTION")
+    server.sql(f"GRANT {', '.join(('CREATE USER', 'PROCESS', *privileges))} ON *.* TO {name}@'%'")
+    return name
+
+
+@pytest.fixture
+def my(mariadb_server: MariadbServer) -> DatabaseSpec:
+    dbname = f"target_{next(_ids)}"  # the _ must not act as a GRANT wildcard
+    mariadb_server.sql(f"CREATE DATABASE {dbname}")
+    mariadb_server.sql(f"CREATE TABLE {dbname}.t (id INT)")
+    return spec(Engine.MYSQL, mariadb_server.host, mariadb_server.port, dbname)
+
+
+def user_tls(server: MariadbServer) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(server.ca_file))
+
+
+def connect_as(server: MariadbServer, user: str) -> pymysql.Connection:
+    return pymysql.connect(host=server.tls_host, port=server.port, user=user,
+                           password=USER_PASSWORD, ssl=user_tls(server))
+
+
+async def test_mysql_ensure_user_requires_ssl_and_grants_on_the_database(my, mariadb_server):
+    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
+                       auth_clause=STAND_IN_AUTH)
+    user = f"dave_{next(_ids)}_rw"
+    await admin.ensure_user(my, db_user=user, level=MY_RW)
+    created = mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0]
+    grants = sorted(row[0] for row in mariadb_server.sql(f"SHOW GRANTS FOR {user}@'%'"))
+    assert "REQUIRE SSL" in created
+    escaped = my.dbname.replace("_", "\\_")
+    assert f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{escaped}`.* TO `{user}`@`%`" in grants
+    await admin.ensure_user(my, db_user=user, level=MY_RW)
+    assert mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0] == created
+    assert sorted(row[0] for row in mariadb_server.sql(f"SHOW GRANTS FOR {user}@'%'")) == grants
+    with pytest.raises(pymysql.err.OperationalError):  # REQUIRE SSL holds for the user
+        pymysql.connect(host=mariadb_server.host, port=mariadb_server.port, user=user,
+                        password=USER_PASSWORD, ssl_disabled=True)
+    connect_as(mariadb_server, user).close()
+
+
+async def test_mysql_ensure_user_takes_over_a_password_user(my, mariadb_server):
+    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
+                       auth_clause=STAND_IN_AUTH)
+    user = f"judy_{next(_ids)}_ro"
+    mariadb_server.sql(f"CREATE USER {user}@'%' IDENTIFIED BY 'old-static-pw'")
+    await admin.ensure_user(my, db_user=user, level=MY_RO)
+    assert "REQUIRE SSL" in mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0]
+    with pytest.raises(pymysql.err.OperationalError):
+        pymysql.connect(host=mariadb_server.tls_host, port=mariadb_server.port, user=user,
+                        password="old-static-pw", ssl=user_tls(mariadb_server))
+    connect_as(mariadb_server, user).close()
+
+
+async def test_mysql_terminate_sessions_kills_the_users_connections(my, mariadb_server):
+    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server, "CONNECTION ADMIN"),
+                                   ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH)
+    user = f"erin_{next(_ids)}_ro"
+    await admin.ensure_user(my, db_user=user, level=MY_RO)
+    held = [connect_as(mariadb_server, user) for _ in range(2)]
+    assert await admin.terminate_sessions(my, db_user=user) == 2
+    for conn in held:
+        with pytest.raises(pymysql.err.OperationalError):
+            conn.query("SELECT 1")
+    assert await admin.terminate_sessions(my, db_user=user) == 0
+
+
+async def test_mysql_terminate_sessions_uses_rds_kill_when_present(my, mariadb_server):
+    server = mariadb_server
+    # Without CONNECTION ADMIN the admin cannot KILL other users' threads, exactly like RDS.
+    name = mariadb_admin(server)
+    admin = MysqlAdmin(FakeSecrets(name, ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH)
+    user = f"frank_{next(_ids)}_ro"
+    await admin.ensure_user(my, db_user=user, level=MY_RO)
+    server.sql(f"CREATE TABLE {my.dbname}.kills (id BIGINT)")
+    server.sql(f"CREATE PROCEDURE mysql.rds_kill(IN thread BIGINT) BEGIN "
+               f"INSERT INTO {my.dbname}.kills VALUES (thread); KILL thread; END")
+    try:
+        server.sql(f"GRANT EXECUTE ON PROCEDURE mysql.rds_kill TO {name}@'%'")
+        held = connect_as(server, user)
+        assert await admin.terminate_sessions(my, db_user=user) == 1
+        assert server.sql(f"SELECT id FROM {my.dbname}.kills") == [(held.thread_id(),)]
+        with pytest.raises(pymysql.err.OperationalError):
+            held.query("SELECT 1")
+    finally:
+        server.sql("DROP PROCEDURE mysql.rds_kill")
+    held = connect_as(server, user)
+    with pytest.raises(DatabaseAdminError, match="lacks a privilege"):
+        await admin.terminate_sessions(my, db_user=user)  # plain KILL is not allowed
+    held.close()
+
+
+async def test_mysql_without_the_iam_plugin_says_how_to_fix_it(my, mariadb_server):
+    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD))
+    with pytest.raises(DatabaseAdminError) as refused:
+        await admin.ensure_user(my, db_user="grace_ro", level=MY_RO)
+    assert f"IAM database authentication is not enabled on {my.name}" in str(refused.value)
+    assert "--enable-iam-database-authentication" in str(refused.value)
+    assert mariadb_server.sql("SELECT 1 FROM mysql.user WHERE User = 'grace_ro'") == []
+
+
+async def test_mysql_refuses_bad_names_and_privileges(my, mariadb_server):
+    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
+                       auth_clause=STAND_IN_AUTH)
+    users_before = mariadb_server.sql("SELECT COUNT(*) FROM mysql.user")
+    with pytest.raises(DatabaseAdminError, match=r"\^\[a-z_\]"):
+        await admin.ensure_user(my, db_user=EVIL, level=MY_RO)
+    for grants in (("SELECT; DROP TABLE t",), ("SUPER",), ("GRANT OPTION",), ("SELECT (id)",)):
+        with pytest.raises(DatabaseAdminError, match="not a MySQL privilege list"):
+            await admin.ensure_user(my, db_user="heidi_ro",
+                                    level=LevelSpec(name=Level.RO, grants=grants))
+    with pytest.raises(DatabaseAdminError, match="too long for MySQL"):
+        await admin.ensure_user(my, db_user="u" * 33, level=MY_RO)
+    assert mariadb_server.sql("SELECT COUNT(*) FROM mysql.user") == users_before
+
+
+async def test_mysql_connection_errors_are_clear_and_hide_the_password(my, mariadb_server):
+    name = mariadb_admin(mariadb_server)
+    with pytest.raises(DatabaseAdminError) as wrong:
+        await MysqlAdmin(FakeSecrets(name, WRONG_PASSWORD)).ping(my)
+    assert my.name in str(wrong.value) and "admin secret" in str(wrong.value)
+    assert WRONG_PASSWORD not in str(wrong.value) and wrong.value.__cause__ is None
+    closed = spec(Engine.MYSQL, "127.0.0.1", free_port(), my.dbname)
+    with pytest.raises(DatabaseAdminError, match=f"cannot connect to {closed.name}"):
+        await MysqlAdmin(FakeSecrets(name, ADMIN_PASSWORD)).ping(closed)
+
+
+async def test_mysql_uses_verified_tls_off_loopback(my, mariadb_server):
+    name = mariadb_admin(mariadb_server)
+    remote = spec(Engine.MYSQL, mariadb_server.tls_host, mariadb_server.port, my.dbname)
+    trusted = MysqlAdmin(FakeSecrets(name, ADMIN_PASSWORD), tls=user_tls(mariadb_server))
+    await trusted.ping(remote)
+    with pytest.raises(DatabaseAdminError, match="CERTIFICATE_VERIFY_FAILED"):
+        await MysqlAdmin(FakeSecrets(name, ADMIN_PASSWORD)).ping(remote)
+
+
+async def test_mysql_refuses_a_server_that_hides_tls(mariadb_server):
+    received: list[bytes] = []
+
+    async def handshake_without_tls(reader, writer) -> None:
+        caps = CLIENT.LONG_PASSWORD | CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION \
+            | CLIENT.PLUGIN_AUTH
+        payload = (b"\x0a5.7.0-downgrade\x00" + struct.pack("<I", 1) + b"abcdefgh\x00"
+                   + struct.pack("<HBHHB", caps & 0xFFFF, 33, 2, caps >> 16, 21) + b"\x00" * 10
+                   + b"ijklmnopqrst\x00mysql_native_password\x00")
+        writer.write(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+        await writer.drain()
+        received.append(await reader.read(4096))
+        writer.close()
+
+    fake = await asyncio.start_server(handshake_without_tls, mariadb_server.tls_host, 0)
+    port = fake.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(DatabaseAdminError, match="did not offer TLS"):
+            await MysqlAdmin(FakeSecrets("admin", ADMIN_PASSWORD)).ping(
+                spec(Engine.MYSQL, mariadb_server.tls_host, port, "orders"))
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        fake.close()
+    assert received == [b""]  # the client hung up without sending credentials
+
+
+async def test_router_dispatches_on_engine(pg, my, mariadb_server) -> None:
+    pg_database, pg_admin_name = pg
+    router = DatabaseAdminRouter(
+        postgres=PostgresAdmin(FakeSecrets(pg_admin_name, ADMIN_PASSWORD)),
+        mysql=MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
+                         auth_clause=STAND_IN_AUTH))
+    await router.ping(pg_database)
+    await router.ping(my)
+    await router.ensure_user(my, db_user="ivan_ro", level=MY_RO)
+    assert mariadb_server.sql("SELECT COUNT(*) FROM mysql.user WHERE User = 'ivan_ro'") == [(1,)]
+    assert await router.terminate_sessions(pg_database, db_user="ivan_ro") == 0
