@@ -76,7 +76,7 @@ def _spawn(datadir: Path, port: int) -> subprocess.Popen:
         [_binary("postgres"), "-D", str(datadir), "-p", str(port), "-h", "127.0.0.1",
          "-k", str(datadir), "-c", "fsync=off", "-c", "synchronous_commit=off",
          "-c", "full_page_writes=off", "-c", "max_connections=300"],
-        user=_run_as(), stdout=subprocess.DEVNULL, stderr=open(datadir / "server.log", "ab"),  # noqa: SIM115
+        user=_run_as(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
 
