@@ -3,6 +3,9 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# PrivateBin silently turns an unknown key into 1week; a paste must not outlive the token.
+PRIVATEBIN_EXPIRE_KEYS = ("5min", "10min", "15min")
+
 
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
@@ -20,6 +23,8 @@ class Settings(BaseSettings):
     privatebin_expire: str = Field(default="10min", description="paste expiry key")
     health_port: int = Field(default=8080, ge=0, le=65535, description="health server port")
     log_level: str = Field(default="INFO", description="log level of the JSON logs")
+    rds_ca_bundle: str | None = Field(
+        default=None, description="CA bundle verifying admin connections to RDS (PEM path)")
 
     def problems(self) -> list[str]:
         """What is missing or malformed for `run` (empty when ready)."""
@@ -38,6 +43,9 @@ class Settings(BaseSettings):
             found.append("DATABASE_URL: use postgresql+asyncpg://… or sqlite+aiosqlite:///path")
         if not self.privatebin_url:
             found.append("PRIVATEBIN_URL: set it to your PrivateBin base URL (one-time links)")
+        if self.privatebin_expire not in PRIVATEBIN_EXPIRE_KEYS:
+            found.append(f"PRIVATEBIN_EXPIRE: {self.privatebin_expire!r} is not a PrivateBin "
+                         f"expiry key (use one of {', '.join(PRIVATEBIN_EXPIRE_KEYS)})")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             found.append(f"LOG_LEVEL: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
         return found

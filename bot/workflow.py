@@ -101,7 +101,9 @@ class Workflow:
             self.d.metrics.requests.labels(request.kind).inc()
             if verdict.outcome == Outcome.DENY:
                 self.d.metrics.decisions.labels("denied").inc()
-                return Submitted(None, f":no_entry: Not filed: {verdict.reason}")
+                message = f":no_entry: Request `{request.id}` was not filed: {verdict.reason}"
+                await self.d.slack.dm(actor_id, text=message)
+                return Submitted(None, message)
             if verdict.outcome == Outcome.AUTO_APPROVE:
                 return await self._auto_approve(request)
             await self._post_card(request)

@@ -1,0 +1,179 @@
+"""The `db-access-bot` command line: run, migrate, check, manifest, iam-policy, audit."""
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from bot.catalog import Catalog, load_catalog
+from bot.config import Settings
+from bot.errors import CatalogError
+
+EXIT_OK, EXIT_PROBLEMS = 0, 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
+        _fail(problems)
+        raise SystemExit(EXIT_PROBLEMS) from None
+
+
+def _fail(problems: Sequence[str]) -> int:
+    print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found:", file=sys.stderr)
+    for problem in problems:
+        print(f"  ✗ {problem}", file=sys.stderr)
+    return EXIT_PROBLEMS
+
+
+def _catalog(settings: Settings) -> Catalog:
+    try:
+        return load_catalog(settings.db_access_catalog)
+    except CatalogError as exc:
+        raise SystemExit(_fail(exc.problems)) from None
+
+
+def safe_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable DATABASE_URL>"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the service."""
+    from bot.logs import configure_logging
+    from bot.wiring import build_service
+
+    settings = _settings()
+    problems = settings.problems()
+    try:
+        catalog = load_catalog(settings.db_access_catalog)
+    except CatalogError as exc:
+        problems += exc.problems
+    if problems:
+        return _fail(problems)
+    configure_logging(settings.log_level)
+    asyncio.run(build_service(settings, catalog).run())
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the state store's schema up to date."""
+    from bot.state import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, args.revision)
+    print(f"state store {safe_url(settings.database_url)} is at revision {args.revision}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate settings and catalog offline (and, with --online, the outside systems)."""
+    settings = _settings()
+    problems = settings.problems()
+    catalog = None
+    try:
+        catalog = load_catalog(settings.db_access_catalog)
+    except CatalogError as exc:
+        problems += exc.problems
+    if problems:
+        return _fail(problems)
+    assert catalog is not None
+    levels = sum(len(db.levels) for db in catalog.databases.values())
+    channels = {db.approvals_channel for db in catalog.databases.values()}
+    print(f"✓ {settings.db_access_catalog}: {len(catalog.databases)} databases, {levels} levels, "
+          f"{len(channels)} approvals channel(s); settings ok")
+    if args.online:
+        from bot.online_check import run_online_checks
+
+        return asyncio.run(run_online_checks(settings, catalog))
+    return EXIT_OK
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    """Print the Slack app manifest."""
+    from bot.manifest import manifest_yaml
+
+    print(manifest_yaml(args.name), end="")
+    return EXIT_OK
+
+
+def cmd_iam_policy(args: argparse.Namespace) -> int:
+    """Print the IAM policy the bot's role (or a manage role, or a user role's trust) needs."""
+    from bot.iam_policy import bot_role_policy, manage_role_policy, trust_policy_for_user_roles
+
+    if args.trust_for:
+        print(json.dumps(trust_policy_for_user_roles(args.trust_for), indent=2))
+        return EXIT_OK
+    catalog = _catalog(_settings())
+    if args.account:
+        if args.account not in {db.account_id for db in catalog.databases.values()}:
+            return _fail([f"--account {args.account}: no database in the catalog uses it"])
+        policy = manage_role_policy(catalog, args.account)
+    else:
+        policy = bot_role_policy(catalog)
+    print(json.dumps(policy, indent=2))
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Export the audit trail."""
+    from bot.audit_export import export_csv
+
+    if not args.csv:
+        return _fail(["audit: only --csv output exists; run `db-access-bot audit --csv`"])
+    settings = _settings()
+    return asyncio.run(export_csv(settings.database_url, since=args.since, database=args.db,
+                                  out=sys.stdout))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    top = argparse.ArgumentParser(
+        prog="db-access-bot",
+        description="Temporary, approved, audited IAM access to RDS/Aurora through Slack.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="run the service (Socket Mode, health server, scheduler)"
+                   ).set_defaults(func=cmd_run)
+    p = sub.add_parser("migrate", help="upgrade the state store schema (alembic upgrade)")
+    p.add_argument("--revision", default="head", help="target revision (default: head)")
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("check", help="validate settings and catalog; exit 2 on problems")
+    p.add_argument("--online", action="store_true",
+                   help="also probe Slack, AWS, the databases and PrivateBin")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    p.add_argument("--name", default="db-access-bot", help="app and bot display name")
+    p.set_defaults(func=cmd_manifest)
+    p = sub.add_parser("iam-policy", help="print the least-privilege IAM policy for the bot")
+    p.add_argument("--account", help="print the policy of this account's manage role instead")
+    p.add_argument("--trust-for", metavar="BOT_ROLE_ARN",
+                   help="print the trust policy each per-user role needs for this bot role")
+    p.set_defaults(func=cmd_iam_policy)
+    p = sub.add_parser("audit", help="export the audit trail")
+    p.add_argument("--csv", action="store_true", help="write CSV to stdout (RFC 4180)")
+    p.add_argument("--since", help="only events newer than this, e.g. 7d, 12h")
+    p.add_argument("--db", help="only events of this database")
+    p.set_defaults(func=cmd_audit)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The composition root: the only module that knows the concrete providers and wires them."""
+
+import logging
+import os
+import socket
+import ssl
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.context import Deps
+from bot.grant_ops import GrantOps
+from bot.health import HealthServer
+from bot.identity import People
+from bot.metrics import Metrics
+from bot.service import Service
+from bot.state import make_engine, make_sessions, ping
+from bot.workflow import Workflow
+from handlers import approval, commands, grants, home, request_form
+from providers.aws_iam import AwsIamGrants
+from providers.aws_secrets import AwsAdminSecrets
+from providers.aws_session import AwsClients
+from providers.aws_tokens import AwsTokenMinter
+from providers.base import DatabaseAdmin, IamGrants, SecretShare, TokenMinter
+from providers.database_admin import DatabaseAdminRouter
+from providers.mysql_admin import MysqlAdmin
+from providers.postgres_admin import PostgresAdmin
+from providers.privatebin import PrivateBinShare
+from providers.slack import SlackWeb
+
+log = logging.getLogger(__name__)
+HANDLERS = (commands, approval, request_form, grants, home)
+
+
+@dataclass
+class Providers:
+    """The outside-world adapters the workflow uses."""
+
+    iam: IamGrants
+    minter: TokenMinter
+    dbadmin: DatabaseAdmin
+    share: SecretShare
+
+
+def instance_name() -> str:
+    """A name for this replica in claims: host, pid and a random suffix."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def build_providers(settings: Settings, catalog: Catalog) -> Providers:
+    """The real AWS, database and PrivateBin adapters."""
+    clients = AwsClients(catalog)
+    secrets = AwsAdminSecrets(catalog, clients=clients)
+    tls = ssl.create_default_context(cafile=settings.rds_ca_bundle) \
+        if settings.rds_ca_bundle else None
+    dbadmin = DatabaseAdminRouter(PostgresAdmin(secrets, tls=tls), MysqlAdmin(secrets, tls=tls))
+    return Providers(iam=AwsIamGrants(catalog, clients=clients),
+                     minter=AwsTokenMinter(catalog, clients=clients), dbadmin=dbadmin,
+                     share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"))
+
+
+def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> AsyncApp:
+    """The bolt app with every listener registered and the workflow in each context."""
+    app = AsyncApp(client=client, process_before_response=False,
+                   token_verification_enabled=False, request_verification_enabled=False)
+
+    async def inject(context: Any, next: Any) -> None:
+        context["workflow"], context["grant_ops"] = workflow, ops
+        await next()
+
+    app.use(inject)
+    for module in HANDLERS:
+        module.register(app)
+    return app
+
+
+def build_workflow(*, catalog: Catalog, sessions: async_sessionmaker[AsyncSession],
+                   providers: Providers, client: AsyncWebClient, metrics: Metrics,
+                   paste_expire: str, owner: str) -> Workflow:
+    """The workflow over the given providers and a Slack client."""
+    slack = SlackWeb(client)
+    deps = Deps(catalog=catalog, sessions=sessions, iam=providers.iam, minter=providers.minter,
+                share=providers.share, dbadmin=providers.dbadmin, slack=slack,
+                people=People(slack, catalog), metrics=metrics, paste_expire=paste_expire,
+                owner=owner)
+    return Workflow(deps)
+
+
+def build_service(settings: Settings, catalog: Catalog,
+                  providers: Providers | None = None) -> Service:
+    """Everything `db-access-bot run` needs, wired."""
+    assert settings.slack_bot_token and settings.slack_app_token
+    metrics = Metrics()
+    engine = make_engine(settings.database_url)
+    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                            base_url=settings.slack_api_url)
+    providers = providers or build_providers(settings, catalog)
+    workflow = build_workflow(catalog=catalog, sessions=make_sessions(engine),
+                              providers=providers, client=client, metrics=metrics,
+                              paste_expire=settings.privatebin_expire, owner=instance_name())
+    app = build_app(client, workflow, GrantOps(workflow))
+    socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+
+    async def connected() -> bool:
+        return await socket_mode.client.is_connected()
+
+    async def store_ok() -> bool:
+        await ping(engine)
+        return True
+
+    health = HealthServer(port=settings.health_port, connected=connected, store_ok=store_ok,
+                          metrics=metrics)
+    service = Service(socket=socket_mode, engine=engine, workflow=workflow, health=health)
+    closer = getattr(providers.share, "close", None)
+    if closer is not None:
+        service.closers.append(closer)
+    return service

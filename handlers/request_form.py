@@ -1,0 +1,74 @@
+"""The request modal: switching database, and submitting with inline errors."""
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.actions import ActionId, BlockId, CallbackId
+from bot.errors import InputError
+from bot.policy import (
+    ValidRequest,
+    check_database,
+    check_duration,
+    check_level,
+    check_reason,
+    check_ticket,
+)
+from handlers.common import dm_reply, guarded, ops, state_value, workflow
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the request-form listeners."""
+    app.action(ActionId.PICK_DATABASE)(on_pick_database)
+    app.view(CallbackId.REQUEST)(on_request_submitted)
+
+
+async def on_pick_database(ack: Any, body: dict[str, Any], client: AsyncWebClient,
+                           context: AsyncBoltContext) -> None:
+    """Rebuild the form so level and duration offer only what the picked database allows."""
+    await ack()
+    picked = body["actions"][0].get("selected_option", {}).get("value")
+    view = body["view"]
+    await client.views_update(view_id=view["id"], hash=view.get("hash"),
+                              view=ops(context).request_form(picked))
+
+
+def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """Validate every field; return the request and the inline errors by block."""
+    catalog = workflow(context).d.catalog
+    errors: dict[str, str] = {}
+    fields: dict[str, Any] = {}
+    try:
+        db = check_database(catalog, state_value(view, BlockId.DATABASE, ActionId.PICK_DATABASE)
+                            or view.get("private_metadata", ""))
+    except InputError as exc:
+        return None, {BlockId.DATABASE: exc.user_message}
+    checks = {
+        BlockId.LEVEL: lambda: check_level(db, state_value(view, BlockId.LEVEL) or ""),
+        BlockId.DURATION: lambda: check_duration(db, state_value(view, BlockId.DURATION) or ""),
+        BlockId.REASON: lambda: check_reason(state_value(view, BlockId.REASON)),
+        BlockId.TICKET: lambda: check_ticket(state_value(view, BlockId.TICKET)),
+    }
+    for block, check in checks.items():
+        try:
+            fields[block] = check()
+        except InputError as exc:
+            errors[block] = exc.user_message
+    if errors:
+        return None, errors
+    return ValidRequest(db, fields[BlockId.LEVEL], fields[BlockId.DURATION],
+                        fields[BlockId.REASON], fields[BlockId.TICKET]), {}
+
+
+async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any],
+                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    """File the request, or keep the modal open with errors next to the fields."""
+    valid, errors = _collect(context, view)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    user = body["user"]["id"]
+    await guarded(dm_reply(client, user), lambda: workflow(context).submit(user, valid))
