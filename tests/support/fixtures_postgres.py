@@ -25,3 +25,20 @@ def fresh_database(server: PostgresServer, prefix: str, template: str = "templat
     name = f"{prefix}_{next(_counter)}"
     server.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return name
+
+
+@pytest.fixture(scope="session")
+def state_template(postgres_server: PostgresServer) -> str:
+    """A database migrated to head once; tests copy it instead of migrating again."""
+    from bot.state import upgrade
+
+    name = "state_template"
+    postgres_server.psql(f'CREATE DATABASE "{name}"')
+    upgrade(postgres_server.url(name))
+    return name
+
+
+@pytest.fixture
+def state_url(postgres_server: PostgresServer, state_template: str) -> str:
+    """A fresh, migrated state store for one test (asyncpg URL)."""
+    return postgres_server.url(fresh_database(postgres_server, "state", state_template))

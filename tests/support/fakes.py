@@ -1,0 +1,99 @@
+"""Small fakes satisfying the providers.base Protocols, for tests that need no AWS or database."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.catalog import DatabaseSpec, LevelSpec
+from bot.domain import CredentialKind, DbCredential, GrantTarget
+from bot.errors import AwsError, DatabaseAdminError, SecretShareError
+
+FAKE_SIGNATURE = "f" * 64
+
+
+class FakeIam:
+    """Inline policies in memory: {principal: {grant_id: expires_at}}; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.policies: dict[str, dict[str, datetime | None]] = defaultdict(dict)
+        self.attached: list[str] = []
+        self.detached: list[str] = []
+        self.fail_detach = 0
+        self.fail_attach = 0
+
+    async def resource_id(self, database: DatabaseSpec) -> str:
+        return database.resource_id or "db-FAKERESOURCE"
+
+    async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:
+        if self.fail_attach:
+            self.fail_attach -= 1
+            raise AwsError(f"IAM refused the policy for {target.principal_arn} (test failure).")
+        self.policies[target.principal_arn][target.grant_id] = target.expires_at
+        self.attached.append(target.grant_id)
+        return f"db-access-{target.grant_id}"
+
+    async def detach(self, database: DatabaseSpec, *, principal_arn: str, grant_id: str) -> None:
+        if self.fail_detach:
+            self.fail_detach -= 1
+            raise AwsError(f"IAM DeleteRolePolicy failed for {principal_arn} (test failure).")
+        self.policies[principal_arn].pop(grant_id, None)
+        self.detached.append(grant_id)
+
+    async def list_grant_policies(self, *, account_id: str, principal_arn: str) -> list[str]:
+        return sorted(self.policies.get(principal_arn, {}))
+
+    def has(self, principal_arn: str, grant_id: str) -> bool:
+        """Whether the grant's policy is on the principal."""
+        return grant_id in self.policies.get(principal_arn, {})
+
+
+class FakeMinter:
+    """Tokens shaped like RDS ones (with a recognisable signature), or the IAM-user command."""
+
+    def __init__(self) -> None:
+        self.minted: list[str] = []
+
+    async def mint(self, database: DatabaseSpec, target: GrantTarget) -> DbCredential:
+        expires = datetime.now(UTC) + timedelta(minutes=15)
+        if ":user/" in target.principal_arn:
+            return DbCredential(CredentialKind.COMMAND, f"aws rds generate-db-auth-token "
+                                f"--hostname {database.host} --username {target.db_user}", expires)
+        token = (f"{database.host}:{database.port}/?Action=connect&DBUser={target.db_user}"
+                 f"&X-Amz-Signature={FAKE_SIGNATURE}&n={len(self.minted)}")
+        self.minted.append(token)
+        return DbCredential(CredentialKind.TOKEN, token, expires)
+
+
+@dataclass
+class FakeShare:
+    """Keeps shared texts; returns recognisable one-time links; can be told to fail."""
+
+    shared: list[str] = field(default_factory=list)
+    failing: bool = False
+
+    async def share(self, text: str, *, expire: str) -> str:
+        if self.failing:
+            raise SecretShareError("The one-time link could not be created (PrivateBin at "
+                                   "https://paste.test did not answer). Your access is active; "
+                                   "press New token to try again.")
+        self.shared.append(text)
+        return f"https://paste.test/?{len(self.shared):016x}#-FakeKey{len(self.shared)}"
+
+
+@dataclass
+class FakeDbAdmin:
+    """Records users ensured and reports a configurable number of sessions ended."""
+
+    users: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    sessions: dict[tuple[str, str], int] = field(default_factory=dict)
+    terminated: list[tuple[str, str]] = field(default_factory=list)
+    failing: bool = False
+
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
+        if self.failing:
+            raise DatabaseAdminError(f"could not connect to {database.name} as admin (test)")
+        self.users[(database.name, db_user)] = level.grants
+
+    async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
+        self.terminated.append((database.name, db_user))
+        return self.sessions.pop((database.name, db_user), 0)
