@@ -61,7 +61,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if problems:
         return _fail(problems)
     configure_logging(settings.log_level)
-    asyncio.run(build_service(settings, catalog).run())
+
+    async def serve() -> None:
+        # Built inside the loop: the Socket Mode client opens an aiohttp session at once.
+        await build_service(settings, catalog).run()
+
+    asyncio.run(serve())
     return EXIT_OK
 
 
