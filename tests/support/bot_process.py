@@ -36,7 +36,7 @@ class BotProcess:
         """Status code of GET path, or 0 when nothing answers."""
         url = f"http://127.0.0.1:{self.health_port}{path}"
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2) as response:
                 return response.status
         except urllib.error.HTTPError as exc:
             return exc.code
