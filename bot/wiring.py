@@ -1,5 +1,6 @@
 """The composition root: the only module that knows the concrete providers and wires them."""
 
+import functools
 import logging
 import os
 import socket
@@ -77,9 +78,38 @@ def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> Asyn
         await next()
 
     app.use(inject)
+    tracked = _TrackedRegistrar(app, workflow.inflight)
     for module in HANDLERS:
-        module.register(app)
+        module.register(tracked)  # type: ignore[arg-type]
     return app
+
+
+class _TrackedRegistrar:
+    """Registers listeners on the app so each run counts as in-flight work from its first line.
+
+    Bolt finishes a listener in the background after ack(); counting from the start lets
+    shutdown (and tests) wait for work that was acknowledged but is not done yet.
+    """
+
+    def __init__(self, app: AsyncApp, inflight: Any) -> None:
+        self._app, self._inflight = app, inflight
+
+    def __getattr__(self, kind: str) -> Any:
+        register = getattr(self._app, kind)
+
+        def with_matcher(*args: Any, **kwargs: Any) -> Any:
+            decorate = register(*args, **kwargs)
+            return lambda listener: decorate(self._track(listener))
+
+        return with_matcher
+
+    def _track(self, listener: Any) -> Any:
+        @functools.wraps(listener)
+        async def run(**kwargs: Any) -> Any:
+            with self._inflight:
+                return await listener(**kwargs)
+
+        return run
 
 
 def build_workflow(*, catalog: Catalog, sessions: async_sessionmaker[AsyncSession],

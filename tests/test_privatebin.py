@@ -7,18 +7,16 @@ import os
 import re
 import secrets
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
 import base58
 import pytest
-from pbincli.api import PrivateBin
-from pbincli.format import Paste
 
 from bot.errors import SecretShareError
 from providers.privatebin import PrivateBinShare
 from providers.privatebin_crypto import b58encode
 from tests.support.fixtures_privatebin import PrivateBinProcess
+from tests.support.pbin_reader import pbincli_get, pbincli_read
 from tests.support.ports import free_port
 from tests.support.privatebin_server import GENERIC_ERROR, PrivateBinServer
 
@@ -34,28 +32,6 @@ KEY_LIKE = re.compile(r"[1-9A-HJ-NP-Za-km-z]{40,}|[A-Za-z0-9+/]{43}=")
 def secret_text() -> str:
     """A fresh secret that must never show up in an error."""
     return f"TOKEN-{secrets.token_hex(24)}"
-
-
-def pbincli_get(link: str) -> dict[str, Any]:
-    """The JSON answer for a paste link, fetched by pbincli's own API client."""
-    parts = urlsplit(link)
-    api = PrivateBin({"server": link.split("?")[0]})
-    api.session.trust_env = False
-    return api.get(parts.query)
-
-
-def pbincli_read(link: str) -> str:
-    """Fetch and decrypt a link the way `pbincli get` does; LookupError if it is gone."""
-    result = pbincli_get(link)
-    if result["status"]:
-        raise LookupError(result["message"])
-    paste = Paste()
-    paste.setVersion(result.get("v", 1))
-    # `#-` only asks the PrivateBin web UI to confirm before burning; the key follows it.
-    paste.setHash(urlsplit(link).fragment.removeprefix("-"))
-    paste.loadJSON(result)
-    paste.decrypt()
-    return paste.getText().decode()
 
 
 def assert_safe(error: BaseException, *secrets_: str) -> None:
