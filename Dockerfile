@@ -41,6 +41,11 @@ RUN groupadd --gid 10001 dbaccess \
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index --find-links=/wheels db-access-bot
 
+# Amazon's CA bundle, so admin connections to RDS verify the server (RDS_CA_BUNDLE).
+ADD --chmod=0644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem \
+    /etc/ssl/rds/global-bundle.pem
+ENV RDS_CA_BUNDLE=/etc/ssl/rds/global-bundle.pem
+
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8080
