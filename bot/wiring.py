@@ -48,6 +48,7 @@ class Providers:
     minter: TokenMinter
     dbadmin: DatabaseAdmin
     share: SecretShare
+    aws: AwsClients | None = None
 
 
 def instance_name() -> str:
@@ -64,7 +65,8 @@ def build_providers(settings: Settings, catalog: Catalog) -> Providers:
     dbadmin = DatabaseAdminRouter(PostgresAdmin(secrets, tls=tls), MysqlAdmin(secrets, tls=tls))
     return Providers(iam=AwsIamGrants(catalog, clients=clients),
                      minter=AwsTokenMinter(catalog, clients=clients), dbadmin=dbadmin,
-                     share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"))
+                     share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"),
+                     aws=clients)
 
 
 def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> AsyncApp:
