@@ -1,14 +1,167 @@
-"""`check --online`: probes of Slack, AWS, the databases and PrivateBin."""
+"""`check --online`: a line per probe of Slack, AWS, the databases and PrivateBin (✓ or ✗ + fix)."""
 
-import sys
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
 from bot.config import Settings
+from bot.domain import Identity, Level
+from bot.errors import DbAccessError
+from bot.identity import handle_for, principal_for
+from bot.wiring import Providers, build_providers
+
+PROBE_TIMEOUT = 15.0
 
 
-async def run_online_checks(settings: Settings, catalog: Catalog) -> int:
-    """Not wired yet in this version: say so plainly and fail, so nobody trusts a silent pass."""
-    print("✗ check --online: the online probes (Slack auth.test, STS, RDS, admin connections, "
-          "PrivateBin) are not available in this version yet; the offline checks above passed.",
-          file=sys.stderr)
-    return 2
+@dataclass(frozen=True)
+class Probe:
+    """One line of the report."""
+
+    ok: bool
+    what: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.what}: {self.detail}"
+
+
+async def _run(what: str, check: Callable[[], Awaitable[str]], fix: str) -> Probe:
+    try:
+        detail = await asyncio.wait_for(check(), PROBE_TIMEOUT)
+        return Probe(True, what, detail)
+    except TimeoutError:
+        return Probe(False, what, f"no answer within {PROBE_TIMEOUT:.0f} s — {fix}")
+    except DbAccessError as exc:
+        return Probe(False, what, f"{exc.user_message} — {fix}")
+    except SlackApiError as exc:
+        return Probe(False, what, f"Slack said {exc.response.get('error')!r} — {fix}")
+    except (SlackClientError, ClientError, BotoCoreError, OSError) as exc:
+        return Probe(False, what, f"{type(exc).__name__}: {str(exc)[:200]} — {fix}")
+
+
+async def _slack_probes(settings: Settings) -> list[Probe]:
+    assert settings.slack_bot_token and settings.slack_app_token
+    bot = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                         base_url=settings.slack_api_url)
+    app_token = settings.slack_app_token.get_secret_value()
+
+    async def bot_auth() -> str:
+        answer = await bot.auth_test()
+        return f"bot token works (team {answer.get('team')}, bot user {answer.get('user')})"
+
+    async def socket_mode() -> str:
+        await bot.apps_connections_open(app_token=app_token)
+        return "app token works and Socket Mode is enabled"
+
+    return [
+        await _run("Slack bot token (auth.test)", bot_auth,
+                   "reinstall the app and copy the Bot User OAuth Token into SLACK_BOT_TOKEN"),
+        await _run("Slack app token (apps.connections.open)", socket_mode,
+                   "enable Socket Mode and create an app-level token with connections:write"),
+    ]
+
+
+async def _example_identity(catalog: Catalog, client: AsyncWebClient) -> Identity | None:
+    """The first admin user as the example person whose role should exist."""
+    for user_id in (a for a in catalog.admins if a[0] in "UW"):
+        answer = await client.users_info(user=user_id)
+        email = (answer.get("user") or {}).get("profile", {}).get("email")
+        if email:
+            return Identity(user_id, email.lower(), handle_for(email, catalog), "")
+    return None
+
+
+async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers) -> list[Probe]:
+    assert providers.aws is not None
+    aws = providers.aws
+    regions = sorted({db.region for db in catalog.databases.values()})
+
+    async def caller() -> str:
+        answer = await asyncio.to_thread(aws.sts(regions[0]).get_caller_identity)
+        return f"running as {answer['Arn']}"
+
+    probes = [await _run("AWS credentials (sts:GetCallerIdentity)", caller,
+                         "give the pod its IRSA role or set AWS credentials")]
+    for db in catalog.databases.values():
+        async def resource(db=db) -> str:  # type: ignore[no-untyped-def]
+            return f"resource id {await providers.iam.resource_id(db)}"
+
+        probes.append(await _run(f"{db.name}: RDS resource id", resource,
+                                 "check instance_id/cluster_id and enable IAM database auth"))
+    assert settings.slack_bot_token
+    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
+                            base_url=settings.slack_api_url)
+    try:
+        example = await _example_identity(catalog, client)
+    except (SlackApiError, SlackClientError, OSError):
+        example = None
+    if example is None:
+        probes.append(Probe(False, "principal roles", "no admin with an email to build an "
+                            "example principal from — list a user id under admins"))
+        return probes
+    seen: set[str] = set()
+    for db in catalog.databases.values():
+        arn = principal_for(catalog, db, example, next(iter(db.levels), Level.RO))
+        if arn in seen:
+            continue
+        seen.add(arn)
+
+        async def exists(arn: str = arn, account: str = db.account_id) -> str:
+            kind, name = arn.split(":", 5)[5].split("/")[0], arn.rsplit("/", 1)[-1]
+            iam = aws.iam(account)
+            call = iam.get_role if kind == "role" else iam.get_user
+            args = {"RoleName": name} if kind == "role" else {"UserName": name}
+            await asyncio.to_thread(call, **args)
+            return f"{arn} exists"
+
+        probes.append(await _run(f"principal of {example.email}", exists,
+                                 "create the per-user role (README: IAM setup)"))
+    return probes
+
+
+async def _backend_probes(catalog: Catalog, providers: Providers) -> list[Probe]:
+    probes = []
+    for db in catalog.databases.values():
+        if db.admin is None:
+            probes.append(Probe(True, f"{db.name}: admin connection",
+                                "no admin configured; database users are managed by hand"))
+            continue
+
+        async def login(db=db) -> str:  # type: ignore[no-untyped-def]
+            await providers.dbadmin.ping(db)  # type: ignore[attr-defined]
+            return f"logged in to {db.host}:{db.port}/{db.dbname} as admin"
+
+        probes.append(await _run(f"{db.name}: admin connection", login,
+                                 "check the admin secret, security groups and TLS"))
+
+    async def paste() -> str:
+        await providers.share.ping()  # type: ignore[attr-defined]
+        return "the JSON API answers"
+
+    probes.append(await _run("PrivateBin", paste, "check PRIVATEBIN_URL and that the bot's "
+                             "address is exempt from PrivateBin's rate limit"))
+    return probes
+
+
+async def run_online_checks(settings: Settings, catalog: Catalog,
+                            providers: Providers | None = None) -> int:
+    """Print one line per probe; exit code 2 if any failed."""
+    providers = providers or build_providers(settings, catalog)
+    try:
+        probes = await _slack_probes(settings)
+        probes += await _aws_probes(settings, catalog, providers)
+        probes += await _backend_probes(catalog, providers)
+    finally:
+        close = getattr(providers.share, "close", None)
+        if close is not None:
+            await close()
+    for probe in probes:
+        print(probe.line())
+    failed = sum(not p.ok for p in probes)
+    print(f"{len(probes) - failed} of {len(probes)} online checks passed")
+    return 2 if failed else 0

@@ -49,10 +49,18 @@ def test_check_lists_every_problem_and_writes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_check_online_says_it_is_not_wired(tmp_path: Path) -> None:
-    result = cli("check", "--online", cwd=tmp_path, DB_ACCESS_CATALOG=str(EXAMPLE), **GOOD_ENV)
-    assert result.returncode == 2
-    assert "not available in this version" in result.stderr
+def test_check_online_reports_unreachable_systems(tmp_path: Path) -> None:
+    from tests.support.ports import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    result = cli("check", "--online", cwd=tmp_path, DB_ACCESS_CATALOG=str(EXAMPLE),
+                 SLACK_API_URL=dead + "/api/", AWS_ENDPOINT_URL=dead, AWS_REGION="eu-west-1",
+                 AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                 AWS_MAX_ATTEMPTS="1", **{**GOOD_ENV, "PRIVATEBIN_URL": dead})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "✗ Slack bot token (auth.test)" in result.stdout
+    assert "✗ AWS credentials (sts:GetCallerIdentity)" in result.stdout
+    assert "✗ PrivateBin" in result.stdout
 
 
 def test_manifest_has_socket_mode_command_and_scopes(tmp_path: Path) -> None:

@@ -1,0 +1,65 @@
+"""`check --online` probes Slack, AWS, the admin connections and PrivateBin, one line each."""
+
+import pytest
+
+from bot.config import Settings
+from bot.online_check import run_online_checks
+from providers.privatebin import PrivateBinShare
+from tests.integration.real_parts import real_setup
+from tests.support import aws_seed
+from tests.support.fixtures_privatebin import PrivateBinProcess
+from tests.support.harness import PEOPLE
+from tests.support.ports import free_port
+from tests.support.postgres_server import PostgresServer
+from tests.support.slack_emulator import SlackEmulator
+
+
+@pytest.fixture
+async def emu() -> SlackEmulator:
+    async with SlackEmulator() as emulator:
+        for user_id, (name, email) in PEOPLE.items():
+            emulator.add_user(user_id, name, email=email)
+        yield emulator
+
+
+def settings_for(emu: SlackEmulator, privatebin_url: str) -> Settings:
+    return Settings(slack_bot_token="xoxb-check", slack_app_token="xapp-check",
+                    slack_api_url=emu.api_url, privatebin_url=privatebin_url)
+
+
+async def test_all_probes_pass_on_a_healthy_setup(
+        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
+        emu: SlackEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url)
+    aws_seed.create_role("DatabasesRole_ada")  # the first admin is the example person
+    code = await run_online_checks(settings_for(emu, privatebin_server.url), setup.catalog,
+                                   setup.providers)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert all(line.startswith("✓") for line in lines[:-1]), out
+    for expected in ("Slack bot token", "Socket Mode is enabled", "sts:GetCallerIdentity",
+                     f"orders-prod: RDS resource id: resource id {setup.resource_id}",
+                     "role/DatabasesRole_ada exists", "orders-prod: admin connection",
+                     "PrivateBin: the JSON API answers"):
+        assert expected in out
+    assert lines[-1] == f"{len(lines) - 1} of {len(lines) - 1} online checks passed"
+
+
+async def test_failures_say_what_to_fix_and_exit_2(
+        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
+        emu: SlackEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url)
+    aws_seed.delete_instance(setup.catalog.databases["orders-prod"].instance_id)
+    dead = f"http://127.0.0.1:{free_port()}/"
+    setup.providers.share = PrivateBinShare(dead, timeout=2)
+    code = await run_online_checks(settings_for(emu, dead), setup.catalog, setup.providers)
+    out = capsys.readouterr().out
+    assert code == 2
+    failed = [line for line in out.splitlines() if line.startswith("✗")]
+    assert any("orders-prod: RDS resource id" in line and "IAM database auth" in line
+               for line in failed), out
+    assert any(line.startswith("✗ principal of ada@example.com") and "create the per-user role"
+               in line for line in failed), out
+    assert any(line.startswith("✗ PrivateBin") and "PRIVATEBIN_URL" in line
+               for line in failed), out
