@@ -19,6 +19,12 @@ def escape(text: str | None, limit: int = 500) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def quoted(text: str | None, limit: int = 64) -> str:
+    """User text echoed back as inline code: escaped, capped, unable to close the backticks."""
+    inert = escape((text or "").replace("`", "'"), limit)
+    return f"`{inert}`"
+
+
 def section(text: str) -> Block:
     """A mrkdwn section."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_TEXT]}}

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from bot.blocks import quoted
 from bot.errors import InputError
 
 USAGE = """*`/db-access`* — temporary, approved access to databases
@@ -115,4 +116,4 @@ def parse(text: str) -> Command:
             else:
                 database = arg
         return Audit(database, since)
-    raise InputError(f"Unknown command `{words[0][:40]}`.\n{USAGE}")
+    raise InputError(f"Unknown command {quoted(words[0], 40)}.\n{USAGE}")

@@ -3,7 +3,7 @@
 from typing import Any
 
 from bot import repo
-from bot.blocks import Block
+from bot.blocks import Block, quoted
 from bot.catalog import DatabaseSpec
 from bot.domain import GrantStatus, Level
 from bot.durations import parse_duration
@@ -18,6 +18,7 @@ from bot.views import (
     extend_modal,
     home_view,
     my_access,
+    my_access_text,
     narrow_modal,
     request_modal,
 )
@@ -37,7 +38,8 @@ class GrantOps:
         async with transaction(self.d.sessions) as session:
             grant = await repo.get_grant(session, grant_id=grant_id.strip())
         if grant is None:
-            raise NotFound(f"There is no grant `{grant_id[:16]}`. `/db-access list` shows yours.")
+            raise NotFound(f"There is no grant {quoted(grant_id, 16)}. "
+                           "`/db-access list` shows yours.")
         database = self.d.catalog.database(grant.database)
         if database is None:
             raise NotFound(f"Database {grant.database} is no longer in the catalog.")
@@ -60,14 +62,15 @@ class GrantOps:
                              "Request access again with `/db-access`.")
         return grant, database
 
-    async def list_mine(self, actor_id: str) -> list[Block]:
-        """My active grants (with buttons) and pending requests."""
+    async def list_mine(self, actor_id: str) -> tuple[list[Block], str]:
+        """My active grants (with buttons) and pending requests, as blocks and fallback text."""
         async with transaction(self.d.sessions) as session:
             grants = await repo.grants_of_user(session, user_id=actor_id,
                                                statuses=[GrantStatus.ACTIVE])
             pending = await repo.pending_requests(session, requester_id=actor_id)
             await self.d.audit(session, actor=actor_id, action="command.list")
-        return my_access(grants, pending, self.d.clock())
+        now = self.d.clock()
+        return my_access(grants, pending, now), my_access_text(grants, pending, now)
 
     async def new_token(self, actor_id: str, grant_id: str) -> str:
         """Mint and DM a fresh one-time link for the actor's active grant."""
@@ -105,30 +108,41 @@ class GrantOps:
                                    f"approver of {database.name} or an admin can revoke it.")
             return await self.w.revoker.revoke(grant.id, reason="revoked", actor=actor_id)
 
-    async def audit(self, actor_id: str, database: str | None, since: str | None) -> list[Block]:
-        """Recent audit events, for approvers (of that database) and admins."""
+    async def audit(self, actor_id: str, database: str | None,
+                    since: str | None) -> tuple[list[Block], str]:
+        """Recent audit events for admins, and for approvers on the databases they approve."""
         if database is not None and self.d.catalog.database(database) is None:
             known = ", ".join(sorted(self.d.catalog.databases))
-            raise InputError(f"Unknown database `{database[:64]}`. Known databases: {known}.")
+            raise InputError(f"Unknown database {quoted(database)}. Known databases: {known}.")
         try:
             window = parse_duration(since or DEFAULT_AUDIT_SINCE)
         except ValueError as exc:
             raise InputError(str(exc)) from None
         scope_dbs = [self.d.catalog.databases[database]] if database else \
             list(self.d.catalog.databases.values())
-        allowed = await self.d.people.is_member(actor_id, self.d.catalog.admins)
-        for db in scope_dbs:
-            allowed = allowed or await self.d.people.is_member(actor_id, db.approvers)
+        admin = await self.d.people.is_member(actor_id, self.d.catalog.admins)
+        approves = [db.name for db in scope_dbs
+                    if await self.d.people.is_member(actor_id, db.approvers)]
+        allowed = admin or bool(approves)
         async with transaction(self.d.sessions) as session:
             await self.d.audit(session, actor=actor_id, action="command.audit" if allowed
                                else "audit.refused", database=database)
         if not allowed:
-            raise NotAuthorized("Only approvers and admins can read the audit trail.")
+            raise NotAuthorized("Only approvers (of that database) and admins can read the "
+                                "audit trail.")
+        start = self.d.clock() - window
         async with transaction(self.d.sessions) as session:
-            events = await repo.audit_events(session, since=self.d.clock() - window,
-                                             database=database)
-        scope = f"for {database}" if database else "for all databases"
-        return audit_blocks(events, scope=f"{scope}, last {since or DEFAULT_AUDIT_SINCE}")
+            if admin:
+                events = await repo.audit_events(session, since=start, database=database)
+            else:
+                # An approver sees the history of the databases they approve, not all of it.
+                events = [e for name in approves
+                          for e in await repo.audit_events(session, since=start, database=name)]
+                events = sorted(events, key=lambda e: e.id, reverse=True)[:30]
+        scope = f"for {database}" if database else \
+            "for all databases" if admin else f"for {', '.join(approves)}"
+        scope = f"{scope}, last {since or DEFAULT_AUDIT_SINCE}"
+        return audit_blocks(events, scope=scope), f"Audit trail {scope}: {len(events)} event(s)"
 
     async def home(self, actor_id: str) -> dict[str, Any]:
         """The actor's App Home view."""
@@ -140,11 +154,19 @@ class GrantOps:
                         if await self.d.people.is_member(actor_id, db.approvers)]
             waiting = None
             if approves:
+                # Not their own requests, nor those they already approved (waiting on others).
                 waiting = [r for r in await repo.pending_requests(session, databases=approves)
-                           if r.requester_id != actor_id]
+                           if r.requester_id != actor_id and not any(
+                               d.approver_id == actor_id
+                               for d in await repo.decisions(session, request_id=r.id))]
         return home_view(grants, pending, waiting, self.d.clock())
 
     # -- forms ---------------------------------------------------------------------------------
+
+    async def open_request_form(self, actor_id: str) -> dict[str, Any]:
+        """The request modal, for someone the bot can map to an AWS role (not a guest)."""
+        await self.w.identify(actor_id)
+        return self.request_form()
 
     def request_form(self, database: str | None = None) -> dict[str, Any]:
         """The request modal, showing the levels and durations of the chosen database."""

@@ -150,9 +150,8 @@ class Granter:
             delivered, problem = False, exc.user_message
             blocks = link_failed_dm(grant, problem=problem, **where)
         with watch.step("slack"):
-            await self._d.slack.dm(grant.user_id, blocks=blocks, text=(
-                f"Your access to {grant.database} is ready" if delivered
-                else f"Your access to {grant.database} is active, but the link failed"))
+            await self._d.slack.dm(grant.user_id, blocks=blocks,
+                                   text=_delivery_text(grant, kind, delivered, problem))
         async with transaction(self._d.sessions) as session:
             await repo.add_token_issue(session, grant_id=grant.id, at=now, actor=actor,
                                        kind=kind, delivered=delivered)
@@ -165,3 +164,15 @@ class Granter:
                                 **({"error": problem} if problem else {}))
         self._d.metrics.tokens.labels("delivered" if delivered else "failed").inc()
         return delivered
+
+
+def _delivery_text(grant: Grant, kind: str, delivered: bool, problem: str) -> str:
+    """Fallback text of the credential DM: what is ready, never the token or the link."""
+    until = "no fixed end" if grant.expires_at is None else \
+        f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC"
+    head = f"Your {grant.level} access to {grant.database} (grant {grant.id}, {until})"
+    if not delivered:
+        return f"{head} is active, but the login link could not be created: {problem}"
+    if kind == "command":
+        return f"{head} is ready: this message has the command that makes a login token."
+    return f"{head} is ready: this message has your one-time login link."

@@ -1,9 +1,11 @@
 """Pure decisions: is a request valid, what does it need, who may do what."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from bot.blocks import quoted
 from bot.catalog import Catalog, DatabaseSpec
 from bot.domain import Level
 from bot.durations import format_duration, parse_duration
@@ -50,7 +52,7 @@ def check_database(catalog: Catalog, name: str) -> DatabaseSpec:
     database = catalog.database(name.strip())
     if database is None:
         known = ", ".join(sorted(catalog.databases)) or "none"
-        raise InputError(f"Unknown database `{name[:64]}`. Known databases: {known}.",
+        raise InputError(f"Unknown database {quoted(name)}. Known databases: {known}.",
                          field="database")
     return database
 
@@ -59,7 +61,7 @@ def check_level(database: DatabaseSpec, text: str) -> Level:
     """The level if this database offers it, else an InputError naming the offered ones."""
     offered = ", ".join(level.value for level in database.levels)
     if text not in {level.value for level in database.levels}:
-        raise InputError(f"Level `{text[:16]}` is not offered on {database.name} "
+        raise InputError(f"Level {quoted(text, 16)} is not offered on {database.name} "
                          f"(offered: {offered}).", field="level")
     return Level(text)
 
@@ -69,10 +71,10 @@ def check_duration(database: DatabaseSpec, text: str) -> timedelta:
     try:
         duration = parse_duration(text)
     except ValueError:
-        raise InputError(f"`{text[:16]}` is not a duration. Allowed on {database.name}: "
+        raise InputError(f"{quoted(text, 16)} is not a duration. Allowed on {database.name}: "
                          f"{_allowed(database)}.", field="duration") from None
     if duration not in database.durations:
-        raise InputError(f"Duration {text} is not allowed on {database.name}. "
+        raise InputError(f"Duration {quoted(text, 16)} is not allowed on {database.name}. "
                          f"Allowed: {_allowed(database)}.", field="duration")
     return duration
 
@@ -138,3 +140,27 @@ def check_narrowing(database: DatabaseSpec, *, requested_level: Level,
     if duration > requested or duration not in database.durations:
         raise InputError(f"Pick an allowed duration up to the "
                          f"{format_duration(requested)} requested.", field="duration")
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One approval, with what the approver narrowed it to (None: as requested)."""
+
+    level: Level | None = None
+    duration: timedelta | None = None
+
+
+def quorum(database: DatabaseSpec | None, *, level: Level, duration: timedelta, required: int,
+           approvals: Sequence[Vote]) -> tuple[Level, timedelta] | None:
+    """What the approvals grant (the lowest level, the shortest duration), or None if too few.
+
+    A request narrowed to a lower level needs only that level's approvals: one approver may
+    grant ro on an rw request (2 approvals) whose ro level needs one.
+    """
+    granted = min([v.level for v in approvals if v.level] + [level], key=LEVEL_RANK.__getitem__)
+    needed = required
+    if database is not None and granted != level and granted in database.levels:
+        needed = min(needed, max(database.levels[granted].approvals, 1))
+    if len(approvals) < needed:
+        return None
+    return granted, min([v.duration for v in approvals if v.duration] + [duration])

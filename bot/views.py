@@ -142,6 +142,18 @@ def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest],
     return blocks
 
 
+def my_access_text(grants: Sequence[Grant], pending: Sequence[AccessRequest],
+                   now: datetime) -> str:
+    """`/db-access list` as plain fallback text (notifications, screen readers, logs)."""
+    held = "; ".join(f"{g.id} ({g.level} on {g.database}, "
+                     f"{'no fixed end' if g.expires_at is None else humanize(g.expires_at - now)}"
+                     f"{'' if g.expires_at is None else ' left'})" for g in grants[:20])
+    asked = "; ".join(f"{r.id} ({r.level} on {r.database}, {_span(r.duration_s)})"
+                      for r in pending[:20])
+    return (f"Your active grants: {held or 'none'}. "
+            f"Your pending requests: {asked or 'none'}.")
+
+
 def home_view(grants: Sequence[Grant], pending: Sequence[AccessRequest],
               waiting: Sequence[AccessRequest] | None, now: datetime) -> dict[str, Any]:
     """The App Home tab; approvers also see requests waiting for them."""

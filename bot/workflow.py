@@ -3,23 +3,39 @@
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot import repo
-from bot.blocks import approval_card, card_text, section, when
+from bot.blocks import approval_card, card_text, quoted, section, when
 from bot.blocks import escape as _escape
 from bot.catalog import DatabaseSpec
 from bot.context import Deps
 from bot.domain import DecisionKind, GrantStatus, Identity, Level, MessageRef, RequestKind
 from bot.domain import RequestStatus as RS
 from bot.durations import format_duration
-from bot.errors import AlreadyDecided, DbAccessError, InputError, NotAuthorized, NotFound
+from bot.errors import (
+    AlreadyDecided,
+    DbAccessError,
+    IdentityError,
+    InputError,
+    NotAuthorized,
+    NotFound,
+)
 from bot.granting import Granter
 from bot.ids import new_id
 from bot.models import AccessRequest, ApprovalDecision, Grant
-from bot.policy import LEVEL_RANK, Outcome, ValidRequest, check_duration, check_narrowing, decide
+from bot.policy import (
+    Outcome,
+    ValidRequest,
+    Vote,
+    check_duration,
+    check_narrowing,
+    decide,
+    quorum,
+)
 from bot.revoking import Revoker
 from bot.transactions import transaction
 
@@ -72,10 +88,23 @@ class Workflow:
 
     # -- requests ------------------------------------------------------------------------------
 
+    async def note(self, actor_id: str, action: str, **details: Any) -> None:
+        """Audit something a person did that changed no request or grant (a command, a refusal)."""
+        async with transaction(self.d.sessions) as session:
+            await self.d.audit(session, actor=actor_id, action=action, **details)
+
+    async def identify(self, actor_id: str) -> Identity:
+        """The actor's identity; a refusal (guest without email, bot) is audited, then raised."""
+        try:
+            return await self.d.people.identity(actor_id)
+        except IdentityError as exc:
+            await self.note(actor_id, "request.refused", why=exc.user_message)
+            raise
+
     async def submit(self, actor_id: str, valid: ValidRequest) -> Submitted:
         """File a validated request: deny, auto-approve, or post an approval card."""
         with self.inflight:
-            identity = await self.d.people.identity(actor_id)
+            identity = await self.identify(actor_id)
             db, level = valid.database, valid.level
             may = db.requesters is None or await self.d.people.is_member(actor_id, db.requesters)
             approvers = await self.d.people.members(db.approvers)
@@ -101,7 +130,7 @@ class Workflow:
             self.d.metrics.requests.labels(request.kind).inc()
             if verdict.outcome == Outcome.DENY:
                 self.d.metrics.decisions.labels("denied").inc()
-                message = f":no_entry: Request `{request.id}` was not filed: {verdict.reason}"
+                message = f":no_entry: Request `{request.id}` was refused: {verdict.reason}"
                 await self.d.slack.dm(actor_id, text=message)
                 return Submitted(None, message)
             if verdict.outcome == Outcome.AUTO_APPROVE:
@@ -116,7 +145,7 @@ class Workflow:
                              f"<#{request.approvals_channel}> for {verdict.approvals} approval(s).")
 
     def _new_request(self, identity: Identity, valid: ValidRequest, approvals: int,
-                     active: Grant | None, now) -> AccessRequest:  # type: ignore[no-untyped-def]
+                     active: Grant | None, now: datetime) -> AccessRequest:
         db = valid.database
         return AccessRequest(
             id=new_id("r"), kind=RequestKind.EXTENSION if active else RequestKind.NEW,
@@ -149,6 +178,10 @@ class Workflow:
         request.granted_level, request.granted_duration_s = request.level, request.duration_s
         self.d.metrics.decisions.labels("auto_approved").inc()
         await self._post_card(request)
+        await self.d.slack.dm(request.requester_id, text=(
+            f":white_check_mark: Your request `{request.id}` for {request.level} on "
+            f"{request.database} ({_span(request.duration_s)}) was auto-approved by the catalog "
+            "rule. Setting it up now…"))
         await self._carry_out(request)
         return Submitted(request.id, f":white_check_mark: `{request.id}` was auto-approved; "
                                      "check your DMs for the login link.")
@@ -160,7 +193,7 @@ class Workflow:
         async with transaction(self.d.sessions) as session:
             request = await repo.get_request(session, request_id=request_id)
             if request is None:
-                raise NotFound(f"There is no request `{request_id}`.")
+                raise NotFound(f"There is no request {quoted(request_id, 16)}.")
             db = self.d.catalog.database(request.database)
             refusal = None
             if request.requester_id == actor_id:
@@ -198,12 +231,13 @@ class Workflow:
             request, decisions = await self._decide(request_id, decision)
             if request.status == RS.PENDING:
                 return (f"Approval recorded: {len(decisions)} of "
-                        f"{request.approvals_required}.")
+                        f"{request.approvals_required} for `{request.id}`.")
+            granted = f"{request.granted_level} for {_span(request.granted_duration_s)}"
+            asked = f"{request.level} for {_span(request.duration_s)}"
+            changed = f" (you asked for {asked})" if granted != asked else ""
             await self.d.slack.dm(request.requester_id, text=(
-                f":white_check_mark: Your request `{request.id}` was approved "
-                f"({request.granted_level} for "
-                f"{format_duration(timedelta(seconds=request.granted_duration_s or 0))}). "
-                "Setting it up now…"))
+                f":white_check_mark: Your request `{request.id}` on {request.database} was "
+                f"approved by <@{actor_id}>: {granted}{changed}. Setting it up now…"))
             await self._carry_out(request)
             return f"Approved `{request.id}`."
 
@@ -240,7 +274,8 @@ class Workflow:
                         "reason")}, created_at=now)
                     session.add(fresh)
                     all_decisions = [*earlier, fresh]
-                    values = self._transition(request, all_decisions, now)
+                    values = self._transition(request, all_decisions, now,
+                                              self.d.catalog.database(request.database))
                     if not await repo.cas_request(session, request_id=request_id,
                                                   version=request.version, **values):
                         raise _Conflict
@@ -263,19 +298,23 @@ class Workflow:
                              "look at the card again in a moment.")
 
     @staticmethod
-    def _transition(request: AccessRequest, decisions: list[ApprovalDecision], now) -> dict:  # type: ignore[no-untyped-def]
+    def _transition(request: AccessRequest, decisions: list[ApprovalDecision], now: datetime,
+                    db: DatabaseSpec | None) -> dict[str, Any]:
         last = decisions[-1]
         if last.decision == DecisionKind.DENY:
             return {"status": RS.DENIED, "decided_at": now, "decided_by": last.approver_id,
                     "deny_reason": last.reason}
-        approvals = [d for d in decisions if d.decision == DecisionKind.APPROVE]
-        if len(approvals) < request.approvals_required:
+        votes = [Vote(Level(d.level) if d.level else None,
+                      timedelta(seconds=d.duration_s) if d.duration_s else None)
+                 for d in decisions if d.decision == DecisionKind.APPROVE]
+        granted = quorum(db, level=Level(request.level),
+                         duration=timedelta(seconds=request.duration_s),
+                         required=request.approvals_required, approvals=votes)
+        if granted is None:
             return {}
-        levels = [Level(d.level) for d in approvals if d.level] + [Level(request.level)]
-        durations = [d.duration_s for d in approvals if d.duration_s] + [request.duration_s]
         return {"status": RS.APPROVED, "decided_at": now, "decided_by": last.approver_id,
-                "granted_level": min(levels, key=LEVEL_RANK.get).value,
-                "granted_duration_s": min(durations)}
+                "granted_level": granted[0].value,
+                "granted_duration_s": int(granted[1].total_seconds())}
 
     async def _refresh_card(self, request: AccessRequest, decisions: list[ApprovalDecision],
                             note: str = "") -> None:
@@ -324,3 +363,7 @@ class _Conflict(Exception):
 
 def _until(grant: Grant) -> str:
     return when(grant.expires_at)
+
+
+def _span(seconds: int | None) -> str:
+    return format_duration(timedelta(seconds=seconds or 0))

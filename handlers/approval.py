@@ -16,17 +16,18 @@ from handlers.common import (
     guarded,
     ops,
     state_value,
+    tracked,
     workflow,
 )
 
 
 def register(app: AsyncApp) -> None:
     """Attach the approval listeners."""
-    app.action(ActionId.APPROVE)(on_approve)
-    app.action(ActionId.APPROVE_CHANGED)(on_approve_changed)
-    app.action(ActionId.DENY)(on_deny)
-    app.view(CallbackId.DENY)(on_deny_submitted)
-    app.view(CallbackId.NARROW)(on_narrow_submitted)
+    app.action(ActionId.APPROVE)(tracked(on_approve))
+    app.action(ActionId.APPROVE_CHANGED)(tracked(on_approve_changed))
+    app.action(ActionId.DENY)(tracked(on_deny))
+    app.view(CallbackId.DENY)(tracked(on_deny_submitted))
+    app.view(CallbackId.NARROW)(tracked(on_narrow_submitted))
 
 
 async def on_approve(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,

@@ -10,42 +10,51 @@ from bot import grammar
 from bot.errors import InputError
 from bot.manifest import COMMAND
 from bot.policy import validate
-from handlers.common import ephemeral_reply, guarded, ops, workflow
+from handlers.common import ephemeral_reply, guarded, ops, tracked, workflow
+
+MAX_AUDITED_TEXT = 300
 
 
 def register(app: AsyncApp) -> None:
     """Attach the slash command listener."""
-    app.command(COMMAND)(on_command)
+    app.command(COMMAND)(tracked(on_command))
 
 
 async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient,
                      context: AsyncBoltContext) -> None:
     """Handle every form of /db-access."""
+    text, user = command.get("text", ""), command["user_id"]
+    reply = ephemeral_reply(respond)
+    w, g = workflow(context), ops(context)
     try:
-        parsed = grammar.parse(command.get("text", ""))
+        parsed = grammar.parse(text)
         if isinstance(parsed, grammar.Request):
-            valid = validate(workflow(context).d.catalog, database=parsed.database,
+            valid = validate(w.d.catalog, database=parsed.database,
                              level=parsed.level, duration=parsed.duration, reason=parsed.reason)
     except InputError as exc:
-        await ack(text=exc.user_message)
+        # The ack text is shown at once, only to the user; nothing else happens.
+        problem = exc.user_message
+        await ack(text=problem)
+        await guarded(reply, lambda: w.note(user, "command.rejected",
+                                            text=text[:MAX_AUDITED_TEXT], problem=problem))
         return
     if isinstance(parsed, grammar.Help):
         await ack(text=grammar.USAGE)
-        return
-    await ack()
-    user = command["user_id"]
-    reply = ephemeral_reply(respond)
-    g = ops(context)
+    else:
+        await ack()
+    verb = (text.split() or ["form"])[0].lower()
 
     async def act() -> None:
+        await w.note(user, "command.received", verb=verb, text=text[:MAX_AUDITED_TEXT])
         match parsed:
             case grammar.OpenForm():
-                await client.views_open(trigger_id=command["trigger_id"], view=g.request_form())
+                await client.views_open(trigger_id=command["trigger_id"],
+                                        view=await g.open_request_form(user))
             case grammar.Request():
-                await reply((await workflow(context).submit(user, valid)).message)
+                await reply((await w.submit(user, valid)).message)
             case grammar.ListMine():
-                await respond(blocks=await g.list_mine(user), text="Your database access",
-                              response_type="ephemeral")
+                blocks, summary = await g.list_mine(user)
+                await respond(blocks=blocks, text=summary, response_type="ephemeral")
             case grammar.Token(grant_id):
                 await reply(await g.new_token(user, grant_id))
             case grammar.Extend(grant_id, duration):
@@ -53,10 +62,10 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
             case grammar.Revoke(grant_id):
                 done = await g.revoke(user, grant_id)
                 ended = f" {done.sessions_ended} session(s) ended." if done.sessions_ended else ""
-                await reply(f"Grant `{grant_id}` was already revoked." if done.already
-                            else f":lock: Revoked grant `{grant_id}`.{ended}")
+                await reply(f"Grant `{done.grant_id}` was already revoked." if done.already
+                            else f":lock: Revoked grant `{done.grant_id}`.{ended}")
             case grammar.Audit(database, since):
-                await respond(blocks=await g.audit(user, database, since), text="Audit trail",
-                              response_type="ephemeral")
+                blocks, summary = await g.audit(user, database, since)
+                await respond(blocks=blocks, text=summary, response_type="ephemeral")
 
     await guarded(reply, act)

@@ -1,9 +1,10 @@
 """Shared listener plumbing: find the workflow, show errors, reply to the right place."""
 
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +15,7 @@ from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
 Reply = Callable[[str], Awaitable[None]]
+Listener = TypeVar("Listener", bound=Callable[..., Awaitable[Any]])
 
 
 def workflow(context: AsyncBoltContext) -> Workflow:
@@ -24,6 +26,21 @@ def workflow(context: AsyncBoltContext) -> Workflow:
 def ops(context: AsyncBoltContext) -> GrantOps:
     """The grant operations the composition root put into every request's context."""
     return context["grant_ops"]
+
+
+def tracked(listener: Listener) -> Listener:
+    """The listener, counted as in-flight work from before its ack until it returns.
+
+    Shutdown (and the tests' settle) wait for in-flight work; counting from the start closes
+    the gap between the ack and the first workflow call. Bolt injects arguments by the names
+    of the wrapped function (it unwraps), so the listener keeps its own signature.
+    """
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> Any:
+        with workflow(kwargs["context"]).inflight:
+            return await listener(**kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 async def guarded(reply: Reply, action: Callable[[], Awaitable[Any]]) -> Any:

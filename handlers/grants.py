@@ -7,15 +7,23 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import ActionId, BlockId, CallbackId
-from handlers.common import action_reply, action_value, dm_reply, guarded, ops, state_value
+from handlers.common import (
+    action_reply,
+    action_value,
+    dm_reply,
+    guarded,
+    ops,
+    state_value,
+    tracked,
+)
 
 
 def register(app: AsyncApp) -> None:
     """Attach the grant-button listeners."""
-    app.action(ActionId.NEW_TOKEN)(on_new_token)
-    app.action(ActionId.EXTEND)(on_extend)
-    app.action(ActionId.REVOKE)(on_revoke)
-    app.view(CallbackId.EXTEND)(on_extend_submitted)
+    app.action(ActionId.NEW_TOKEN)(tracked(on_new_token))
+    app.action(ActionId.EXTEND)(tracked(on_extend))
+    app.action(ActionId.REVOKE)(tracked(on_revoke))
+    app.view(CallbackId.EXTEND)(tracked(on_extend_submitted))
 
 
 async def on_new_token(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,

@@ -7,13 +7,13 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import ActionId
-from handlers.common import dm_reply, guarded, ops
+from handlers.common import dm_reply, guarded, ops, tracked
 
 
 def register(app: AsyncApp) -> None:
     """Attach the App Home listeners."""
-    app.event("app_home_opened")(on_home_opened)
-    app.action(ActionId.OPEN_FORM)(on_open_form)
+    app.event("app_home_opened")(tracked(on_home_opened))
+    app.action(ActionId.OPEN_FORM)(tracked(on_open_form))
 
 
 async def on_home_opened(event: dict[str, Any], client: AsyncWebClient,
@@ -33,4 +33,10 @@ async def on_open_form(ack: Any, body: dict[str, Any], client: AsyncWebClient,
                        context: AsyncBoltContext) -> None:
     """Open the request modal from the App Home."""
     await ack()
-    await client.views_open(trigger_id=body["trigger_id"], view=ops(context).request_form())
+    user = body["user"]["id"]
+
+    async def act() -> None:
+        view = await ops(context).open_request_form(user)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    await guarded(dm_reply(client, user), act)

@@ -16,13 +16,13 @@ from bot.policy import (
     check_reason,
     check_ticket,
 )
-from handlers.common import dm_reply, guarded, ops, state_value, workflow
+from handlers.common import dm_reply, guarded, ops, state_value, tracked, workflow
 
 
 def register(app: AsyncApp) -> None:
     """Attach the request-form listeners."""
-    app.action(ActionId.PICK_DATABASE)(on_pick_database)
-    app.view(CallbackId.REQUEST)(on_request_submitted)
+    app.action(ActionId.PICK_DATABASE)(tracked(on_pick_database))
+    app.view(CallbackId.REQUEST)(tracked(on_request_submitted))
 
 
 async def on_pick_database(ack: Any, body: dict[str, Any], client: AsyncWebClient,
@@ -66,9 +66,12 @@ async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, A
                                client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """File the request, or keep the modal open with errors next to the fields."""
     valid, errors = _collect(context, view)
+    user = body["user"]["id"]
+    reply = dm_reply(client, user)
     if errors:
         await ack(response_action="errors", errors=errors)
+        await guarded(reply, lambda: workflow(context).note(user, "request.rejected",
+                                                            problems=errors))
         return
     await ack()
-    user = body["user"]["id"]
-    await guarded(dm_reply(client, user), lambda: workflow(context).submit(user, valid))
+    await guarded(reply, lambda: workflow(context).submit(user, valid))

@@ -1,0 +1,153 @@
+"""Every message and view the bot builds: valid Block Kit, hostile user text inert and capped."""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot import blocks as b
+from bot import views as v
+from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
+from tests.support import catalogs
+
+HOSTILE = "<!channel> <@U123> <https://evil.example|click> <#C999> <!here> & `x` *y* "
+LONG = HOSTILE * 40  # far over every cap, and it grows 4x when escaped
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+CATALOG = catalogs.make_catalog()
+ORDERS = CATALOG.databases["orders-prod"]
+# Markup the bot itself writes: user and channel ids from Slack, and localized dates.
+BOT_MARKUP = re.compile(r"<@U0[A-Z0-9]+>|<#C0[A-Z0-9]+>|<!date\^\d+\^[^|>]*\|[^<>]*>")
+
+
+def _request(**changes: Any) -> AccessRequest:
+    fields: dict[str, Any] = dict(
+        id="rabcdefgh", kind="new", status="pending", requester_id=catalogs.DEV,
+        requester_email="alice.smith@example.com", handle="alice_smith",
+        database="orders-prod", level="rw", duration_s=14400, reason=LONG,
+        ticket_url="https://jira.example.com/" + LONG, extends_grant_id=None,
+        approvals_required=2, approvals_channel=catalogs.ORDERS_CHANNEL, version=0,
+        created_at=NOW, expires_at=NOW + timedelta(minutes=30), deny_reason=None,
+        decided_by=None, granted_level=None, granted_duration_s=None)
+    fields.update(changes)
+    return AccessRequest(**fields)
+
+
+def _grant(**changes: Any) -> Grant:
+    fields: dict[str, Any] = dict(
+        id="gabcdefgh", request_id="rabcdefgh", status="active", user_id=catalogs.DEV,
+        email="alice.smith@example.com", handle="alice_smith", database="orders-prod",
+        level="ro", account_id=catalogs.ACCOUNT, principal_arn="arn:aws:iam::1:role/R",
+        db_user="alice_smith_ro", standing=False, created_at=NOW, granted_at=NOW,
+        expires_at=NOW + timedelta(hours=1))
+    fields.update(changes)
+    return Grant(**fields)
+
+
+def _decisions() -> list[ApprovalDecision]:
+    return [ApprovalDecision(request_id="rabcdefgh", approver_id=catalogs.APPROVER,
+                             decision="approve", created_at=NOW),
+            ApprovalDecision(request_id="rabcdefgh", approver_id=catalogs.APPROVER2,
+                             decision="deny", reason=LONG, created_at=NOW)]
+
+
+def _messages() -> dict[str, list[dict[str, Any]]]:
+    grant = _grant()
+    where = {"host": ORDERS.host, "port": ORDERS.port, "dbname": ORDERS.dbname}
+    return {
+        "card pending": b.approval_card(_request(), _decisions()[:1], note=b.escape(LONG)),
+        "card extension": b.approval_card(_request(kind="extension",
+                                                   extends_grant_id="gabcdefgh"), []),
+        "card approved narrowed": b.approval_card(_request(
+            status="approved", decided_by=catalogs.APPROVER, granted_level="ro",
+            granted_duration_s=3600), _decisions()[:1], note="Granted."),
+        "card auto": b.approval_card(_request(status="approved", decided_by="auto"), []),
+        "card denied": b.approval_card(_request(status="denied", decided_by=catalogs.APPROVER2,
+                                                deny_reason=LONG), _decisions()),
+        "card expired": b.approval_card(_request(status="expired"), []),
+        "link dm": b.link_dm(grant, link="https://paste.test/?abc#-key", **where),
+        "command dm": b.command_dm(grant, command="aws rds generate-db-auth-token", **where),
+        "link failed dm": b.link_failed_dm(grant, problem=LONG, **where),
+        "expiry warning": b.expiry_warning_dm(grant, NOW),
+        "list": v.my_access([grant, _grant(id="gother", expires_at=None)],
+                            [_request(), _request(id="rsecond")], NOW),
+        "list empty": v.my_access([], [], NOW),
+        "audit": v.audit_blocks([AuditEvent(at=NOW, actor=catalogs.DEV, action="request.denied",
+                                            database="orders-prod", request_id="rabcdefgh",
+                                            details={"why": LONG})] * 60, scope="for all"),
+        "audit empty": v.audit_blocks([], scope="for orders-prod"),
+    }
+
+
+def _views() -> dict[str, dict[str, Any]]:
+    request, grant = _request(), _grant()
+    return {
+        "request form": v.request_modal(CATALOG, ORDERS),
+        "request form analytics": v.request_modal(CATALOG, CATALOG.databases["analytics"]),
+        "deny": v.deny_modal(request),
+        "narrow": v.narrow_modal(request, ORDERS),
+        "extend": v.extend_modal(grant, ORDERS),
+        "home": v.home_view([grant], [request], [request, _request(id="rthird")], NOW),
+        "home no approver": v.home_view([], [], None, NOW),
+    }
+
+
+def _check_inert(where: str, built: Any) -> None:
+    text = BOT_MARKUP.sub("", json.dumps(built, ensure_ascii=False))
+    assert "<" not in text and ">" not in text, f"{where}: raw markup in {text[:300]}"
+
+
+@pytest.mark.parametrize("name", list(_messages()))
+def test_message_blocks_parse_and_stay_inert(name: str) -> None:
+    built = _messages()[name]
+    assert 0 < len(built) <= 50
+    for block in built:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+        assert parsed.to_dict()["type"] == block["type"]
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+    _check_inert(name, built)
+
+
+@pytest.mark.parametrize("name", list(_views()))
+def test_views_parse_and_stay_inert(name: str) -> None:
+    view = _views()[name]
+    View(**view).validate_json()
+    for block in view["blocks"]:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+    _check_inert(name, view)
+
+
+def test_escape_caps_after_escaping() -> None:
+    shown = b.escape(LONG, 500)
+    assert len(shown) <= 500 and shown.endswith("…")
+    assert "<" not in shown and ">" not in shown
+    assert b.escape("a < b & c > d") == "a &lt; b &amp; c &gt; d"
+    assert b.quoted("`<!here>`") == "`'&lt;!here&gt;'`"
+
+
+def test_card_shows_every_fact_of_the_request() -> None:
+    request = _request(reason="INC-42", ticket_url="https://jira.example.com/INC-42")
+    text = json.dumps(b.approval_card(request, _decisions()[:1]))
+    for fact in (f"<@{catalogs.DEV}>", "alice.smith@example.com", "orders-prod", "`rw`", "4h",
+                 "INC-42", "https://jira.example.com/INC-42", "rabcdefgh",
+                 f"1 of 2 approvals: <@{catalogs.APPROVER}>"):
+        assert fact in text, fact
+    actions = [e["action_id"] for blk in b.approval_card(request, [])
+               if blk["type"] == "actions" for e in blk["elements"]]
+    assert actions == ["dab_approve", "dab_approve_changed", "dab_deny"]
+
+
+def test_fallback_text_of_list_names_grants_and_requests() -> None:
+    text = v.my_access_text([_grant()], [_request()], NOW)
+    assert "gabcdefgh (ro on orders-prod, 1h left)" in text
+    assert "rabcdefgh (rw on orders-prod, 4h)" in text
+    assert v.my_access_text([], [], NOW) == ("Your active grants: none. "
+                                             "Your pending requests: none.")
