@@ -35,7 +35,7 @@ def real_setup(postgres: PostgresServer, privatebin_url: str) -> RealSetup:
     postgres.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') "
                   "THEN CREATE ROLE rds_iam NOLOGIN; END IF; IF NOT EXISTS (SELECT FROM "
                   "pg_roles WHERE rolname = 'app_reader') THEN CREATE ROLE app_reader NOLOGIN; "
-                  "END IF; END $$;")
+                  "END IF; END $$; GRANT pg_read_all_data TO app_reader")
     postgres.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}'; "
                   f"GRANT rds_iam TO {admin} WITH ADMIN OPTION; "
                   f"GRANT app_reader TO {admin} WITH ADMIN OPTION; "
