@@ -71,6 +71,9 @@ class BotHarness:
         await self.handler.close_async()
         await self.emu.stop()
         await self.engine.dispose()
+        close = getattr(self.providers.share, "close", None)
+        if close is not None:
+            await close()
 
     # -- reading state -----------------------------------------------------------------------
 
