@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="log level of the JSON logs")
     rds_ca_bundle: str | None = Field(
         default=None, description="CA bundle verifying admin connections to RDS (PEM path)")
+    sweep_interval: float = Field(
+        default=5.0, gt=0, le=3600,
+        description="seconds between revocation sweeps (a date job also fires at each grant's "
+                    "end); expiry warnings and request reminders/expiry run at the same pace")
+    reconcile_interval: float = Field(
+        default=300.0, gt=0, le=86400,
+        description="seconds between reconciliations of IAM policies with the grants "
+                    "(and checks for unused standing grants)")
 
     def problems(self) -> list[str]:
         """What is missing or malformed for `run` (empty when ready)."""

@@ -170,3 +170,77 @@ async def count_grants(session: AsyncSession, *, status: str) -> int:
     """How many grants are in a status."""
     return await session.scalar(select(func.count()).select_from(Grant)
                                 .where(Grant.status == status)) or 0
+
+
+async def release_grant(session: AsyncSession, *, grant_id: str, owner: str) -> None:
+    """Give up owner's lease on a grant (a lease held by someone else is left alone)."""
+    await session.execute(update(Grant).where(Grant.id == grant_id, Grant.claimed_by == owner)
+                          .values(claimed_by=None, claim_until=None))
+
+
+async def release_request(session: AsyncSession, *, request_id: str, owner: str) -> None:
+    """Give up owner's lease on a request (a lease held by someone else is left alone)."""
+    await session.execute(update(AccessRequest)
+                          .where(AccessRequest.id == request_id, AccessRequest.claimed_by == owner)
+                          .values(claimed_by=None, claim_until=None))
+
+
+async def mark_failure_reported(session: AsyncSession, *, grant_id: str,
+                                at: datetime | None) -> bool:
+    """Set (or with None, clear) failure_reported_at; setting succeeds only once."""
+    query = update(Grant).where(Grant.id == grant_id)
+    if at is not None:
+        query = query.where(Grant.failure_reported_at.is_(None))
+    result = await session.execute(query.values(failure_reported_at=at))
+    return result.rowcount == 1
+
+
+async def upcoming_expiries(session: AsyncSession, *,
+                            after: datetime) -> list[tuple[str, datetime]]:
+    """(grant id, expires_at) of active grants ending after a time, soonest first."""
+    rows = await session.execute(
+        select(Grant.id, Grant.expires_at)
+        .where(Grant.status == GrantStatus.ACTIVE, Grant.expires_at > after)
+        .order_by(Grant.expires_at))
+    return [(gid, at) for gid, at in rows if at is not None]
+
+
+async def grants_by_ids(session: AsyncSession, *, grant_ids: Sequence[str]) -> dict[str, Grant]:
+    """The grants with those ids, by id (missing ids are absent)."""
+    if not grant_ids:
+        return {}
+    rows = await session.scalars(select(Grant).where(Grant.id.in_(list(grant_ids))))
+    return {grant.id: grant for grant in rows}
+
+
+async def active_grants_of_principal(session: AsyncSession, *, principal_arn: str,
+                                     now: datetime) -> list[Grant]:
+    """Active, unexpired grants on an IAM principal."""
+    return list(await session.scalars(select(Grant).where(
+        Grant.principal_arn == principal_arn, Grant.status == GrantStatus.ACTIVE,
+        or_(Grant.expires_at.is_(None), Grant.expires_at > now))))
+
+
+async def known_principals(session: AsyncSession, *,
+                           since: datetime) -> list[tuple[str, str, str]]:
+    """(account id, principal ARN, a database) of live grants and grants created since a time."""
+    rows = await session.execute(
+        select(Grant.account_id, Grant.principal_arn, func.min(Grant.database))
+        .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since))
+        .group_by(Grant.account_id, Grant.principal_arn))
+    return [(account, arn, database) for account, arn, database in rows]
+
+
+async def recent_holders(session: AsyncSession, *, since: datetime) -> list[tuple[str, str, str]]:
+    """(user id, email, handle) of people with live grants or grants created since a time."""
+    rows = await session.execute(
+        select(Grant.user_id, Grant.email, Grant.handle)
+        .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since)).distinct())
+    return [(user_id, email, handle) for user_id, email, handle in rows]
+
+
+async def try_xact_lock(session: AsyncSession, *, key: int) -> bool:
+    """Take a transaction-scoped advisory lock if it is free (PostgreSQL; SQLite: always)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite serves a single replica
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(key))))

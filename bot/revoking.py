@@ -2,10 +2,10 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import repo
-from bot.blocks import approval_card, card_text, section, when
+from bot.blocks import approval_card, card_text, escape, section, when
 from bot.context import Deps
 from bot.domain import GrantStatus, MessageRef
 from bot.errors import DbAccessError, NotFound
@@ -14,6 +14,7 @@ from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+REPORT_AFTER = 3  # failed attempts before people are told; retries go on regardless
 REASON_TEXT = {
     "expired": "it reached its end time",
     "revoked": "it was revoked",
@@ -82,7 +83,9 @@ class Revoker:
         except DbAccessError as exc:
             await self._failed(grant, exc)
             raise
-        await self._done(grant, ended)
+        if not await self._done(grant, ended):
+            # Someone else (a user's click racing the sweep) finished it first and told people.
+            return Revoked(grant.id, already=True, sessions_ended=ended)
         await self._tell(grant, ended)
         return Revoked(grant.id, sessions_ended=ended)
 
@@ -96,18 +99,46 @@ class Revoker:
             row.last_error = str(exc)[:500]
             row.next_attempt_at = now + backoff(row.attempts)
             row.claimed_by = row.claim_until = None
+            report = row.attempts >= REPORT_AFTER and row.failure_reported_at is None
+            if report:
+                row.failure_reported_at = now
             await self._d.audit(session, actor="bot", action="grant.revoke_failed",
                                 database=row.database, grant_id=row.id, attempt=row.attempts,
                                 error=row.last_error)
+            attempts, retry_at, error = row.attempts, row.next_attempt_at, row.last_error
         self._d.metrics.revoke_failures.inc()
         log.warning("revocation failed; will retry", extra={"grant_id": grant.id})
+        if report:
+            await self._report(grant, attempts, retry_at, error)
 
-    async def _done(self, grant: Grant, ended: int) -> None:
+    async def _report(self, grant: Grant, attempts: int, retry_at: datetime,
+                      error: str) -> None:
+        """Tell the approvers once that a revocation keeps failing; unmark if Slack fails."""
+        db = self._d.catalog.database(grant.database)
+        channel = db.approvals_channel if db else self._d.catalog.approvals_channel
+        text = (f":rotating_light: Revoking access `{grant.id}` (<@{grant.user_id}>, "
+                f"{grant.level} on `{grant.database}`) has failed {attempts} times. I keep "
+                f"retrying (next attempt {when(retry_at)}); someone may need to look.\n"
+                f"*Last error:* {escape(error, 600)}")
+        try:
+            await self._d.slack.post(channel, text=text, blocks=[section(text)])
+        except DbAccessError:
+            log.warning("could not report a failing revocation", extra={"grant_id": grant.id})
+            async with transaction(self._d.sessions) as session:
+                await repo.mark_failure_reported(session, grant_id=grant.id, at=None)
+            return
+        async with transaction(self._d.sessions) as session:
+            await self._d.audit(session, actor="bot", action="grant.revoke_failure_reported",
+                                database=grant.database, grant_id=grant.id, attempts=attempts,
+                                channel=channel)
+
+    async def _done(self, grant: Grant, ended: int) -> bool:
+        """Mark the grant revoked; False if it already was (exactly one caller gets True)."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
             row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
             if row is None or row.status == GrantStatus.REVOKED:
-                return
+                return False
             row.status, row.revoked_at, row.sessions_ended = GrantStatus.REVOKED, now, ended
             row.claimed_by = row.claim_until = row.next_attempt_at = None
             lag = (now - row.expires_at).total_seconds() \
@@ -122,6 +153,7 @@ class Revoker:
             if lag is not None:
                 self._d.metrics.revocation_lag.observe(max(0.0, lag))
         self._d.metrics.revocations.labels(grant.revoke_reason or "revoked").inc()
+        return True
 
     async def _tell(self, grant: Grant, ended: int) -> None:
         """DM the user and note it on the card; Slack trouble must not undo a revocation."""

@@ -1,6 +1,5 @@
 """The composition root: the only module that knows the concrete providers and wires them."""
 
-import functools
 import logging
 import os
 import socket
@@ -35,6 +34,7 @@ from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin
 from providers.privatebin import PrivateBinShare
 from providers.slack import SlackWeb
+from scheduler import Scheduler, SchedulerConfig
 
 log = logging.getLogger(__name__)
 HANDLERS = (commands, approval, request_form, grants, home)
@@ -80,38 +80,9 @@ def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> Asyn
         await next()
 
     app.use(inject)
-    tracked = _TrackedRegistrar(app, workflow.inflight)
     for module in HANDLERS:
-        module.register(tracked)  # type: ignore[arg-type]
+        module.register(app)
     return app
-
-
-class _TrackedRegistrar:
-    """Registers listeners on the app so each run counts as in-flight work from its first line.
-
-    Bolt finishes a listener in the background after ack(); counting from the start lets
-    shutdown (and tests) wait for work that was acknowledged but is not done yet.
-    """
-
-    def __init__(self, app: AsyncApp, inflight: Any) -> None:
-        self._app, self._inflight = app, inflight
-
-    def __getattr__(self, kind: str) -> Any:
-        register = getattr(self._app, kind)
-
-        def with_matcher(*args: Any, **kwargs: Any) -> Any:
-            decorate = register(*args, **kwargs)
-            return lambda listener: decorate(self._track(listener))
-
-        return with_matcher
-
-    def _track(self, listener: Any) -> Any:
-        @functools.wraps(listener)
-        async def run(**kwargs: Any) -> Any:
-            with self._inflight:
-                return await listener(**kwargs)
-
-        return run
 
 
 def build_workflow(*, catalog: Catalog, sessions: async_sessionmaker[AsyncSession],
@@ -138,6 +109,8 @@ def build_service(settings: Settings, catalog: Catalog,
     workflow = build_workflow(catalog=catalog, sessions=make_sessions(engine),
                               providers=providers, client=client, metrics=metrics,
                               paste_expire=settings.privatebin_expire, owner=instance_name())
+    scheduler = Scheduler(workflow.d, SchedulerConfig.from_settings(settings))
+    workflow.d.on_grant_active = scheduler.on_grant_active
     app = build_app(client, workflow, GrantOps(workflow))
     socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
 
@@ -150,7 +123,8 @@ def build_service(settings: Settings, catalog: Catalog,
 
     health = HealthServer(port=settings.health_port, connected=connected, store_ok=store_ok,
                           metrics=metrics)
-    service = Service(socket=socket_mode, engine=engine, workflow=workflow, health=health)
+    service = Service(socket=socket_mode, engine=engine, workflow=workflow, health=health,
+                      background=[scheduler])
     closer = getattr(providers.share, "close", None)
     if closer is not None:
         service.closers.append(closer)

@@ -1,0 +1,77 @@
+"""The revocation sweep: claim due grants, revoke each once, retry failures with backoff."""
+
+import asyncio
+import logging
+from datetime import datetime
+
+from bot import claims, repo
+from bot.context import Deps
+from bot.domain import GrantStatus
+from bot.drift import report
+from bot.errors import DbAccessError
+from bot.models import Grant
+from bot.recovery import Recovery
+from bot.revoking import LEASE, Revoker
+from bot.transactions import transaction
+
+log = logging.getLogger(__name__)
+BATCH = 25
+PARALLEL = 8  # revocations at once: IAM and admin calls are slow, the state pool has 10+10
+
+
+class Sweeper:
+    """Revokes every grant that is due, whoever's replica gets to it first."""
+
+    def __init__(self, deps: Deps, *, revoker: Revoker | None = None,
+                 recovery: Recovery | None = None) -> None:
+        self._d = deps
+        self._revoker = revoker or Revoker(deps)
+        self._recovery = recovery or Recovery(deps, revoker=self._revoker)
+        self._slots = asyncio.Semaphore(PARALLEL)
+
+    async def run(self) -> int:
+        """One sweep: half-made grants, then due revocations until none is left; returns count."""
+        await report(self._d, await self._recovery.run())
+        done = 0
+        while True:
+            grants = await self._claim()
+            if not grants:
+                break
+            results = await asyncio.gather(*(self._revoke(grant) for grant in grants))
+            done += sum(results)
+        await self._count_active()
+        return done
+
+    async def _claim(self) -> list[Grant]:
+        """Lease a batch of due grants; active ones move to REVOKING in the same transaction."""
+        now = self._d.clock()
+        async with transaction(self._d.sessions) as session:
+            grants = await claims.due_revocations(session, owner=self._d.owner, now=now,
+                                                  lease=LEASE, limit=BATCH)
+            for grant in grants:
+                if grant.status == GrantStatus.ACTIVE:
+                    grant.status, grant.revoke_reason = GrantStatus.REVOKING, "expired"
+                    grant.revoke_requested_by = None
+        return grants
+
+    async def _revoke(self, grant: Grant) -> bool:
+        async with self._slots:
+            try:
+                return not (await self._revoker.finish(grant)).already
+            except DbAccessError:
+                return False  # recorded with its next attempt time; a later sweep retries
+            except Exception:
+                # Unexpected: the lease runs out and a later sweep tries again.
+                log.exception("revocation crashed", extra={"grant_id": grant.id})
+                return False
+
+    async def _count_active(self) -> None:
+        async with transaction(self._d.sessions) as session:
+            active = await repo.count_grants(session, status=GrantStatus.ACTIVE)
+        self._d.metrics.active_grants.set(active)
+
+
+async def upcoming_expiries(deps: Deps, *, after: datetime) -> list[tuple[str, datetime]]:
+    """(grant id, expires_at) of active grants still to end, for the scheduler's date jobs."""
+    async with transaction(deps.sessions) as session:
+        return await repo.upcoming_expiries(session, after=after)

@@ -1,0 +1,98 @@
+"""Standing grants nobody uses: a notice DM, then revocation after `unused_after` idle."""
+
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from bot import claims, repo
+from bot.actions import ActionId
+from bot.blocks import actions, button, section, when
+from bot.context import Deps
+from bot.domain import GrantStatus
+from bot.errors import DbAccessError
+from bot.models import Grant
+from bot.revoking import LEASE, Revoker
+from bot.transactions import transaction
+
+log = logging.getLogger(__name__)
+NOTICE_BEFORE = timedelta(days=7)
+BATCH = 50
+
+
+def notice_before(unused_after: timedelta) -> timedelta:
+    """How long before revocation the holder is told (7 days, or half a shorter idle limit)."""
+    return min(NOTICE_BEFORE, unused_after / 2)
+
+
+class UnusedAccess:
+    """Tells holders of idle standing grants, then revokes the grants still idle."""
+
+    def __init__(self, deps: Deps, *, revoker: Revoker | None = None) -> None:
+        self._d = deps
+        self._revoker = revoker or Revoker(deps)
+
+    async def run(self) -> tuple[int, int]:
+        """Send due notices and revoke due grants; returns (notices sent, grants revoked)."""
+        return await self._notify(), await self._revoke()
+
+    async def _notify(self) -> int:
+        idle_limit = self._d.catalog.unused_after
+        sent = 0
+        while True:
+            now = self._d.clock()
+            async with transaction(self._d.sessions) as session:
+                grants = await claims.unused_to_notify(
+                    session, owner=self._d.owner, now=now, lease=LEASE,
+                    idle=idle_limit - notice_before(idle_limit), limit=BATCH)
+            if not grants:
+                return sent
+            for grant in grants:
+                sent += await self._notice(grant, now)
+
+    async def _notice(self, grant: Grant, now: datetime) -> bool:
+        last = grant.last_token_at or grant.granted_at or now
+        ends = max(last + self._d.catalog.unused_after, now + notice_before(
+            self._d.catalog.unused_after))
+        text = (f":zzz: Your standing `{grant.level}` access to `{grant.database}` (grant "
+                f"`{grant.id}`) has not been used since {when(last)}. It will be revoked "
+                f"{when(ends)} unless you get a token before then (press *New token*).")
+        blocks = [section(text),
+                  actions(button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
+                          button("Revoke now", ActionId.REVOKE, grant.id),
+                          block_id=f"unused_{grant.id}")]
+        sent = True
+        try:
+            await self._d.slack.dm(grant.user_id, text=text, blocks=blocks)
+        except DbAccessError:
+            log.warning("could not send an unused-access notice", extra={"grant_id": grant.id})
+            sent = False
+        async with transaction(self._d.sessions) as session:
+            row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
+            if row is not None:
+                if sent:
+                    row.unused_notice_at = now
+                    await self._d.audit(session, actor="bot", action="grant.unused_notice",
+                                        database=row.database, grant_id=row.id,
+                                        revoke_after=str(ends))
+                if row.claimed_by == self._d.owner:
+                    row.claimed_by = row.claim_until = None
+        return sent
+
+    async def _revoke(self) -> int:
+        idle_limit = self._d.catalog.unused_after
+        done = 0
+        while True:
+            now = self._d.clock()
+            async with transaction(self._d.sessions) as session:
+                grants = await claims.unused_to_revoke(
+                    session, owner=self._d.owner, now=now, lease=LEASE, idle=idle_limit,
+                    notice=notice_before(idle_limit), limit=BATCH)
+                for grant in grants:
+                    grant.status, grant.revoke_reason = GrantStatus.REVOKING, "unused"
+                    grant.revoke_requested_by = None
+            if not grants:
+                return done
+            for grant in grants:
+                # A failure is recorded by the revoker; the revocation sweep retries it.
+                with contextlib.suppress(DbAccessError):
+                    done += not (await self._revoker.finish(grant)).already

@@ -1,0 +1,107 @@
+"""The scheduler as a service part: interval jobs, a date job at each grant's end, clean stop."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.context import Deps
+from bot.errors import DbAccessError
+from bot.service import Background
+from bot.sweeps import upcoming_expiries
+from scheduler.config import SchedulerConfig
+from scheduler.jobs import RECONCILE, REQUESTS, REVOKE, UNUSED, WARN, Jobs
+from scheduler.runner import JobRunner
+
+log = logging.getLogger(__name__)
+WAKE_SLEEP_MAX = 1.0  # a date job may fire a hair early; never wait long for the clock
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
+
+
+class Scheduler(Background):
+    """APScheduler (memory job store) driving the jobs; the state store stays the truth."""
+
+    def __init__(self, deps: Deps, config: SchedulerConfig | None = None) -> None:
+        self._d = deps
+        self.config = config or SchedulerConfig()
+        self.jobs = Jobs(deps)
+        self._runner = JobRunner()
+        self._aps: AsyncIOScheduler | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler has been started and not stopped."""
+        return self._aps is not None and self._aps.running
+
+    async def start(self) -> None:
+        """Start every interval job now, and a date job for each active grant's end."""
+        _quiet_apscheduler()
+        aps = AsyncIOScheduler(timezone=UTC, job_defaults={
+            # Late runs still run (rows stay due anyway); overlapping runs are JobRunner's job.
+            "coalesce": True, "max_instances": 3, "misfire_grace_time": None})
+        now = _wall()
+        every = {REVOKE: (self.jobs.revoke, self.config.sweep_interval),
+                 WARN: (self.jobs.warn, self.config.sweep_interval),
+                 REQUESTS: (self.jobs.requests, self.config.sweep_interval),
+                 RECONCILE: (self.jobs.reconcile, self.config.reconcile_interval),
+                 UNUSED: (self.jobs.unused_access, self.config.reconcile_interval)}
+        for name, (job, seconds) in every.items():
+            # First run at once: whatever came due while no replica ran is handled at start.
+            aps.add_job(self._runner.run, "interval", args=[name, job], id=name,
+                        seconds=seconds, next_run_time=now)
+        self._aps = aps
+        # Planned before start: jobs added to a stopped scheduler are stored in one go.
+        await self._plan_expiries()
+        aps.start()
+        log.info("scheduler started", extra={"sweep_s": self.config.sweep_interval,
+                                             "reconcile_s": self.config.reconcile_interval})
+
+    async def stop(self) -> None:
+        """Stop starting jobs, give running ones a moment, then cancel what is left."""
+        aps, self._aps = self._aps, None
+        if aps is None:
+            return
+        aps.pause()
+        if not await self._runner.drain(self.config.stop_grace):
+            log.warning("scheduler jobs were cancelled at shutdown; their leases will lapse")
+        aps.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a loop callback
+        log.info("scheduler stopped")
+
+    def on_grant_active(self, grant_id: str, expires_at: datetime | None) -> None:
+        """Deps hook: (re)plan the date job that wakes the sweep when a grant ends."""
+        if self._aps is None or expires_at is None:
+            return
+        # The Deps clock is the authority on time; APScheduler runs on the wall clock.
+        run_at = _wall() + (expires_at - self._d.clock())
+        self._aps.add_job(self._wake, "date", run_date=run_at, args=[expires_at],
+                          id=f"expire-{grant_id}", replace_existing=True)
+
+    async def _wake(self, expires_at: datetime) -> None:
+        early = (expires_at - self._d.clock()).total_seconds()
+        if early > 0:
+            await asyncio.sleep(min(early, WAKE_SLEEP_MAX))
+        await self._runner.run(REVOKE, self.jobs.revoke)
+
+    async def _plan_expiries(self) -> None:
+        """Rebuild the date jobs from the table (the memory job store starts empty)."""
+        try:
+            ends = await upcoming_expiries(self._d, after=self._d.clock() + timedelta(seconds=1))
+        except DbAccessError:
+            log.warning("could not plan expiries at start; the interval sweep covers them")
+            return
+        for grant_id, expires_at in ends:
+            self.on_grant_active(grant_id, expires_at)
+        log.info("planned grant expiries", extra={"count": len(ends)})
+
+
+def _quiet_apscheduler() -> None:
+    """Keep APScheduler's warnings and errors, not its INFO lines (unless LOG_LEVEL=DEBUG)."""
+    # It logs every run and every added job at INFO, dozens a minute; our jobs log what they did.
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for name in ("apscheduler.executors", "apscheduler.scheduler"):
+            logging.getLogger(name).setLevel(logging.WARNING)
