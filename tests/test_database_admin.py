@@ -1,6 +1,5 @@
 """PostgresAdmin, MysqlAdmin and the router against a real PostgreSQL and a real MariaDB."""
 # Setup SQL here is built from names the tests generate themselves, never from input.
-# ruff: noqa: S608
 
 import asyncio
 import itertools
