@@ -31,7 +31,6 @@ class Metrics:
                               registry=r)
         self.drift = Counter("dbab_drift_fixed_total", "Reconciliation fixes", ["kind"],
                              registry=r)
-        self.errors = Counter("dbab_errors_total", "Errors shown to users", ["kind"], registry=r)
         self.active_grants = Gauge("dbab_active_grants", "Grants currently active", registry=r)
 
     def render(self) -> bytes:

@@ -20,7 +20,6 @@ REASON_TEXT = {
     "revoked": "it was revoked",
     "unused": "it was not used for too long",
     "grant_failed": "it could not be set up completely",
-    "orphan": "reconciliation found it without a live grant",
 }
 
 

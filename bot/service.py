@@ -52,9 +52,10 @@ class Service:
             await asyncio.wait_for(self.socket.close_async(), 2)
         except (TimeoutError, OSError):
             log.warning("Socket Mode connection did not close in time")
-        for job in self.background:
-            await job.stop()
-        if not await self.workflow.inflight.drained(SHUTDOWN_BUDGET - 2):
+        # The scheduler and in-flight listeners wind down side by side to stay within budget.
+        stopped = await asyncio.gather(self.workflow.inflight.drained(SHUTDOWN_BUDGET - 2),
+                                       *(job.stop() for job in self.background))
+        if not stopped[0]:
             log.warning("in-flight work did not finish before shutdown; reconcile will finish it")
         for close in self.closers:
             try:

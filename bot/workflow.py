@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from bot.errors import (
 )
 from bot.granting import Granter
 from bot.ids import new_id
+from bot.inflight import InFlight
 from bot.models import AccessRequest, ApprovalDecision, Grant
 from bot.policy import (
     Outcome,
@@ -49,32 +51,6 @@ class Submitted:
 
     request_id: str | None
     message: str
-
-
-class InFlight:
-    """Counts operations under way so shutdown can wait for them to finish."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def __enter__(self) -> None:
-        self._count += 1
-        self._idle.clear()
-
-    def __exit__(self, *_: object) -> None:
-        self._count -= 1
-        if self._count == 0:
-            self._idle.set()
-
-    async def drained(self, seconds: float) -> bool:
-        """Wait until nothing is in flight; False if that took longer than seconds."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), seconds)
-            return True
-        except TimeoutError:
-            return False
 
 
 class Workflow:
@@ -329,6 +305,7 @@ class Workflow:
 
     async def _carry_out(self, request: AccessRequest) -> None:
         """Grant (or extend) an approved request and deliver the first link."""
+        started = time.perf_counter()
         try:
             if request.kind == RequestKind.EXTENSION and request.extends_grant_id:
                 async with transaction(self.d.sessions) as session:
@@ -350,6 +327,7 @@ class Workflow:
         await self._note_on_card(request, f":unlock: Granted as `{grant.id}` until "
                                           f"{_until(grant)}.")
         await self.granter.deliver(grant, actor="bot")
+        self.d.metrics.grant_latency.observe(time.perf_counter() - started)
 
     async def _note_on_card(self, request: AccessRequest, note: str) -> None:
         async with transaction(self.d.sessions) as session:
