@@ -47,19 +47,27 @@ def safe_url(url: str) -> str:
         return "<unparseable DATABASE_URL>"
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Start the service."""
-    from bot.logs import configure_logging
-    from bot.wiring import build_service
-
+def _validated() -> tuple[Settings, Catalog]:
+    """Settings and catalog, or exit 2 listing every problem of both."""
     settings = _settings()
     problems = settings.problems()
+    catalog = None
     try:
         catalog = load_catalog(settings.db_access_catalog)
     except CatalogError as exc:
         problems += exc.problems
     if problems:
-        return _fail(problems)
+        raise SystemExit(_fail(problems))
+    assert catalog is not None
+    return settings, catalog
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the service."""
+    from bot.logs import configure_logging
+    from bot.wiring import build_service
+
+    settings, catalog = _validated()
     configure_logging(settings.log_level)
 
     async def serve() -> None:
@@ -82,16 +90,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate settings and catalog offline (and, with --online, the outside systems)."""
-    settings = _settings()
-    problems = settings.problems()
-    catalog = None
-    try:
-        catalog = load_catalog(settings.db_access_catalog)
-    except CatalogError as exc:
-        problems += exc.problems
-    if problems:
-        return _fail(problems)
-    assert catalog is not None
+    settings, catalog = _validated()
     levels = sum(len(db.levels) for db in catalog.databases.values())
     channels = {db.approvals_channel for db in catalog.databases.values()}
     print(f"✓ {settings.db_access_catalog}: {len(catalog.databases)} databases, {levels} levels, "
