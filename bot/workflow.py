@@ -1,19 +1,17 @@
 """The access workflow: requests, decisions, grants, tokens, revocations (the one orchestrator)."""
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot import repo
 from bot.blocks import approval_card, card_text, quoted, section, when
 from bot.blocks import escape as _escape
 from bot.catalog import DatabaseSpec
 from bot.context import Deps
+from bot.decisions import record_decision
 from bot.domain import DecisionKind, GrantStatus, Identity, Level, MessageRef, RequestKind
 from bot.domain import RequestStatus as RS
 from bot.durations import format_duration
@@ -32,17 +30,14 @@ from bot.models import AccessRequest, ApprovalDecision, Grant
 from bot.policy import (
     Outcome,
     ValidRequest,
-    Vote,
     check_duration,
     check_narrowing,
     decide,
-    quorum,
 )
 from bot.revoking import Revoker
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
-CAS_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -232,65 +227,12 @@ class Workflow:
 
     async def _decide(self, request_id: str, decision: ApprovalDecision,
                       ) -> tuple[AccessRequest, list[ApprovalDecision]]:
-        """Add a decision and move the request on, compare-and-set on its version."""
-        for _ in range(CAS_RETRIES):
-            now = self.d.clock()
-            try:
-                async with transaction(self.d.sessions) as session:
-                    request = await repo.get_request(session, request_id=request_id)
-                    assert request is not None
-                    if request.status != RS.PENDING:
-                        raise AlreadyDecided(f"Request `{request.id}` is already "
-                                             f"{request.status}; nothing was changed.")
-                    earlier = await repo.decisions(session, request_id=request_id)
-                    if any(d.approver_id == decision.approver_id for d in earlier):
-                        raise AlreadyDecided("You already decided on this request.")
-                    fresh = ApprovalDecision(**{k: getattr(decision, k) for k in (
-                        "request_id", "approver_id", "decision", "level", "duration_s",
-                        "reason")}, created_at=now)
-                    session.add(fresh)
-                    all_decisions = [*earlier, fresh]
-                    values = self._transition(request, all_decisions, now,
-                                              self.d.catalog.database(request.database))
-                    if not await repo.cas_request(session, request_id=request_id,
-                                                  version=request.version, **values):
-                        raise _Conflict
-                    action = {RS.APPROVED: "request.approved", RS.DENIED: "request.denied"}.get(
-                        values.get("status"), "request.approval_recorded")
-                    await self.d.audit(session, actor=decision.approver_id, action=action,
-                                       database=request.database, request_id=request_id,
-                                       **{k: v for k, v in values.items() if k in (
-                                           "granted_level", "granted_duration_s", "deny_reason")})
-                    for key, value in values.items():
-                        setattr(request, key, value)
-            except (_Conflict, IntegrityError):
-                await asyncio.sleep(0.01)
-                continue
-            await self._refresh_card(request, all_decisions)
-            if request.status != RS.PENDING:
-                self.d.metrics.decisions.labels(request.status).inc()
-            return request, [d for d in all_decisions if d.decision == DecisionKind.APPROVE]
-        raise AlreadyDecided("This request is being decided by someone else right now; "
-                             "look at the card again in a moment.")
-
-    @staticmethod
-    def _transition(request: AccessRequest, decisions: list[ApprovalDecision], now: datetime,
-                    db: DatabaseSpec | None) -> dict[str, Any]:
-        last = decisions[-1]
-        if last.decision == DecisionKind.DENY:
-            return {"status": RS.DENIED, "decided_at": now, "decided_by": last.approver_id,
-                    "deny_reason": last.reason}
-        votes = [Vote(Level(d.level) if d.level else None,
-                      timedelta(seconds=d.duration_s) if d.duration_s else None)
-                 for d in decisions if d.decision == DecisionKind.APPROVE]
-        granted = quorum(db, level=Level(request.level),
-                         duration=timedelta(seconds=request.duration_s),
-                         required=request.approvals_required, approvals=votes)
-        if granted is None:
-            return {}
-        return {"status": RS.APPROVED, "decided_at": now, "decided_by": last.approver_id,
-                "granted_level": granted[0].value,
-                "granted_duration_s": int(granted[1].total_seconds())}
+        """Record a decision (compare-and-set), refresh the card; return request and approvals."""
+        request, all_decisions = await record_decision(self.d, request_id, decision)
+        await self._refresh_card(request, all_decisions)
+        if request.status != RS.PENDING:
+            self.d.metrics.decisions.labels(request.status).inc()
+        return request, [d for d in all_decisions if d.decision == DecisionKind.APPROVE]
 
     async def _refresh_card(self, request: AccessRequest, decisions: list[ApprovalDecision],
                             note: str = "") -> None:
@@ -333,10 +275,6 @@ class Workflow:
         async with transaction(self.d.sessions) as session:
             decisions = await repo.decisions(session, request_id=request.id)
         await self._refresh_card(request, decisions, note)
-
-
-class _Conflict(Exception):
-    """Someone else changed the request between our read and our write."""
 
 
 def _until(grant: Grant) -> str:

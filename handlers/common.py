@@ -1,5 +1,6 @@
 """Shared listener plumbing: find the workflow, show errors, reply to the right place."""
 
+import asyncio
 import functools
 import logging
 import uuid
@@ -28,17 +29,48 @@ def ops(context: AsyncBoltContext) -> GrantOps:
     return context["grant_ops"]
 
 
-def tracked(listener: Listener) -> Listener:
-    """The listener, counted as in-flight work from before its ack until it returns.
+_running: set[asyncio.Task[Any]] = set()
 
-    Shutdown (and the tests' settle) wait for in-flight work; counting from the start closes
-    the gap between the ack and the first workflow call. Bolt injects arguments by the names
-    of the wrapped function (it unwraps), so the listener keeps its own signature.
+
+def tracked(listener: Listener) -> Listener:
+    """The listener run as in-flight work in its own task; bolt hears back as soon as it acks.
+
+    The app runs with process_before_response=True, so bolt sends whatever ack() set the moment
+    this returns: no polling delay, and the rest of the listener goes on in the background.
+    Shutdown (and the tests' settle) wait for in-flight work. Bolt injects arguments by the
+    names of the wrapped function (it unwraps), so the listener keeps its own signature.
     """
     @functools.wraps(listener)
     async def run(**kwargs: Any) -> Any:
-        with workflow(kwargs["context"]).inflight:
-            return await listener(**kwargs)
+        inflight = workflow(kwargs["context"]).inflight
+        acked = asyncio.Event()
+        if "ack" in kwargs:
+            bolt_ack = kwargs["ack"]
+
+            async def ack(*args: Any, **options: Any) -> Any:
+                try:
+                    return await bolt_ack(*args, **options)
+                finally:
+                    acked.set()
+
+            kwargs["ack"] = ack
+        else:
+            acked.set()  # events are acknowledged by bolt itself
+        inflight.__enter__()
+
+        async def body() -> None:
+            try:
+                await listener(**kwargs)
+            except Exception:
+                log.exception("listener failed")
+            finally:
+                acked.set()
+                inflight.__exit__()
+
+        task = asyncio.create_task(body())
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+        await acked.wait()
 
     return run  # type: ignore[return-value]
 

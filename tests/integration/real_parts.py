@@ -25,6 +25,7 @@ class RealSetup:
     role_arn: str
     target_db: str
     admin_user: str
+    catalog_data: dict
 
 
 def real_setup(postgres: PostgresServer, privatebin_url: str) -> RealSetup:
@@ -54,4 +55,4 @@ def real_setup(postgres: PostgresServer, privatebin_url: str) -> RealSetup:
     settings = Settings(privatebin_url=privatebin_url)
     return RealSetup(catalog=catalog, providers=build_providers(settings, catalog),
                      resource_id=instance.resource_id, role_arn=role_arn, target_db=target,
-                     admin_user=admin)
+                     admin_user=admin, catalog_data=data)
