@@ -4,22 +4,13 @@ import asyncio
 import json
 from pathlib import Path
 
-from tests.support.bot_process import BotProcess
-from tests.support.catalogs import BASE
+from tests.support.bot_process import offline_bot
 from tests.support.slack_emulator import SlackEmulator
 
 
 async def test_bot_reconnects_and_healthz_follows(tmp_path: Path, state_url: str) -> None:
-    catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(json.dumps(BASE))
     async with SlackEmulator() as emu:
-        bot = BotProcess(env={
-            "SLACK_BOT_TOKEN": "xoxb-drop", "SLACK_APP_TOKEN": "xapp-drop",
-            "SLACK_API_URL": emu.api_url, "DATABASE_URL": state_url,
-            "DB_ACCESS_CATALOG": str(catalog), "PRIVATEBIN_URL": "http://127.0.0.1:9",
-            "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        }, log_path=tmp_path / "bot.log").start()
+        bot = offline_bot(emu.api_url, state_url, tmp_path, token="drop").start()
         try:
             await asyncio.to_thread(bot.wait_health, 200)
             await emu.send_disconnect(reason="refresh_requested")

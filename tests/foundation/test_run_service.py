@@ -5,31 +5,15 @@ import json
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.support.bot_process import BotProcess
-from tests.support.catalogs import BASE
+from tests.support.bot_process import offline_bot
 from tests.support.slack_emulator import SlackEmulator
 
 
-@pytest.fixture
-def catalog_file(tmp_path: Path) -> Path:
-    path = tmp_path / "catalog.yaml"
-    path.write_text(json.dumps(BASE))  # JSON is YAML
-    return path
-
-
 async def test_run_answers_help_reports_health_and_stops_on_sigterm(
-        tmp_path: Path, catalog_file: Path, state_url: str) -> None:
+        tmp_path: Path, state_url: str) -> None:
     emu = SlackEmulator()
     await emu.start()
-    bot = BotProcess(env={
-        "SLACK_BOT_TOKEN": "xoxb-run-test", "SLACK_APP_TOKEN": "xapp-run-test",
-        "SLACK_API_URL": emu.api_url, "DATABASE_URL": state_url,
-        "DB_ACCESS_CATALOG": str(catalog_file), "PRIVATEBIN_URL": "http://127.0.0.1:9",
-        "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-    }, log_path=tmp_path / "bot.log").start()
+    bot = offline_bot(emu.api_url, state_url, tmp_path, token="run-test").start()
     try:
         await asyncio.to_thread(bot.wait_health, 200)
         assert await asyncio.to_thread(bot.health, "/readyz") == 200

@@ -1,5 +1,6 @@
 """Run the real `db-access-bot run` as a subprocess against the test servers."""
 
+import json
 import os
 import signal
 import subprocess
@@ -77,3 +78,18 @@ class BotProcess:
         if not self.log.closed:
             self.log.flush()
         return self.log_path.read_text(errors="replace")[-5000:]
+
+
+def offline_bot(emu_api_url: str, state_url: str, workdir: Path, *, token: str) -> BotProcess:
+    """A bot on the base test catalog whose AWS and PrivateBin point at a closed port."""
+    from tests.support.catalogs import BASE
+
+    catalog = workdir / "catalog.yaml"
+    catalog.write_text(json.dumps(BASE))  # JSON is YAML
+    closed = "http://127.0.0.1:9"
+    return BotProcess(env={
+        "SLACK_BOT_TOKEN": f"xoxb-{token}", "SLACK_APP_TOKEN": f"xapp-{token}",
+        "SLACK_API_URL": emu_api_url, "DATABASE_URL": state_url,
+        "DB_ACCESS_CATALOG": str(catalog), "PRIVATEBIN_URL": closed, "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": closed}, log_path=workdir / "bot.log")
