@@ -132,9 +132,14 @@ class Workflow:
                                       blocks=approval_card(request, []))
         async with transaction(self.d.sessions) as session:
             row = await repo.get_request(session, request_id=request.id)
-            if row is not None:
-                row.card_channel, row.card_ts = ref.channel, ref.ts
+            if row is None:
+                return
+            row.card_channel, row.card_ts = ref.channel, ref.ts
+            decisions = await repo.decisions(session, request_id=request.id)
         request.card_channel, request.card_ts = ref.channel, ref.ts
+        if decisions or row.status != request.status:
+            # An approver clicked before the card's address was stored: catch the card up.
+            await self._refresh_card(row, decisions)
 
     async def _auto_approve(self, request: AccessRequest) -> Submitted:
         now = self.d.clock()
@@ -236,6 +241,12 @@ class Workflow:
 
     async def _refresh_card(self, request: AccessRequest, decisions: list[ApprovalDecision],
                             note: str = "") -> None:
+        if not request.card_ts:
+            # The card may have been posted after this request was read (see _post_card).
+            async with transaction(self.d.sessions) as session:
+                row = await repo.get_request(session, request_id=request.id)
+            if row is not None:
+                request.card_channel, request.card_ts = row.card_channel, row.card_ts
         if request.card_channel and request.card_ts:
             try:
                 await self.d.slack.update(MessageRef(request.card_channel, request.card_ts),

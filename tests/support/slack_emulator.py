@@ -238,6 +238,10 @@ class SlackEmulator:
         """Make the next call to method answer ``{"ok": false, "error": error}``."""
         self.web_api.fail_next(method, error)
 
+    def delay_next(self, method: str, seconds: float) -> None:
+        """Record the next call to method at once but answer it only after seconds."""
+        self.http.delays[method] = seconds
+
     # -- waiting and debugging -------------------------------------------------------------
     @property
     def connected(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -35,6 +36,7 @@ class HttpEndpoints:
         self.web_api = web_api
         self.recorder = recorder
         self.responses: list[RecordedCall] = []
+        self.delays: dict[str, float] = {}
 
     async def api(self, request: web.Request) -> web.Response:
         """Record and answer one Web API call (token from ``Authorization: Bearer``)."""
@@ -46,6 +48,9 @@ class HttpEndpoints:
         params = decode_json_fields(params)
         reply = self.web_api.call(method, params, token)
         self.recorder.record(RecordedCall(method, params, token, time.time(), reply))
+        delay = self.delays.pop(method, 0.0)
+        if delay:
+            await asyncio.sleep(delay)  # the call is visible to tests before the bot hears back
         status = 429 if reply.get("error") == "ratelimited" else 200
         headers = {"Retry-After": "1"} if status == 429 else None
         return web.json_response(reply, status=status, headers=headers)

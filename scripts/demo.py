@@ -1,0 +1,128 @@
+"""A sandbox run of the real service: no Slack app, AWS account or PrivateBin needed.
+
+    scripts/run --demo        (or: .venv/bin/python scripts/demo.py)
+
+Starts, on loopback, the Slack emulator, moto (AWS) and a PrivateBin-compatible server from
+the test suite, then runs the real `db-access-bot run` against them with a SQLite state store,
+plays one conversation (request, approval, one-time link, revoke) and prints it.
+"""
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.actions import ActionId  # noqa: E402
+from tests.support import aws_seed, catalogs  # noqa: E402
+from tests.support.bot_process import BotProcess  # noqa: E402
+from tests.support.harness import PEOPLE  # noqa: E402
+from tests.support.moto_server import start_moto  # noqa: E402
+from tests.support.pbin_reader import pbincli_read  # noqa: E402
+from tests.support.ports import free_port, wait_for_port  # noqa: E402
+from tests.support.slack_emulator import SlackEmulator  # noqa: E402
+
+ROLE = "arn:aws:iam::123456789012:role/DatabasesRole_alice_smith"
+LINK = re.compile(r"https?://[^\s>|\"]+/\?[0-9a-f]{16}#-[1-9A-HJ-NP-Za-km-z]+")
+
+
+def policy_names() -> list[str]:
+    """The inline policy names on alice's role (names only: no race with a delete)."""
+    iam = aws_seed.client("iam")
+    return iam.list_role_policies(RoleName=ROLE.rsplit("/", 1)[1])["PolicyNames"]
+
+
+def say(text: str) -> None:
+    """A line of the demo's own narration."""
+    print(f"\n== {text}", flush=True)
+
+
+async def conversation(emu: SlackEmulator, bot: BotProcess) -> None:
+    """Alice asks, Bob approves, Alice reads her link, then revokes."""
+    await asyncio.to_thread(bot.wait_health, 200, "/readyz", 60)
+    say(f"the bot is up: /healthz {bot.health('/healthz')}, /readyz {bot.health('/readyz')}")
+    say("alice types: /db-access request orders-prod ro 1h investigating INC-42")
+    await emu.slash_command("request orders-prod ro 1h investigating INC-42",
+                            user_id=catalogs.DEV)
+    card = await emu.wait_for_call("chat.postMessage",
+                                   lambda c: c.params.get("channel") == catalogs.ORDERS_CHANNEL)
+    request_id = re.search(r"Request `(r\w+)`", json.dumps(card.params["blocks"],
+                                                            ensure_ascii=False)).group(1)
+    say(f"bob clicks Approve on the card for {request_id} in <#{catalogs.ORDERS_CHANNEL}>")
+    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=request_id,
+                    message=(catalogs.ORDERS_CHANNEL, card.response["ts"]))
+    dm = await emu.wait_for_call("chat.postMessage", lambda c: bool(
+        LINK.search(json.dumps(c.params.get("blocks") or []))), timeout=20)
+    link = LINK.search(json.dumps(dm.params["blocks"])).group(0)
+    say(f"alice opens her one-time link {link.split('#')[0]}#-… (read by pbincli):")
+    print(await asyncio.to_thread(pbincli_read, link))
+    policies = await asyncio.to_thread(aws_seed.inline_policies, ROLE)
+    say(f"IAM now holds: {json.dumps(policies, indent=1)}")
+    grant_id = next(iter(policies)).removeprefix("db-access-")
+    say(f"alice types: /db-access revoke {grant_id}")
+    await emu.slash_command(f"revoke {grant_id}", user_id=catalogs.DEV)
+    for _ in range(80):
+        if not await asyncio.to_thread(policy_names):
+            break
+        await asyncio.sleep(0.25)
+    say(f"policies left on the role: {await asyncio.to_thread(policy_names)}. "
+        "Everything Slack saw:")
+    print(emu.transcript())
+
+
+async def with_slack(env: dict[str, str], workdir: str) -> None:
+    """Run the bot against the Slack emulator and play the conversation."""
+    async with SlackEmulator() as emu:
+        for user_id, (name, email) in PEOPLE.items():
+            emu.add_user(user_id, name, email=email)
+        emu.add_usergroup(catalogs.DBA_GROUP, [catalogs.APPROVER2])
+        bot = BotProcess(env={**env, "SLACK_API_URL": emu.api_url},
+                         log_path=Path(workdir, "bot.log")).start()
+        try:
+            await conversation(emu, bot)
+        finally:
+            bot.signal()
+            code = await asyncio.to_thread(bot.wait, 15)
+            say(f"db-access-bot stopped on SIGTERM with exit code {code}")
+
+
+def main() -> int:
+    """Start the sandbox, run the conversation, stop everything."""
+    moto = start_moto()
+    paste_port = free_port()
+    pastebin = subprocess.Popen([sys.executable, "-m", "tests.support.privatebin_server",
+                                 "--port", str(paste_port)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    aws = {"AWS_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": "demo",
+           "AWS_SECRET_ACCESS_KEY": "demo", "AWS_REGION": "eu-west-1",
+           "AWS_DEFAULT_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    os.environ.update(aws)
+    try:
+        wait_for_port(paste_port)
+        aws_seed.create_role(ROLE.rsplit("/", 1)[1])
+        with tempfile.TemporaryDirectory(prefix="dab-demo-") as workdir:
+            data = catalogs.catalog_data()
+            data["databases"]["orders-prod"].pop("admin")  # no real database to provision
+            catalog = Path(workdir, "catalog.yaml")
+            catalog.write_text(json.dumps(data))
+            state = f"sqlite+aiosqlite:///{workdir}/state.sqlite3"
+            subprocess.run([sys.executable, "-m", "bot", "migrate"], check=True, cwd=ROOT,
+                           env={**os.environ, "DATABASE_URL": state}, stdout=subprocess.DEVNULL)
+            env = {**aws, "SLACK_BOT_TOKEN": "xoxb-demo", "SLACK_APP_TOKEN": "xapp-demo",
+                   "DATABASE_URL": state, "DB_ACCESS_CATALOG": str(catalog),
+                   "PRIVATEBIN_URL": f"http://127.0.0.1:{paste_port}/"}
+            asyncio.run(with_slack(env, workdir))
+    finally:
+        pastebin.terminate()
+        moto.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
