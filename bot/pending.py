@@ -60,11 +60,13 @@ class PendingRequests:
                 f"from <@{request.requester_id}> for `{request.level}` on `{request.database}` "
                 f"({format_duration(timedelta(seconds=request.duration_s))}) still needs "
                 f"{request.approvals_required - len(decided)} approval(s). It expires "
-                f"{when(request.expires_at)}; the card is above.")
+                f"{when(request.expires_at)}.")
         sent = True
         try:
+            # In the card's thread, so the reminder sits with what it is about.
             await self._d.slack.post(request.card_channel or request.approvals_channel,
-                                     text=text, blocks=[section(text)])
+                                     text=text, blocks=[section(text)],
+                                     thread_ts=request.card_ts)
         except DbAccessError:
             log.warning("could not remind approvers", extra={"request_id": request.id})
             sent = False

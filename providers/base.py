@@ -68,8 +68,9 @@ class DatabaseAdmin(Protocol):
 class SlackNotifier(Protocol):
     """Messages, DMs, views and the App Home."""
 
-    async def post(self, channel: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
-        """Post a message in a channel."""
+    async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
+                   thread_ts: str | None = None) -> MessageRef:
+        """Post a message in a channel (as a reply in a thread when thread_ts is given)."""
         ...
 
     async def update(self, ref: MessageRef, *, text: str, blocks: Blocks | None = None) -> None:

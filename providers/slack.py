@@ -31,11 +31,13 @@ class SlackWeb:
             raise _failure(method, exc) from None
         return response.data if isinstance(response.data, dict) else {}
 
-    async def post(self, channel: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
-        """Post a message in a channel."""
+    async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
+                   thread_ts: str | None = None) -> MessageRef:
+        """Post a message in a channel (as a reply in a thread when thread_ts is given)."""
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
         data = await self._call("chat.postMessage", channel=channel, text=text,
                                 blocks=list(blocks or []), unfurl_links=False,
-                                unfurl_media=False)
+                                unfurl_media=False, **extra)
         return MessageRef(data["channel"], data["ts"])
 
     async def update(self, ref: MessageRef, *, text: str, blocks: Blocks | None = None) -> None:

@@ -52,6 +52,8 @@ async def test_approvers_are_reminded_at_half_the_timeout_and_the_request_expire
     assert await pending.run() == (1, 0)
     assert await pending.run() == (0, 0)
     [reminder] = reminders()
+    [threaded] = [m for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL) if m.text == reminder]
+    assert threaded.thread_ts == h.card_of(request.id).ts  # a reply under the card
     assert f"<@{catalogs.APPROVER}>" in reminder and f"<!subteam^{catalogs.DBA_GROUP}>" in reminder
     assert request.id in reminder and "still needs 1 approval(s)" in reminder
 
