@@ -1,0 +1,17 @@
+"""`scripts/run --demo` keeps working: the sandbox conversation runs end to end."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_plays_the_whole_conversation() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "password: " in out  # the link decrypted to a login
+    assert "policies left on the role: []" in out
+    assert "stopped on SIGTERM with exit code 0" in out
