@@ -119,11 +119,17 @@ def inline_policies(principal_arn: str) -> dict[str, Any]:
     iam = client("iam", account_id=account_id)
     if kind == "role":
         names = iam.list_role_policies(RoleName=principal)["PolicyNames"]
-        return {n: iam.get_role_policy(RoleName=principal, PolicyName=n)["PolicyDocument"]
-                for n in names}
-    names = iam.list_user_policies(UserName=principal)["PolicyNames"]
-    return {n: iam.get_user_policy(UserName=principal, PolicyName=n)["PolicyDocument"]
-            for n in names}
+        get = lambda n: iam.get_role_policy(RoleName=principal, PolicyName=n)  # noqa: E731
+    else:
+        names = iam.list_user_policies(UserName=principal)["PolicyNames"]
+        get = lambda n: iam.get_user_policy(UserName=principal, PolicyName=n)  # noqa: E731
+    found = {}
+    for name in names:
+        try:
+            found[name] = get(name)["PolicyDocument"]
+        except iam.exceptions.NoSuchEntityException:
+            continue  # deleted (by a running bot) between the list and the get
+    return found
 
 
 def filler_policy(size: int) -> dict[str, Any]:
