@@ -65,5 +65,7 @@ class ExpiryWarnings:
                     await self._d.audit(session, actor="bot", action="grant.expiry_warned",
                                         database=row.database, grant_id=row.id,
                                         expires_at=str(row.expires_at))
-            if row.claimed_by == self._d.owner:
+            # A failed warning keeps its lease, so it is retried when the lease lapses
+            # rather than reclaimed at once by the same loop while Slack is down.
+            if warned and row.claimed_by == self._d.owner:
                 row.claimed_by = row.claim_until = None

@@ -77,7 +77,9 @@ class PendingRequests:
                 await self._d.audit(session, actor="bot", action="request.reminded",
                                     database=row.database, request_id=row.id,
                                     approvers=approvers)
-            await repo.release_request(session, request_id=request.id, owner=self._d.owner)
+                # Only a sent reminder gives its lease back; a failed one waits for the lease
+                # to lapse instead of being reclaimed at once while Slack is down.
+                await repo.release_request(session, request_id=request.id, owner=self._d.owner)
         return sent
 
     async def _expire_all(self) -> int:

@@ -74,7 +74,8 @@ class UnusedAccess:
                     await self._d.audit(session, actor="bot", action="grant.unused_notice",
                                         database=row.database, grant_id=row.id,
                                         revoke_after=str(ends))
-                if row.claimed_by == self._d.owner:
+                # A failed notice keeps its lease: retried when it lapses, not in a tight loop.
+                if sent and row.claimed_by == self._d.owner:
                     row.claimed_by = row.claim_until = None
         return sent
 
