@@ -136,12 +136,6 @@ async def add_token_issue(session: AsyncSession, *, grant_id: str, at: datetime,
                            delivered=delivered))
 
 
-async def token_issue_count(session: AsyncSession, *, grant_id: str) -> int:
-    """How many credentials were delivered for a grant."""
-    return await session.scalar(select(func.count()).select_from(TokenIssue)
-                                .where(TokenIssue.grant_id == grant_id)) or 0
-
-
 async def claim_grants(session: AsyncSession, *, where: Sequence[Any], owner: str, now: datetime,
                        lease: timedelta, limit: int) -> list[Grant]:
     """Lock matching unclaimed grants (SKIP LOCKED) and lease them to owner."""

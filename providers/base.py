@@ -66,7 +66,7 @@ class DatabaseAdmin(Protocol):
 
 
 class SlackNotifier(Protocol):
-    """Messages, DMs, views and the App Home."""
+    """Channel messages (cards), their updates, and DMs."""
 
     async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
                    thread_ts: str | None = None) -> MessageRef:
@@ -79,19 +79,6 @@ class SlackNotifier(Protocol):
 
     async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
         """Send a direct message to a user (links never unfurl)."""
-        ...
-
-    async def ephemeral(self, channel: str, user_id: str, *, text: str,
-                        blocks: Blocks | None = None) -> None:
-        """Show a message only to user_id in channel."""
-        ...
-
-    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        """Open a modal."""
-        ...
-
-    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
-        """Replace the user's App Home tab."""
         ...
 
 

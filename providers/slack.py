@@ -62,22 +62,6 @@ class SlackWeb:
         data = await self._call("chat.postMessage", **kwargs)
         return MessageRef(data["channel"], data["ts"])
 
-    async def ephemeral(self, channel: str, user_id: str, *, text: str,
-                        blocks: Blocks | None = None) -> None:
-        """Show a message only to one user."""
-        kwargs: dict[str, Any] = {"channel": channel, "user": user_id, "text": text}
-        if blocks:
-            kwargs["blocks"] = list(blocks)
-        await self._call("chat.postEphemeral", **kwargs)
-
-    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        """Open a modal."""
-        await self._call("views.open", trigger_id=trigger_id, view=view)
-
-    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
-        """Replace the App Home tab."""
-        await self._call("views.publish", user_id=user_id, view=view)
-
     async def user(self, user_id: str) -> SlackUser:
         """users.info, reduced to what identity needs."""
         try:
