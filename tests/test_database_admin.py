@@ -18,8 +18,8 @@ from bot.errors import DatabaseAdminError
 from providers.database_admin import DatabaseAdminRouter
 from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin
-from tests.support.fixtures_postgres import fresh_database
 from tests.support.mariadb_server import MariadbServer
+from tests.support.pg_target import rds_like_target
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 
@@ -58,18 +58,8 @@ def spec(engine: Engine, host: str, port: int, dbname: str) -> DatabaseSpec:
 async def pg(postgres_server: PostgresServer) -> tuple[DatabaseSpec, str]:
     """A fresh target database with RDS-like roles; returns it and the admin role's name."""
     server = postgres_server
-    dbname = fresh_database(server, "target")
     admin = f"dbaccess_admin_{next(_ids)}"
-    server.psql(
-        "DO $$ BEGIN"
-        " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') THEN"
-        "  CREATE ROLE rds_iam NOLOGIN; END IF;"
-        " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_reader') THEN"
-        "  CREATE ROLE app_reader NOLOGIN; GRANT pg_read_all_data TO app_reader; END IF;"
-        " END $$")
-    server.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}';"
-                f"GRANT rds_iam, app_reader TO {admin} WITH ADMIN OPTION;"
-                f"GRANT pg_signal_backend TO {admin}")
+    dbname = rds_like_target(server, prefix="target", admin=admin, password=ADMIN_PASSWORD)
     server.psql("CREATE TABLE x (id int)", dbname)
     await _require_password(server, admin)
     return spec(Engine.POSTGRES, "127.0.0.1", server.port, dbname), admin

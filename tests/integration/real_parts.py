@@ -8,7 +8,7 @@ from bot.catalog_schema import parse_catalog
 from bot.config import Settings
 from bot.wiring import Providers, build_providers
 from tests.support import aws_seed, catalogs
-from tests.support.fixtures_postgres import fresh_database
+from tests.support.pg_target import rds_like_target
 from tests.support.postgres_server import PostgresServer
 
 ADMIN_PASSWORD = "Adm1n-Pa55w0rd-never-shown"
@@ -31,16 +31,8 @@ class RealSetup:
 def real_setup(postgres: PostgresServer, privatebin_url: str) -> RealSetup:
     """Seed moto and a PostgreSQL target; return a catalog and the real providers for them."""
     n = next(_count)
-    target = fresh_database(postgres, "target")
     admin = f"hyg_admin_{n}"
-    postgres.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') "
-                  "THEN CREATE ROLE rds_iam NOLOGIN; END IF; IF NOT EXISTS (SELECT FROM "
-                  "pg_roles WHERE rolname = 'app_reader') THEN CREATE ROLE app_reader NOLOGIN; "
-                  "END IF; END $$; GRANT pg_read_all_data TO app_reader")
-    postgres.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}'; "
-                  f"GRANT rds_iam TO {admin} WITH ADMIN OPTION; "
-                  f"GRANT app_reader TO {admin} WITH ADMIN OPTION; "
-                  f"GRANT pg_signal_backend TO {admin}")
+    target = rds_like_target(postgres, prefix="target", admin=admin, password=ADMIN_PASSWORD)
     instance = aws_seed.create_instance(f"orders-{n}")
     role_arn = aws_seed.create_role("DatabasesRole_alice_smith")
     secret_arn = aws_seed.create_secret(f"orders-admin-{n}",

@@ -19,9 +19,9 @@ from providers.postgres_admin import PostgresAdmin
 from tests.scheduler.support import MovableClock, audit, catalog_with, grant
 from tests.support import catalogs
 from tests.support.fakes import FakeIam, FakeMinter, FakeShare
-from tests.support.fixtures_postgres import fresh_database
 from tests.support.harness import BotHarness, Providers
 from tests.support.mariadb_server import MariadbServer
+from tests.support.pg_target import rds_like_target
 from tests.support.postgres_server import PostgresServer
 
 ADMIN_PASSWORD = "Sched-Adm1n-never-shown"
@@ -68,16 +68,8 @@ def ended_dm(h: BotHarness, grant_id: str) -> str:
 def pg_target(postgres_server: PostgresServer) -> tuple[str, str]:
     """A target database with RDS-like roles and an admin; returns (dbname, admin)."""
     server = postgres_server
-    dbname, admin = fresh_database(server, "sched_target"), f"sched_admin_{next(_ids)}"
-    server.psql("DO $$ BEGIN"
-                " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') THEN"
-                "  CREATE ROLE rds_iam NOLOGIN; END IF;"
-                " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_reader') THEN"
-                "  CREATE ROLE app_reader NOLOGIN; GRANT pg_read_all_data TO app_reader; END IF;"
-                " END $$")
-    server.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{ADMIN_PASSWORD}';"
-                f"GRANT rds_iam, app_reader TO {admin} WITH ADMIN OPTION;"
-                f"GRANT pg_signal_backend TO {admin}")
+    admin = f"sched_admin_{next(_ids)}"
+    dbname = rds_like_target(server, prefix="sched_target", admin=admin, password=ADMIN_PASSWORD)
     server.psql("CREATE TABLE orders (id int)", dbname)
     return dbname, admin
 
