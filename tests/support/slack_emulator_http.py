@@ -10,7 +10,7 @@ from aiohttp import web
 
 from tests.support.slack_emulator_models import RecordedCall
 from tests.support.slack_emulator_recorder import Recorder
-from tests.support.slack_emulator_webapi import WebApi, decode_json_fields
+from tests.support.slack_emulator_webapi import HTTP_STATUS, WebApi, decode_json_fields
 from tests.support.slack_emulator_workspace import Workspace
 
 
@@ -47,11 +47,12 @@ class HttpEndpoints:
         token = token or params.pop("token", None)
         params = decode_json_fields(params)
         reply = self.web_api.call(method, params, token)
+        forced_status = reply.pop(HTTP_STATUS, None)
         self.recorder.record(RecordedCall(method, params, token, time.time(), reply))
         delay = self.delays.pop(method, 0.0)
         if delay:
             await asyncio.sleep(delay)  # the call is visible to tests before the bot hears back
-        status = 429 if reply.get("error") == "ratelimited" else 200
+        status = forced_status or (429 if reply.get("error") == "ratelimited" else 200)
         headers = {"Retry-After": "1"} if status == 429 else None
         return web.json_response(reply, status=status, headers=headers)
 

@@ -69,6 +69,7 @@ class StoredMessage:
     ephemeral_to: str | None = None
     edited_ts: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
 
     def to_slack(self) -> dict[str, Any]:
         """The message as Slack embeds it in payloads and API responses."""

@@ -25,6 +25,7 @@ Reply = dict[str, Any]
 # Fields Slack accepts JSON-encoded inside form bodies.
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "unfurls", "user_auth_blocks")
 APP_TOKEN_METHODS = {"apps.connections.open", "auth.test"}
+HTTP_STATUS = "_http_status"  # a reply key the HTTP layer turns into the response status
 
 
 def decode_json_fields(params: Params) -> Params:
@@ -74,6 +75,8 @@ class WebApi:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.delete": self.chat_delete,
             "conversations.open": self.conversations_open,
+            "conversations.history": self.conversations_history,
+            "conversations.replies": self.conversations_replies,
             "users.info": self.users_info,
             "usergroups.users.list": self.usergroups_users_list,
             "views.open": self.views_open,
@@ -83,13 +86,22 @@ class WebApi:
         }
 
     def fail_next(self, method: str, error: str) -> None:
-        """Make the next call to method answer ok:false with error."""
+        """Make the next call to method fail: ok:false with error, or an HTTP 500.
+
+        ``http_500`` answers 500 without doing anything; ``http_500_after`` does what was asked
+        and then answers 500, as when Slack's answer is lost after the message was posted.
+        """
         self.failures[method].append(error)
 
     def call(self, method: str, params: Params, token: str | None) -> Reply:
         """Answer one method call the way Slack would."""
         if self.failures[method]:
-            return _error(self.failures[method].popleft())
+            failure = self.failures[method].popleft()
+            if failure in ("http_500", "http_500_after"):
+                if failure == "http_500_after":
+                    self.call(method, params, token)
+                return {**_error("internal_error"), HTTP_STATUS: 500}
+            return _error(failure)
         if method != "auth.test" and method not in self.handlers:
             return _error("unknown_method")
         if not token:
@@ -152,7 +164,12 @@ class WebApi:
         problem = self._message_content(p)
         if problem:
             return problem
-        message = self.ws.post(channel, str(p.get("text", "")), p.get("blocks"), p.get("thread_ts"))
+        metadata = p.get("metadata")
+        if metadata is not None and not _valid_metadata(metadata):
+            return _error("invalid_metadata_format")
+        message = self.ws.post(
+            channel, str(p.get("text", "")), p.get("blocks"), p.get("thread_ts"), metadata
+        )
         return {"ok": True, "channel": channel, "ts": message.ts, "message": message.to_slack()}
 
     def chat_update(self, p: Params) -> Reply:
@@ -197,6 +214,36 @@ class WebApi:
         if self.ws.delete(channel, ts) is None:
             return _error("message_not_found")
         return {"ok": True, "channel": channel, "ts": ts}
+
+    # -- history ---------------------------------------------------------------------------
+    def _history(self, p: Params, keep: Callable[[Any], bool]) -> Reply:
+        """Messages of a channel after ``oldest``, newest first, with metadata when asked."""
+        channel = self.ws.resolve_channel(str(p.get("channel", "")))
+        if channel is None:
+            return _error("channel_not_found")
+        oldest = float(p.get("oldest") or 0)
+        limit = int(p.get("limit") or 100)
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("true", "1")
+        found = sorted(
+            (m for m in self.ws.messages.values()
+             if m.channel == channel and float(m.ts) > oldest and keep(m)),
+            key=lambda m: float(m.ts), reverse=True)
+        messages = []
+        for message in found[:limit]:
+            shown = message.to_slack()
+            if with_metadata and message.metadata:
+                shown["metadata"] = message.metadata
+            messages.append(shown)
+        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
+
+    def conversations_history(self, p: Params) -> Reply:
+        """conversations.history: top-level messages only (thread replies stay in threads)."""
+        return self._history(p, lambda m: m.thread_ts in (None, m.ts))
+
+    def conversations_replies(self, p: Params) -> Reply:
+        """conversations.replies: a thread's parent and its replies."""
+        ts = str(p.get("ts", ""))
+        return self._history(p, lambda m: m.ts == ts or m.thread_ts == ts)
 
     # -- directory -------------------------------------------------------------------------
     def conversations_open(self, p: Params) -> Reply:
@@ -295,3 +342,12 @@ class WebApi:
         view = self.ws.store_view(p["view"], user_id, view_id=current.id if current else None)
         self.ws.homes[user_id] = view
         return {"ok": True, "view": view.data}
+
+
+def _valid_metadata(metadata: Any) -> bool:
+    """Slack's shape for message metadata: an event_type string and an event_payload object."""
+    return (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and isinstance(metadata.get("event_payload"), dict)
+    )

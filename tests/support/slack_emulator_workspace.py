@@ -138,11 +138,21 @@ class Workspace:
         return self._last_ts
 
     def post(
-        self, channel: str, text: str, blocks: list[Any] | None, thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[Any] | None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> StoredMessage:
         """Store a new bot message in channel."""
         message = StoredMessage(
-            channel, self.next_ts(), text, normalize_blocks(blocks), thread_ts=thread_ts
+            channel,
+            self.next_ts(),
+            text,
+            normalize_blocks(blocks),
+            thread_ts=thread_ts,
+            metadata=metadata,
         )
         self.messages[(channel, message.ts)] = message
         return message
