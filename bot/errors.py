@@ -72,7 +72,17 @@ class StateUnavailable(DbAccessError):
 
 
 class ProviderError(DbAccessError):
-    """An outside system (AWS, PrivateBin, a database, Slack) failed."""
+    """An outside system (AWS, PrivateBin, a database, Slack) failed.
+
+    `retryable` says whether trying again later may succeed (a throttle, an outage) or never
+    will (a missing role, a full policy budget); durable steps retry only the former.
+    """
+
+    retryable_by_default = True
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.retryable = self.retryable_by_default if retryable is None else retryable
 
 
 class AwsError(ProviderError):
@@ -82,14 +92,30 @@ class AwsError(ProviderError):
 class PolicyBudgetExceeded(AwsError):
     """Writing the grant policy would push the principal over its inline-policy quota."""
 
+    retryable_by_default = False
+
 
 class SecretShareError(ProviderError):
     """The one-time link could not be created."""
 
 
 class DatabaseAdminError(ProviderError):
-    """The target database refused the admin connection or a statement."""
+    """The target database refused the admin connection or a statement.
+
+    Retryable unless raised with retryable=False (a refused login, a missing privilege or
+    plugin, a name that is not a safe identifier): those need an admin, not another try.
+    """
 
 
 class SlackError(ProviderError):
-    """A Slack Web API call failed."""
+    """A Slack Web API call failed; `code` is Slack's error name.
+
+    `in_doubt` marks failures after which the message may have been posted all the same (a
+    server error or a timeout): before sending again, the outbox looks for it.
+    """
+
+    def __init__(self, message: str, *, code: str = "", retryable: bool | None = None,
+                 in_doubt: bool = False) -> None:
+        super().__init__(message, retryable=retryable)
+        self.code = code
+        self.in_doubt = in_doubt

@@ -4,8 +4,10 @@ from typing import Any
 
 import yaml
 
+# The *:history scopes let the outbox find a message it sent just before a crash or a lost
+# answer (by its metadata), so that it is not sent twice; the bot reads only its own messages.
 BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "users:read.email",
-              "usergroups:read"]
+              "usergroups:read", "channels:history", "groups:history", "im:history"]
 COMMAND = "/db-access"
 
 

@@ -48,6 +48,16 @@ class AwsIamGrants:
             self._resource_ids[database.name] = cached
         return cached
 
+    async def check_principal(self, database: DatabaseSpec, *, principal_arn: str) -> None:
+        """Raise AwsError naming the fix unless the principal exists and the resource id resolves.
+
+        Only a definite answer refuses (no such role, no such instance, IAM auth off); if IAM
+        cannot be asked right now the request goes ahead and the grant step reports any problem.
+        """
+        principal = _principal(principal_arn, database)
+        await self.resource_id(database)
+        await asyncio.to_thread(self._get_principal, principal)
+
     async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:
         """Write policy `db-access-<grant id>` on the principal; return the policy name."""
         principal = _principal(target.principal_arn, database)
@@ -82,7 +92,7 @@ class AwsIamGrants:
             kind, ident, key = "RDS instance", db.instance_id, "instance_id"
         else:
             raise AwsError(f"database {db.name} has no instance_id, cluster_id or resource_id "
-                           "in the catalog; add one")
+                           "in the catalog; add one", retryable=False)
         where = f"{kind} {ident!r} (database {db.name}, account {db.account_id}, {db.region})"
         try:
             if db.cluster_id:
@@ -94,19 +104,31 @@ class AwsIamGrants:
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) in _NOT_FOUND:
                 raise AwsError(f"{where} does not exist; fix {key} of database {db.name} in the "
-                               "catalog (or set resource_id)") from None
+                               "catalog (or set resource_id)", retryable=False) from None
             raise aws_error(exc, action="describe the database", subject=where,
                             fix="The bot needs rds:DescribeDBInstances and "
                                 "rds:DescribeDBClusters") from None
         if not found:
             raise AwsError(f"{where} does not exist; fix {key} of database {db.name} in the "
-                           "catalog")
+                           "catalog", retryable=False)
         if not found[0].get("IAMDatabaseAuthenticationEnabled"):
             command = "modify-db-cluster" if db.cluster_id else "modify-db-instance"
             raise AwsError(f"{where} does not have IAM database authentication enabled; turn it "
                            f"on (aws rds {command} --enable-iam-database-authentication) "
-                           "before granting access")
+                           "before granting access", retryable=False)
         return str(found[0][resource_key])
+
+    def _get_principal(self, principal: Principal) -> None:
+        iam = self._clients.iam(principal.account_id)
+        try:
+            getattr(iam, f"get_{principal.kind}")(**_name_arg(principal))
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "NoSuchEntity":
+                raise AwsError(f"IAM {principal.kind} {principal.arn} does not exist; ask an "
+                               f"admin to create it (README: IAM setup) or to fix "
+                               "identity.principal in the catalog", retryable=False) from None
+            raise aws_error(exc, action=f"look up IAM {principal.kind}", subject=principal.arn,
+                            fix=_IAM_FIX) from None
 
     def _put(self, db: DatabaseSpec, principal: Principal, name: str,
              document: dict[str, Any]) -> None:
@@ -129,7 +151,8 @@ class AwsIamGrants:
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "NoSuchEntity":
                 raise AwsError(f"IAM {principal.kind} {principal.arn} does not exist; create it "
-                               "or fix identity.principal in the catalog") from None
+                               "or fix identity.principal in the catalog",
+                               retryable=False) from None
             if error_code(exc) == "LimitExceeded":
                 raise PolicyBudgetExceeded(
                     f"IAM refused the policy for database {db.name}: the inline policies on "
@@ -184,7 +207,7 @@ def _principal(arn: str, db: DatabaseSpec | None) -> Principal:
     except ValueError:
         where = f" (database {db.name})" if db else ""
         raise AwsError(f"{arn!r}{where} is not an IAM role or user ARN; fix identity.principal "
-                       "in the catalog") from None
+                       "in the catalog", retryable=False) from None
 
 
 def _name_arg(principal: Principal) -> dict[str, str]:

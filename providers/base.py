@@ -1,6 +1,7 @@
 """The narrow interfaces the workflow and scheduler use to reach outside systems."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.catalog import DatabaseSpec, LevelSpec
@@ -14,6 +15,10 @@ class IamGrants(Protocol):
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         """The DbiResourceId or DbClusterResourceId of database (cached after the first call)."""
+        ...
+
+    async def check_principal(self, database: DatabaseSpec, *, principal_arn: str) -> None:
+        """Raise AwsError naming the fix unless the principal exists and the resource resolves."""
         ...
 
     async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:
@@ -56,8 +61,12 @@ class SecretShare(Protocol):
 class DatabaseAdmin(Protocol):
     """Database users for IAM authentication, and their sessions."""
 
-    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
-        """Create db_user for IAM auth if missing and give it the level's grants (idempotent)."""
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
+        """Create db_user for IAM auth if missing, give it the level's grants; True if created."""
+        ...
+
+    async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
+        """Drop db_user if it exists (undoing a grant that created it and then failed)."""
         ...
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
@@ -66,10 +75,14 @@ class DatabaseAdmin(Protocol):
 
 
 class SlackNotifier(Protocol):
-    """Channel messages (cards), their updates, and DMs."""
+    """Channel messages (cards), their updates, and DMs.
+
+    A message sent with a `key` carries it as message metadata, so that after a failure whose
+    outcome is unknown `find_sent` tells whether it arrived: sending again would repeat it.
+    """
 
     async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
-                   thread_ts: str | None = None) -> MessageRef:
+                   thread_ts: str | None = None, key: str | None = None) -> MessageRef:
         """Post a message in a channel (as a reply in a thread when thread_ts is given)."""
         ...
 
@@ -77,8 +90,15 @@ class SlackNotifier(Protocol):
         """Replace a posted message in place."""
         ...
 
-    async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
+    async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None,
+                 key: str | None = None) -> MessageRef:
         """Send a direct message to a user (links never unfurl)."""
+        ...
+
+    async def find_sent(self, *, key: str, since: datetime, channel: str | None = None,
+                        user_id: str | None = None, thread_ts: str | None = None,
+                        ) -> MessageRef | None:
+        """The message sent with key since a time (in a channel, a user's DM, or a thread)."""
         ...
 
 

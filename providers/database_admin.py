@@ -10,8 +10,12 @@ from bot.errors import DatabaseAdminError
 class EngineAdmin(Protocol):
     """What each engine's admin (PostgresAdmin, MysqlAdmin) offers."""
 
-    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
-        """Create db_user for IAM auth if missing and give it the level's grants (idempotent)."""
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
+        """Create db_user for IAM auth if missing, give it the level's grants; True if created."""
+        ...
+
+    async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
+        """Drop db_user if it exists."""
         ...
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
@@ -35,9 +39,13 @@ class DatabaseAdminRouter:
             raise DatabaseAdminError(f"{database.name}: unsupported engine {database.engine!r}")
         return admin
 
-    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
-        """Create db_user for IAM auth if missing and give it the level's grants (idempotent)."""
-        await self._admin(database).ensure_user(database, db_user=db_user, level=level)
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
+        """Create db_user for IAM auth if missing, give it the level's grants; True if created."""
+        return await self._admin(database).ensure_user(database, db_user=db_user, level=level)
+
+    async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
+        """Drop db_user if it exists (undoing a grant that created it and then failed)."""
+        await self._admin(database).drop_user(database, db_user=db_user)
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         """End db_user's open sessions; return how many were ended."""

@@ -64,11 +64,15 @@ class MysqlAdmin:
         self._tls = tls
         self._connect_timeout = connect_timeout
 
-    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
-        """Create db_user for IAM auth with REQUIRE SSL and grant the level on dbname.*."""
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
+        """Create db_user for IAM auth with REQUIRE SSL and grant the level on dbname.*.
+
+        Returns whether this call created the user.
+        """
         account = mysql_user(db_user)
         privileges = mysql_privileges(level.grants, level=str(level.name))
         target = mysql_database_pattern(database.dbname)
+        created = True
         async with self._connect(database) as cur, self._statements(database, db_user):
             try:
                 await cur.execute(f"CREATE USER {account} {self._auth_clause} REQUIRE SSL")
@@ -77,9 +81,17 @@ class MysqlAdmin:
                     raise
                 # The user exists (an earlier grant, a concurrent one, or one that predates
                 # the bot, say with a password): make it IAM-only with TLS before granting.
+                created = False
                 await cur.execute(f"ALTER USER {account} {self._auth_clause} REQUIRE SSL")
             if privileges:
                 await cur.execute(f"GRANT {privileges} ON {target} TO {account}")
+        return created
+
+    async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
+        """Drop db_user if it exists (undoing a grant that created it and then failed)."""
+        account = mysql_user(db_user)
+        async with self._connect(database) as cur, self._statements(database, db_user):
+            await cur.execute(f"DROP USER IF EXISTS {account}")
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         """Kill every connection of db_user (mysql.rds_kill on RDS); return how many ended."""
@@ -140,7 +152,8 @@ class MysqlAdmin:
             detail = scrub(_message(exc) + cause, login.password)
             hint = " (check the admin secret)" if _code(exc) == ER_ACCESS_DENIED else ""
             raise DatabaseAdminError(
-                f"cannot connect to {where} as {login.username!r}: {detail}{hint}") from None
+                f"cannot connect to {where} as {login.username!r}: {detail}{hint}",
+                retryable=_code(exc) != ER_ACCESS_DENIED) from None
         try:
             async with conn.cursor() as cur:
                 yield cur
@@ -161,13 +174,13 @@ class MysqlAdmin:
                     f"IAM database authentication is not enabled on {database.name} "
                     "(AWSAuthenticationPlugin is not loaded): turn on IAM database "
                     "authentication for the instance or cluster (aws rds modify-db-instance / "
-                    "modify-db-cluster --enable-iam-database-authentication --apply-immediately)"
-                ) from None
+                    "modify-db-cluster --enable-iam-database-authentication --apply-immediately)",
+                    retryable=False) from None
             if code in PRIVILEGE_ERRORS:
                 raise DatabaseAdminError(
                     f"the admin login on {database.name} lacks a privilege{about}: "
                     f"{_message(exc)} (give it CREATE USER, PROCESS, and the level's privileges "
-                    "WITH GRANT OPTION)") from None
+                    "WITH GRANT OPTION)", retryable=False) from None
             raise DatabaseAdminError(
                 f"admin statement on {database.name} failed{about}: {_message(exc)}") from None
         except (OSError, TimeoutError) as exc:

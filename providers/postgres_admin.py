@@ -38,20 +38,29 @@ class PostgresAdmin:
         self._tls = tls
         self._connect_timeout = connect_timeout
 
-    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
-        """Create db_user LOGIN if missing, add it to rds_iam and the level's roles (idempotent)."""
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
+        """Create db_user LOGIN if missing, add it to rds_iam and the level's roles (idempotent).
+
+        Returns whether this call created the user.
+        """
         quote_postgres(db_user, what="database user")
         roles = [quote_postgres(RDS_IAM_ROLE),
                  *postgres_grant_roles(level.grants, level=str(level.name))]
         async with self._connect(database) as conn, self._statements(database, db_user):
             try:
-                await self._ensure(conn, database, db_user=db_user, roles=roles)
+                return await self._ensure(conn, database, db_user=db_user, roles=roles)
             except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                 # Another grant created the same user between our check and CREATE ROLE.
-                await self._ensure(conn, database, db_user=db_user, roles=roles)
+                return await self._ensure(conn, database, db_user=db_user, roles=roles)
+
+    async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
+        """Drop db_user if it exists (undoing a grant that created it and then failed)."""
+        user = quote_postgres(db_user, what="database user")
+        async with self._connect(database) as conn, self._statements(database, db_user):
+            await conn.execute(f"DROP ROLE IF EXISTS {user}")
 
     async def _ensure(self, conn: asyncpg.Connection, database: DatabaseSpec, *, db_user: str,
-                      roles: list[str]) -> None:
+                      roles: list[str]) -> bool:
         user = quote_postgres(db_user, what="database user")
         async with conn.transaction():
             existing = await conn.fetchrow(
@@ -62,7 +71,8 @@ class PostgresAdmin:
                 # IAM access to a superuser would bypass every level; never hand one out.
                 raise DatabaseAdminError(
                     f"database user {db_user!r} on {database.name} is a superuser; "
-                    "refusing to grant IAM access to it (rename the user in the catalog)")
+                    "refusing to grant IAM access to it (rename the user in the catalog)",
+                    retryable=False)
             elif not existing["rolcanlogin"]:
                 await conn.execute(f"ALTER ROLE {user} LOGIN")
             held = {
@@ -76,6 +86,7 @@ class PostgresAdmin:
                 # membership row with another grantor; skip what is already there.
                 if role.strip('"') not in held:
                     await conn.execute(f"GRANT {role} TO {user}")
+        return existing is None
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         """pg_terminate_backend every session of db_user; return how many were ended."""
@@ -109,7 +120,8 @@ class PostgresAdmin:
         except asyncpg.InvalidAuthorizationSpecificationError as exc:
             raise DatabaseAdminError(
                 f"admin login {login.username!r} was refused by {where}: "
-                f"{scrub(str(exc), login.password)} (check the admin secret)") from None
+                f"{scrub(str(exc), login.password)} (check the admin secret)",
+                retryable=False) from None
         except TimeoutError:
             raise DatabaseAdminError(
                 f"cannot connect to {where}: no answer within {self._connect_timeout:.0f}s "
@@ -136,12 +148,12 @@ class PostgresAdmin:
         except asyncpg.InsufficientPrivilegeError as exc:
             raise DatabaseAdminError(
                 f"the admin login on {database.name} lacks a privilege{about}: {exc} (give it "
-                "CREATEROLE, ADMIN OPTION on rds_iam and the level roles, and pg_signal_backend)"
-            ) from None
+                "CREATEROLE, ADMIN OPTION on rds_iam and the level roles, and pg_signal_backend)",
+                retryable=False) from None
         except asyncpg.UndefinedObjectError as exc:
             raise DatabaseAdminError(
                 f"{database.name}: {exc}{about} (create the role or fix the level's grants "
-                "in the catalog)") from None
+                "in the catalog)", retryable=False) from None
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             raise DatabaseAdminError(
                 f"admin statement on {database.name} failed{about}: "

@@ -1,5 +1,6 @@
 """Slack Web API adapter: messages, DMs, views (SlackNotifier) and users/groups (SlackDirectory)."""
 
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -9,12 +10,36 @@ from bot.domain import MessageRef, SlackUser
 from bot.errors import SlackError
 from providers.base import Blocks
 
+METADATA_EVENT = "db_access_bot_message"
+# Errors after which the call may have taken effect all the same (Slack's side failed midway).
+IN_DOUBT = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+# Errors that will not pass by themselves: someone has to change something first.
+PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_blocks",
+             "msg_too_long", "no_text", "invalid_auth", "account_inactive", "token_revoked",
+             "user_not_found", "user_disabled", "cannot_dm_bot", "missing_scope",
+             "restricted_action", "message_not_found", "cant_update_message"}
+
 
 def _failure(method: str, exc: Exception) -> SlackError:
     if isinstance(exc, SlackApiError):
-        code = exc.response.get("error", "unknown_error") if exc.response else "unknown_error"
-        return SlackError(f"Slack {method} failed ({code}).")
-    return SlackError(f"Slack {method} failed ({type(exc).__name__}).")
+        response = exc.response
+        code = (response.get("error") if response else None) or "unknown_error"
+        status = getattr(response, "status_code", 200) if response is not None else 200
+        if status >= 500:
+            code = f"http_{status}"
+        return SlackError(f"Slack {method} failed ({code}).", code=code,
+                          retryable=code not in PERMANENT,
+                          in_doubt=code in IN_DOUBT or status >= 500)
+    # No answer (a timeout, a dropped connection): the request may have arrived.
+    return SlackError(f"Slack {method} failed ({type(exc).__name__}).", code=type(exc).__name__,
+                      in_doubt=True)
+
+
+def _metadata(key: str | None) -> dict[str, Any]:
+    """Message metadata carrying the outbox key, so a retry can find what was already sent."""
+    if key is None:
+        return {}
+    return {"metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}}}
 
 
 class SlackWeb:
@@ -32,12 +57,12 @@ class SlackWeb:
         return response.data if isinstance(response.data, dict) else {}
 
     async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
-                   thread_ts: str | None = None) -> MessageRef:
+                   thread_ts: str | None = None, key: str | None = None) -> MessageRef:
         """Post a message in a channel (as a reply in a thread when thread_ts is given)."""
         extra = {"thread_ts": thread_ts} if thread_ts else {}
         data = await self._call("chat.postMessage", channel=channel, text=text,
                                 blocks=list(blocks or []), unfurl_links=False,
-                                unfurl_media=False, **extra)
+                                unfurl_media=False, **extra, **_metadata(key))
         return MessageRef(data["channel"], data["ts"])
 
     async def update(self, ref: MessageRef, *, text: str, blocks: Blocks | None = None) -> None:
@@ -45,22 +70,38 @@ class SlackWeb:
         await self._call("chat.update", channel=ref.channel, ts=ref.ts, text=text,
                          blocks=list(blocks or []))
 
-    async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None) -> MessageRef:
+    async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None,
+                 key: str | None = None) -> MessageRef:
         """DM a user; links never unfurl, so a one-time link is not opened by a preview bot."""
+        kwargs: dict[str, Any] = {"channel": await self._dm_channel(user_id), "text": text,
+                                  "unfurl_links": False, "unfurl_media": False, **_metadata(key)}
+        if blocks:
+            kwargs["blocks"] = list(blocks)
+        data = await self._call("chat.postMessage", **kwargs)
+        return MessageRef(data["channel"], data["ts"])
+
+    async def _dm_channel(self, user_id: str) -> str:
         channel = self._dm_channels.get(user_id)
         if channel is None:
             data = await self._call("conversations.open", users=user_id)
             channel = data["channel"]["id"]
             self._dm_channels[user_id] = channel
-        return await self._post_dm(channel, text, blocks)
+        return channel
 
-    async def _post_dm(self, channel: str, text: str, blocks: Blocks | None) -> MessageRef:
-        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False,
-                                  "unfurl_media": False}
-        if blocks:
-            kwargs["blocks"] = list(blocks)
-        data = await self._call("chat.postMessage", **kwargs)
-        return MessageRef(data["channel"], data["ts"])
+    async def find_sent(self, *, key: str, since: datetime, channel: str | None = None,
+                        user_id: str | None = None, thread_ts: str | None = None,
+                        ) -> MessageRef | None:
+        """The message this bot posted with outbox key since a time, if Slack has it."""
+        where = channel or await self._dm_channel(user_id or "")
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        extra = {"ts": thread_ts} if thread_ts else {}
+        data = await self._call(method, channel=where, oldest=f"{since.timestamp() - 1:.6f}",
+                                limit=200, include_all_metadata=True, **extra)
+        for message in data.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return MessageRef(where, str(message["ts"]))
+        return None
 
     async def user(self, user_id: str) -> SlackUser:
         """users.info, reduced to what identity needs."""

@@ -30,7 +30,8 @@ def validate_identifier(value: str, *, what: str = "identifier") -> str:
         raise DatabaseAdminError(
             f"{what} {_shown(str(value))} is not a valid SQL identifier: it must match "
             f"{IDENTIFIER_RULE} (lowercase letters, digits and _, not starting with a digit, "
-            "at most 63 characters)"
+            "at most 63 characters)",
+            retryable=False,
         )
     return value
 
@@ -51,7 +52,8 @@ def mysql_user(value: str) -> str:
     if len(value) > MYSQL_MAX_USER_LENGTH:
         raise DatabaseAdminError(
             f"database user {_shown(value)} is too long for MySQL "
-            f"(at most {MYSQL_MAX_USER_LENGTH} characters); shorten the catalog's db_user template"
+            f"(at most {MYSQL_MAX_USER_LENGTH} characters); shorten the catalog's db_user template",
+            retryable=False,
         )
     return f"`{value}`@'%'"
 
@@ -84,7 +86,8 @@ def mysql_privileges(grants: Iterable[str], *, level: str = "") -> str:
             if privilege not in MYSQL_PRIVILEGES:
                 raise DatabaseAdminError(
                     f"{where} {_shown(str(grant))} is not a MySQL privilege list: each item must "
-                    f"be one of {', '.join(sorted(MYSQL_PRIVILEGES))}"
+                    f"be one of {', '.join(sorted(MYSQL_PRIVILEGES))}",
+                    retryable=False,
                 )
             if privilege == "ALL":
                 privilege = "ALL PRIVILEGES"

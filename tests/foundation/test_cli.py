@@ -73,7 +73,7 @@ def test_manifest_has_socket_mode_command_and_scopes(tmp_path: Path) -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "im:write", "users:read", "users:read.email",
-        "usergroups:read"}
+        "usergroups:read", "channels:history", "groups:history", "im:history"}
 
 
 def test_iam_policy_resources_come_from_the_catalog(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_iam_policy_resources_come_from_the_catalog(tmp_path: Path) -> None:
     assert by_sid["ManageGrantPolicies"]["Resource"] == [
         f"arn:aws:iam::{orders.account_id}:role/DatabasesRole_*"]
     assert set(by_sid["ManageGrantPolicies"]["Action"]) == {
-        "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
+        "iam:GetRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
         "iam:ListRolePolicies"}
     assert {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"} == set(
         by_sid["MintTokensAsTheUser"]["Action"])

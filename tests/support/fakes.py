@@ -1,6 +1,7 @@
 """Small fakes satisfying the providers.base Protocols, for tests that need no AWS or database."""
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,11 @@ FAKE_SIGNATURE = "f" * 64
 
 
 class FakeIam:
-    """Inline policies in memory: {principal: {grant_id: expires_at}}; can be told to fail."""
+    """Inline policies in memory: {principal: {grant_id: expires_at}}; can be told to fail.
+
+    `missing` holds principals that do not exist; `before_attach` runs once, inside the next
+    attach call before the policy is written (what another actor does meanwhile).
+    """
 
     def __init__(self) -> None:
         self.policies: dict[str, dict[str, datetime | None]] = defaultdict(dict)
@@ -20,11 +25,23 @@ class FakeIam:
         self.detached: list[str] = []
         self.fail_detach = 0
         self.fail_attach = 0
+        self.missing: set[str] = set()
+        self.before_attach: Callable[[GrantTarget], Awaitable[None]] | None = None
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         return database.resource_id or "db-FAKERESOURCE"
 
+    async def check_principal(self, database: DatabaseSpec, *, principal_arn: str) -> None:
+        if principal_arn in self.missing:
+            raise AwsError(f"IAM role {principal_arn} does not exist; ask an admin to create it "
+                           "(README: IAM setup).", retryable=False)
+
     async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:
+        hook, self.before_attach = self.before_attach, None
+        if hook is not None:
+            await hook(target)
+        if target.principal_arn in self.missing:
+            raise AwsError(f"IAM role {target.principal_arn} does not exist; create it.")
         if self.fail_attach:
             self.fail_attach -= 1
             raise AwsError(f"IAM refused the policy for {target.principal_arn} (test failure).")
@@ -82,17 +99,24 @@ class FakeShare:
 
 @dataclass
 class FakeDbAdmin:
-    """Records users ensured and reports a configurable number of sessions ended."""
+    """Records users ensured and dropped and reports a configurable number of sessions ended."""
 
     users: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     sessions: dict[tuple[str, str], int] = field(default_factory=dict)
     terminated: list[tuple[str, str]] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
     failing: bool = False
 
-    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> None:
+    async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
         if self.failing:
             raise DatabaseAdminError(f"could not connect to {database.name} as admin (test)")
+        created = (database.name, db_user) not in self.users
         self.users[(database.name, db_user)] = level.grants
+        return created
+
+    async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
+        self.users.pop((database.name, db_user), None)
+        self.dropped.append((database.name, db_user))
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         self.terminated.append((database.name, db_user))
