@@ -27,15 +27,6 @@ async def due_revocations(session: AsyncSession, *, owner: str, now: datetime,
                                    limit=limit)
 
 
-async def stale_granting(session: AsyncSession, *, owner: str, now: datetime, lease: timedelta,
-                         older_than: timedelta, limit: int) -> list[Grant]:
-    """Grants left half-made (GRANTING) for longer than any live grant attempt takes."""
-    return await repo.claim_grants(
-        session, where=[Grant.status == GrantStatus.GRANTING,
-                        Grant.created_at <= now - older_than],
-        owner=owner, now=now, lease=lease, limit=limit)
-
-
 async def expiring(session: AsyncSession, *, owner: str, now: datetime, lease: timedelta,
                    within: timedelta, limit: int) -> list[Grant]:
     """Active grants ending within `within` whose holder was not warned yet."""

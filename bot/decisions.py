@@ -1,22 +1,28 @@
 """Recording an approver's decision: compare-and-set on the request row, retried on conflict."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
 from bot.catalog import DatabaseSpec
 from bot.context import Deps
 from bot.domain import DecisionKind, Level
 from bot.domain import RequestStatus as RS
+from bot.effects import Effects
 from bot.errors import AlreadyDecided
-from bot.models import AccessRequest, ApprovalDecision
+from bot.models import AccessRequest, ApprovalDecision, Step
 from bot.policy import Vote, quorum
 from bot.transactions import transaction
 
 CAS_RETRIES = 8
+# What a recorded decision commits to, written in its transaction (card update, grant, DMs).
+Consequences = Callable[[AsyncSession, Effects, AccessRequest, list[ApprovalDecision]],
+                        Awaitable[None]]
 
 
 class _Conflict(Exception):
@@ -24,12 +30,18 @@ class _Conflict(Exception):
 
 
 async def record_decision(deps: Deps, request_id: str, decision: ApprovalDecision,
-                          ) -> tuple[AccessRequest, list[ApprovalDecision]]:
-    """Add a decision and move the request on; two clicks at once give one transition."""
+                          consequences: Consequences,
+                          ) -> tuple[AccessRequest, list[ApprovalDecision], list[Step]]:
+    """Add a decision and move the request on; two clicks at once give one transition.
+
+    The consequences are written in the same transaction, so an approval and the grant it
+    gives are committed together or not at all.
+    """
     for _ in range(CAS_RETRIES):
         now = deps.clock()
         try:
             async with transaction(deps.sessions) as session:
+                fx = Effects(deps, session)
                 request = await repo.get_request(session, request_id=request_id)
                 assert request is not None
                 if request.status != RS.PENDING:
@@ -56,10 +68,12 @@ async def record_decision(deps: Deps, request_id: str, decision: ApprovalDecisio
                                      "granted_level", "granted_duration_s", "deny_reason")})
                 for key, value in values.items():
                     setattr(request, key, value)
+                await consequences(session, fx, request, all_decisions)
+                await fx.flush()
         except (_Conflict, IntegrityError):
             await asyncio.sleep(0.01)
             continue
-        return request, all_decisions
+        return request, all_decisions, fx.steps
     raise AlreadyDecided("This request is being decided by someone else right now; "
                          "look at the card again in a moment.")
 

@@ -27,12 +27,13 @@ class RequestKind(StrEnum):
 
 
 class RequestStatus(StrEnum):
-    """Life cycle of an access request."""
+    """Life cycle of an access request (see bot/models.py for the diagram)."""
 
     PENDING = "pending"
     APPROVED = "approved"
     DENIED = "denied"
     EXPIRED = "expired"
+    FAILED = "failed"  # its approval card could not be posted; nobody could decide it
 
 
 class DecisionKind(StrEnum):
@@ -49,6 +50,23 @@ class GrantStatus(StrEnum):
     ACTIVE = "active"
     REVOKING = "revoking"
     REVOKED = "revoked"
+
+
+class StepKind(StrEnum):
+    """The durable steps that follow a committed decision."""
+
+    PROVISION = "provision"  # database user and IAM policy; grant GRANTING -> ACTIVE
+    EXTEND = "extend"  # re-write the policy of an active grant with its new end
+    DELIVER = "deliver"  # mint a token as the user, one-time link, DM
+    MESSAGE = "message"  # a Slack message that must arrive (the outbox)
+
+
+class StepStatus(StrEnum):
+    """A step is pending until done once; FAILED means it never can be, and people were told."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class CredentialKind(StrEnum):

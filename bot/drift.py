@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from bot.blocks import escape, section
 from bot.context import Deps
-from bot.errors import DbAccessError
+from bot.effects import Effects
+from bot.ids import new_id
+from bot.steps import StepRunner
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ async def record(deps: Deps, fix: Fix, **details: object) -> Fix:
     return fix
 
 
-async def report(deps: Deps, fixes: list[Fix]) -> None:
+async def report(deps: Deps, steps: StepRunner, fixes: list[Fix]) -> None:
     """Post what was fixed to the default approvals channel (nothing when nothing was fixed)."""
     if not fixes:
         return
@@ -42,8 +44,9 @@ async def report(deps: Deps, fixes: list[Fix]) -> None:
     head = (f":mag: Reconciliation found and fixed {len(fixes)} difference(s) between IAM and "
             "the grants I keep:")
     text = head + "\n" + "\n".join(lines)
-    try:
-        await deps.slack.post(deps.catalog.approvals_channel, text=text,
-                              blocks=[section(head), section("\n".join(lines))])
-    except DbAccessError:
-        log.warning("could not post the drift summary", extra={"fixes": len(fixes)})
+    async with transaction(deps.sessions) as session:
+        fx = Effects(deps, session)
+        fx.post(deps.catalog.approvals_channel, key=f"drift:{new_id('d')}", text=text,
+                blocks=[section(head), section("\n".join(lines))])
+        await fx.flush()
+    await steps.run_now(fx.steps)

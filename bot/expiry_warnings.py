@@ -1,13 +1,16 @@
 """The warning DM, with Extend, ten minutes before a grant ends (once per end time)."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot import claims, repo
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import claims
 from bot.blocks import expiry_warning_dm
 from bot.context import Deps
 from bot.durations import humanize
-from bot.errors import DbAccessError
+from bot.effects import Effects
+from bot.lifecycle import Lifecycle
 from bot.models import Grant
 from bot.transactions import transaction
 
@@ -20,8 +23,9 @@ BATCH = 50
 class ExpiryWarnings:
     """DMs holders whose access ends soon; extending clears warned_at, so it warns again."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
         self._d = deps
+        self._steps = (lifecycle or Lifecycle(deps)).steps
 
     async def run(self) -> int:
         """Warn every holder whose grant ends within WARN_BEFORE; returns how many were DMed."""
@@ -31,41 +35,29 @@ class ExpiryWarnings:
             async with transaction(self._d.sessions) as session:
                 grants = await claims.expiring(session, owner=self._d.owner, now=now,
                                                lease=LEASE, within=WARN_BEFORE, limit=BATCH)
+                fx = Effects(self._d, session)
+                for grant in grants:
+                    sent += await self._warn(session, fx, grant, now)
+                await fx.flush()
             if not grants:
                 return sent
-            for grant in grants:
-                sent += await self._warn(grant)
+            await self._steps.run_now(fx.steps)
 
-    async def _warn(self, grant: Grant) -> bool:
-        now = self._d.clock()
+    async def _warn(self, session: AsyncSession, fx: Effects, grant: Grant,
+                    now: datetime) -> bool:
+        """Mark the grant warned and write the DM with it (a short grant needs none)."""
+        grant.warned_at = now
+        grant.claimed_by = grant.claim_until = None
         # A grant no longer than the warning window was told its end in the link DM already.
-        short = grant.granted_at is not None and grant.expires_at is not None \
-            and grant.expires_at - grant.granted_at <= WARN_BEFORE
-        if not short:
-            left = humanize((grant.expires_at or now) - now)
-            try:
-                await self._d.slack.dm(grant.user_id, blocks=expiry_warning_dm(grant, now), text=(
-                    f"Your {grant.level} access to {grant.database} ends in {left}"))
-            except DbAccessError:
-                log.warning("could not send an expiry warning", extra={"grant_id": grant.id})
-                await self._finish(grant, warned=False)
-                return False
-        await self._finish(grant, warned=True, sent=not short)
-        return not short
-
-    async def _finish(self, grant: Grant, *, warned: bool, sent: bool = False) -> None:
-        """Record the warning (or not) and give the lease back."""
-        async with transaction(self._d.sessions) as session:
-            row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
-            if row is None:
-                return
-            if warned and row.expires_at == grant.expires_at:
-                row.warned_at = self._d.clock()
-                if sent:
-                    await self._d.audit(session, actor="bot", action="grant.expiry_warned",
-                                        database=row.database, grant_id=row.id,
-                                        expires_at=str(row.expires_at))
-            # A failed warning keeps its lease, so it is retried when the lease lapses
-            # rather than reclaimed at once by the same loop while Slack is down.
-            if warned and row.claimed_by == self._d.owner:
-                row.claimed_by = row.claim_until = None
+        if grant.granted_at is not None and grant.expires_at is not None \
+                and grant.expires_at - grant.granted_at <= WARN_BEFORE:
+            return False
+        left = humanize((grant.expires_at or now) - now)
+        end = f"{grant.expires_at:%Y%m%dT%H%M%S}" if grant.expires_at else "none"
+        fx.dm(grant.user_id, key=f"expiring:{grant.id}:{end}",
+              blocks=expiry_warning_dm(grant, now),
+              text=f"Your {grant.level} access to {grant.database} ends in {left}")
+        await self._d.audit(session, actor="bot", action="grant.expiry_warned",
+                            database=grant.database, grant_id=grant.id,
+                            expires_at=str(grant.expires_at))
+        return True

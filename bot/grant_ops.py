@@ -2,12 +2,15 @@
 
 from typing import Any
 
-from bot import repo
-from bot.blocks import Block, quoted
+from bot import repo, step_store
+from bot.blocks import Block, quoted, when
 from bot.catalog import DatabaseSpec
+from bot.delivery import is_live
 from bot.domain import GrantStatus, Level
 from bot.durations import parse_duration
+from bot.effects import Effects
 from bot.errors import InputError, NotAuthorized, NotFound
+from bot.ids import new_id
 from bot.models import Grant
 from bot.policy import ValidRequest, check_duration, check_reason
 from bot.revoking import Revoked
@@ -60,6 +63,9 @@ class GrantOps:
         if grant.status != GrantStatus.ACTIVE:
             raise InputError(f"Grant `{grant.id}` is {grant.status}, not active. "
                              "Request access again with `/db-access`.")
+        if not is_live(grant, self.d.clock()):
+            raise InputError(f"Grant `{grant.id}` ended {when(grant.expires_at)} and is being "
+                             "revoked. Request access again with `/db-access`.")
         return grant, database
 
     async def list_mine(self, actor_id: str) -> tuple[list[Block], str]:
@@ -73,17 +79,29 @@ class GrantOps:
         return my_access(grants, pending, now), my_access_text(grants, pending, now)
 
     async def new_token(self, actor_id: str, grant_id: str) -> str:
-        """Mint and DM a fresh one-time link for the actor's active grant."""
+        """Mint and DM a fresh one-time link for the actor's live grant."""
         with self.w.inflight:
             grant, _ = await self._holder(actor_id, grant_id, "token")
-            delivered = await self.w.granter.deliver(grant, actor=actor_id)
-            return ("A fresh one-time link is in your DMs." if delivered else
-                    "The grant is active but the link could not be created; see your DMs.")
+            async with transaction(self.d.sessions) as session:
+                fx = Effects(self.d, session)
+                step = fx.deliver(grant, key=new_id("t"), actor=actor_id)
+                await fx.flush()
+            await self.w.lifecycle.steps.run_now(fx.steps)
+            async with transaction(self.d.sessions) as session:
+                done = await step_store.get_step(session, step_id=step.id)
+            outcome = (done.payload if done else {}).get("outcome")
+            if outcome == "delivered":
+                return "A fresh one-time link is in your DMs."
+            if outcome == "failed":
+                return "The grant is active but the link could not be created; see your DMs."
+            if outcome == "skipped":
+                return f"Grant `{grant.id}` ended meanwhile; no link was made."
+            return "Slack is slow right now; your link will arrive in your DMs shortly."
 
     async def extend(self, actor_id: str, grant_id: str, duration: str,
                      reason: str | None = None) -> Submitted:
         """File an extension request for the actor's grant through the usual approval rules."""
-        grant, database = await self._holder(actor_id, grant_id, "extend")
+        grant, database = await self._extendable(actor_id, grant_id)
         async with transaction(self.d.sessions) as session:
             pending = await repo.pending_extension(session, grant_id=grant.id)
             original = await repo.get_request(session, request_id=grant.request_id)
@@ -186,6 +204,14 @@ class GrantOps:
 
     async def extend_form(self, actor_id: str, grant_id: str) -> dict[str, Any]:
         """The extend modal for the actor's own active grant."""
-        grant, database = await self._holder(actor_id, grant_id, "extend")
+        grant, database = await self._extendable(actor_id, grant_id)
         return extend_modal(grant, database)
+
+    async def _extendable(self, actor_id: str, grant_id: str) -> tuple[Grant, DatabaseSpec]:
+        """The actor's live grant, if it has an end to move."""
+        grant, database = await self._holder(actor_id, grant_id, "extend")
+        if grant.standing or grant.expires_at is None:
+            raise InputError(f"Grant `{grant.id}` is standing (it has no end), so there is "
+                             "nothing to extend.")
+        return grant, database
 

@@ -31,6 +31,8 @@ class Metrics:
                               registry=r)
         self.drift = Counter("dbab_drift_fixed_total", "Reconciliation fixes", ["kind"],
                              registry=r)
+        self.steps = Counter("dbab_steps_total", "Durable steps run, by kind and outcome "
+                             "(done, retried, failed)", ["kind", "outcome"], registry=r)
         self.active_grants = Gauge("dbab_active_grants", "Grants currently active", registry=r)
 
     def render(self) -> bytes:

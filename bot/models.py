@@ -1,4 +1,19 @@
-"""State-store tables (SQLAlchemy 2): requests, decisions, grants, audit events, token issues."""
+"""State-store tables (SQLAlchemy 2): requests, decisions, grants, steps, audit events, tokens.
+
+The grant lifecycle, and who moves a row (docs/lifecycle.md has the whole story):
+
+    request  pending ──decision──> approved │ denied │ expired (timeout) │ failed (no card)
+                          │ same transaction: Grant(GRANTING) + Step(PROVISION)
+                          │                   or, for an extension, the new end + Step(EXTEND)
+    grant    GRANTING ──provision step──> ACTIVE ──expiry / revoke──> REVOKING ──> REVOKED
+                 └──────── revoke during setup, or setup failed ──────────┘
+    step     PENDING ──claimed (lease), done once──> DONE
+                 └── error: attempts+1, next_attempt_at (backoff) ─┘   └─> FAILED (told)
+
+Whoever writes IAM or the database for a grant holds the grant's lease (claimed_by,
+claim_until); whoever runs a step holds the step's lease. Every Slack message that must arrive
+is a MESSAGE step (the outbox), written in the transaction that decided it.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -91,7 +107,13 @@ class AccessRequest(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
 
-    __table_args__ = (Index(None, "status", "expires_at"),)
+    __table_args__ = (
+        Index(None, "status", "expires_at"),
+        # One pending request per person, database and level, whoever submits twice at once.
+        Index("uq_access_requests_pending", "requester_id", "database", "level", unique=True,
+              postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+    )
 
 
 class ApprovalDecision(Base):
@@ -138,6 +160,7 @@ class Grant(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcTime())
     sessions_ended: Mapped[int | None] = mapped_column(Integer)
+    db_user_created: Mapped[bool] = mapped_column(default=False)  # by this grant: undo drops it
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcTime())
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -149,6 +172,31 @@ class Grant(Base):
         Index(None, "status", "expires_at"),
         Index(None, "principal_arn", "status"),
     )
+
+
+class Step(Base):
+    """A piece of work that follows a committed decision: claimed with a lease, done once."""
+
+    __tablename__ = "steps"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # "do this once" as a constraint
+    status: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    grant_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)  # never a secret
+    version: Mapped[int] = mapped_column(Integer, default=0)  # content replaced (a card)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    in_doubt: Mapped[bool] = mapped_column(default=False)  # may have reached Slack unrecorded
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
+    created_at: Mapped[datetime] = mapped_column(UtcTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcTime())
+
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
 
 
 class AuditEvent(Base):

@@ -3,14 +3,17 @@
 import logging
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import claims, repo
-from bot.blocks import approval_card, card_text, section, when
+from bot.blocks import section, when
 from bot.context import Deps
-from bot.domain import DecisionKind, MessageRef
+from bot.domain import DecisionKind
 from bot.domain import RequestStatus as RS
 from bot.durations import format_duration
-from bot.errors import DbAccessError
-from bot.models import AccessRequest, ApprovalDecision
+from bot.effects import Effects
+from bot.lifecycle import Lifecycle
+from bot.models import AccessRequest
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -26,14 +29,16 @@ def mention(approver: str) -> str:
 class PendingRequests:
     """Reminds approvers once and expires requests nobody decided."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
         self._d = deps
+        self._steps = (lifecycle or Lifecycle(deps)).steps
 
     async def run(self) -> tuple[int, int]:
         """Send due reminders and expire overdue requests; returns (reminded, expired)."""
         return await self._remind_all(), await self._expire_all()
 
     async def _remind_all(self) -> int:
+        """Mark each due request reminded and write its reminder in one transaction."""
         waited = self._d.catalog.approval_timeout / 2
         sent = 0
         while True:
@@ -42,15 +47,17 @@ class PendingRequests:
                 requests = await claims.requests_to_remind(
                     session, owner=self._d.owner, now=now, lease=LEASE, waited=waited,
                     limit=BATCH)
+                fx = Effects(self._d, session)
+                for request in requests:
+                    await self._remind(session, fx, request)
+                await fx.flush()
             if not requests:
                 return sent
-            for request in requests:
-                sent += await self._remind(request)
+            sent += len(requests)
+            await self._steps.run_now(fx.steps)
 
-    async def _remind(self, request: AccessRequest) -> bool:
-        async with transaction(self._d.sessions) as session:
-            decided = {d.approver_id for d in await repo.decisions(session,
-                                                                   request_id=request.id)}
+    async def _remind(self, session: AsyncSession, fx: Effects, request: AccessRequest) -> None:
+        decided = {d.approver_id for d in await repo.decisions(session, request_id=request.id)}
         db = self._d.catalog.database(request.database)
         approvers = [a for a in (db.approvers if db else ())
                      if a not in decided and a != request.requester_id]
@@ -61,26 +68,14 @@ class PendingRequests:
                 f"({format_duration(timedelta(seconds=request.duration_s))}) still needs "
                 f"{request.approvals_required - len(decided)} approval(s). It expires "
                 f"{when(request.expires_at)}.")
-        sent = True
-        try:
-            # In the card's thread, so the reminder sits with what it is about.
-            await self._d.slack.post(request.card_channel or request.approvals_channel,
-                                     text=text, blocks=[section(text)],
-                                     thread_ts=request.card_ts)
-        except DbAccessError:
-            log.warning("could not remind approvers", extra={"request_id": request.id})
-            sent = False
-        async with transaction(self._d.sessions) as session:
-            row = await repo.get_request(session, request_id=request.id)
-            if row is not None and sent:
-                row.reminded_at = self._d.clock()
-                await self._d.audit(session, actor="bot", action="request.reminded",
-                                    database=row.database, request_id=row.id,
-                                    approvers=approvers)
-                # Only a sent reminder gives its lease back; a failed one waits for the lease
-                # to lapse instead of being reclaimed at once while Slack is down.
-                await repo.release_request(session, request_id=request.id, owner=self._d.owner)
-        return sent
+        request.reminded_at = self._d.clock()
+        request.claimed_by = request.claim_until = None
+        await self._d.audit(session, actor="bot", action="request.reminded",
+                            database=request.database, request_id=request.id,
+                            approvers=approvers)
+        # In the card's thread, so the reminder sits with what it is about.
+        fx.post(request.card_channel or request.approvals_channel, key=f"remind:{request.id}",
+                text=text, blocks=[section(text)], thread_of=request.id)
 
     async def _expire_all(self) -> int:
         expired = 0
@@ -98,37 +93,28 @@ class PendingRequests:
         """Expire by compare-and-set, so an approval that won the race stands; then tell."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
+            fx = Effects(self._d, session)
             won = await repo.cas_request(session, request_id=request.id, version=request.version,
                                          status=RS.EXPIRED, decided_at=now, claimed_by=None,
                                          claim_until=None)
-            if won:
-                await self._d.audit(session, actor="bot", action="request.expired",
-                                    database=request.database, request_id=request.id,
-                                    timeout=format_duration(request.expires_at
-                                                            - request.created_at))
-            else:
+            if not won:
                 await repo.release_request(session, request_id=request.id, owner=self._d.owner)
-            decisions = await repo.decisions(session, request_id=request.id)
-        if not won:
-            return False
-        request.status, request.decided_at = RS.EXPIRED, now
-        self._d.metrics.decisions.labels("expired").inc()
-        await self._tell(request, [d for d in decisions if d.decision == DecisionKind.APPROVE])
-        return True
-
-    async def _tell(self, request: AccessRequest, decisions: list[ApprovalDecision]) -> None:
-        """Update the card and DM the requester; Slack trouble does not undo the expiry."""
-        note = ":hourglass: No decision arrived in time; the requester was told."
-        try:
-            if request.card_channel and request.card_ts:
-                await self._d.slack.update(MessageRef(request.card_channel, request.card_ts),
-                                           text=card_text(request),
-                                           blocks=approval_card(request, decisions, note))
+                return False
+            timeout = format_duration(request.expires_at - request.created_at)
+            await self._d.audit(session, actor="bot", action="request.expired",
+                                database=request.database, request_id=request.id,
+                                timeout=timeout)
+            request.status, request.decided_at = RS.EXPIRED, now
+            decisions = [d for d in await repo.decisions(session, request_id=request.id)
+                         if d.decision == DecisionKind.APPROVE]
+            await fx.card(request, decisions,
+                          ":hourglass: No decision arrived in time; the requester was told.")
             text = (f":hourglass: Your request `{request.id}` for `{request.level}` on "
-                    f"`{request.database}` expired: no approver decided within "
-                    f"{format_duration(request.expires_at - request.created_at)}. "
+                    f"`{request.database}` expired: no approver decided within {timeout}. "
                     "Ask again with `/db-access` if you still need access.")
-            await self._d.slack.dm(request.requester_id, text=text, blocks=[section(text)])
-        except DbAccessError:
-            log.warning("could not tell about an expired request",
-                        extra={"request_id": request.id})
+            fx.dm(request.requester_id, key=f"expired:{request.id}", request_id=request.id,
+                  text=text, blocks=[section(text)])
+            await fx.flush()
+        self._d.metrics.decisions.labels("expired").inc()
+        await self._steps.run_now(fx.steps)
+        return True

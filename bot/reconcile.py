@@ -10,10 +10,10 @@ from bot.context import Deps
 from bot.domain import GrantStatus, Identity, Level
 from bot.drift import Fix, record, report
 from bot.errors import DbAccessError
-from bot.granting import target_of
 from bot.identity import principal_for
+from bot.lifecycle import Lifecycle
 from bot.models import Grant
-from bot.recovery import Recovery
+from bot.provisioning import target_of
 from bot.revoking import LEASE
 from bot.transactions import transaction
 
@@ -24,11 +24,14 @@ RECONCILE_LOCK = 0x6462_6162_7263  # advisory lock key: "dbabrc"
 
 
 class Reconciler:
-    """Deletes orphan policies, restores missing ones, finishes half-made grants, reports."""
+    """Deletes orphan policies, restores missing ones, reports what it fixed.
 
-    def __init__(self, deps: Deps, *, recovery: Recovery | None = None) -> None:
+    Half-made grants need no reconciliation: their PROVISION step is retried until done.
+    """
+
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
         self._d = deps
-        self._recovery = recovery or Recovery(deps)
+        self._steps = (lifecycle or Lifecycle(deps)).steps
         self._slots = asyncio.Semaphore(PARALLEL)
 
     async def run(self) -> list[Fix]:
@@ -42,12 +45,12 @@ class Reconciler:
             return await self._run()
 
     async def _run(self) -> list[Fix]:
-        fixes = await self._recovery.run()
+        fixes: list[Fix] = []
         principals = await self._principals()
         for found in await asyncio.gather(*(self._check(account, arn, database)
                                             for account, arn, database in principals)):
             fixes.extend(found)
-        await report(self._d, fixes)
+        await report(self._d, self._steps, fixes)
         return fixes
 
     async def _principals(self) -> list[tuple[str, str, str]]:

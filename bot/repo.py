@@ -179,16 +179,6 @@ async def release_request(session: AsyncSession, *, request_id: str, owner: str)
                           .values(claimed_by=None, claim_until=None))
 
 
-async def mark_failure_reported(session: AsyncSession, *, grant_id: str,
-                                at: datetime | None) -> bool:
-    """Set (or with None, clear) failure_reported_at; setting succeeds only once."""
-    query = update(Grant).where(Grant.id == grant_id)
-    if at is not None:
-        query = query.where(Grant.failure_reported_at.is_(None))
-    result = await session.execute(query.values(failure_reported_at=at))
-    return result.rowcount == 1
-
-
 async def upcoming_expiries(session: AsyncSession, *,
                             after: datetime) -> list[tuple[str, datetime]]:
     """(grant id, expires_at) of active grants ending after a time, soonest first."""

@@ -7,11 +7,10 @@ from datetime import datetime
 from bot import claims, repo
 from bot.context import Deps
 from bot.domain import GrantStatus
-from bot.drift import report
 from bot.errors import DbAccessError
+from bot.lifecycle import Lifecycle
 from bot.models import Grant
-from bot.recovery import Recovery
-from bot.revoking import LEASE, Revoker
+from bot.revoking import LEASE
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -22,16 +21,13 @@ PARALLEL = 8  # revocations at once: IAM and admin calls are slow, the state poo
 class Sweeper:
     """Revokes every grant that is due, whoever's replica gets to it first."""
 
-    def __init__(self, deps: Deps, *, revoker: Revoker | None = None,
-                 recovery: Recovery | None = None) -> None:
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
         self._d = deps
-        self._revoker = revoker or Revoker(deps)
-        self._recovery = recovery or Recovery(deps, revoker=self._revoker)
+        self._revoker = (lifecycle or Lifecycle(deps)).revoker
         self._slots = asyncio.Semaphore(PARALLEL)
 
     async def run(self) -> int:
-        """One sweep: half-made grants, then due revocations until none is left; returns count."""
-        await report(self._d, await self._recovery.run())
+        """One sweep: due revocations until none is left; returns how many were revoked."""
         done = 0
         while True:
             grants = await self._claim()

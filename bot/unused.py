@@ -4,14 +4,18 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from bot import claims, repo
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import claims
 from bot.actions import ActionId
 from bot.blocks import actions, button, section, when
 from bot.context import Deps
 from bot.domain import GrantStatus
+from bot.effects import Effects
 from bot.errors import DbAccessError
+from bot.lifecycle import Lifecycle
 from bot.models import Grant
-from bot.revoking import LEASE, Revoker
+from bot.revoking import LEASE
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -27,15 +31,18 @@ def notice_before(unused_after: timedelta) -> timedelta:
 class UnusedAccess:
     """Tells holders of idle standing grants, then revokes the grants still idle."""
 
-    def __init__(self, deps: Deps, *, revoker: Revoker | None = None) -> None:
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
         self._d = deps
-        self._revoker = revoker or Revoker(deps)
+        lifecycle = lifecycle or Lifecycle(deps)
+        self._revoker = lifecycle.revoker
+        self._steps = lifecycle.steps
 
     async def run(self) -> tuple[int, int]:
         """Send due notices and revoke due grants; returns (notices sent, grants revoked)."""
         return await self._notify(), await self._revoke()
 
     async def _notify(self) -> int:
+        """Mark each idle grant noticed and write its notice DM in one transaction; send them."""
         idle_limit = self._d.catalog.unused_after
         sent = 0
         while True:
@@ -44,12 +51,17 @@ class UnusedAccess:
                 grants = await claims.unused_to_notify(
                     session, owner=self._d.owner, now=now, lease=LEASE,
                     idle=idle_limit - notice_before(idle_limit), limit=BATCH)
+                fx = Effects(self._d, session)
+                for grant in grants:
+                    await self._notice(session, fx, grant, now)
+                await fx.flush()
             if not grants:
                 return sent
-            for grant in grants:
-                sent += await self._notice(grant, now)
+            sent += len(grants)
+            await self._steps.run_now(fx.steps)
 
-    async def _notice(self, grant: Grant, now: datetime) -> bool:
+    async def _notice(self, session: AsyncSession, fx: Effects, grant: Grant,
+                      now: datetime) -> None:
         last = grant.last_token_at or grant.granted_at or now
         ends = max(last + self._d.catalog.unused_after, now + notice_before(
             self._d.catalog.unused_after))
@@ -60,24 +72,12 @@ class UnusedAccess:
                   actions(button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
                           button("Revoke now", ActionId.REVOKE, grant.id),
                           block_id=f"unused_{grant.id}")]
-        sent = True
-        try:
-            await self._d.slack.dm(grant.user_id, text=text, blocks=blocks)
-        except DbAccessError:
-            log.warning("could not send an unused-access notice", extra={"grant_id": grant.id})
-            sent = False
-        async with transaction(self._d.sessions) as session:
-            row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
-            if row is not None:
-                if sent:
-                    row.unused_notice_at = now
-                    await self._d.audit(session, actor="bot", action="grant.unused_notice",
-                                        database=row.database, grant_id=row.id,
-                                        revoke_after=str(ends))
-                # A failed notice keeps its lease: retried when it lapses, not in a tight loop.
-                if sent and row.claimed_by == self._d.owner:
-                    row.claimed_by = row.claim_until = None
-        return sent
+        grant.unused_notice_at = now
+        grant.claimed_by = grant.claim_until = None
+        await self._d.audit(session, actor="bot", action="grant.unused_notice",
+                            database=grant.database, grant_id=grant.id, revoke_after=str(ends))
+        fx.dm(grant.user_id, key=f"unused:{grant.id}:{now:%Y%m%dT%H%M%S}", text=text,
+              blocks=blocks)
 
     async def _revoke(self) -> int:
         idle_limit = self._d.catalog.unused_after

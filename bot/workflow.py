@@ -1,4 +1,4 @@
-"""The access workflow: requests, decisions, grants, tokens, revocations (the one orchestrator)."""
+"""The access workflow: requests and decisions, and the steps they commit to (the orchestrator)."""
 
 import logging
 import time
@@ -6,35 +6,34 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import repo
-from bot.blocks import approval_card, card_text, quoted, section, when
 from bot.blocks import escape as _escape
+from bot.blocks import quoted, section
+from bot.carry_out import carry_out
 from bot.catalog import DatabaseSpec
 from bot.context import Deps
 from bot.decisions import record_decision
-from bot.domain import DecisionKind, GrantStatus, Identity, Level, MessageRef, RequestKind
+from bot.domain import DecisionKind, Identity, Level, RequestKind
 from bot.domain import RequestStatus as RS
 from bot.durations import format_duration
+from bot.effects import Effects
 from bot.errors import (
     AlreadyDecided,
-    DbAccessError,
+    AwsError,
     IdentityError,
     InputError,
     NotAuthorized,
     NotFound,
 )
-from bot.granting import Granter
+from bot.identity import db_user_for, principal_for
 from bot.ids import new_id
 from bot.inflight import InFlight
+from bot.lifecycle import Lifecycle
 from bot.models import AccessRequest, ApprovalDecision, Grant
-from bot.policy import (
-    Outcome,
-    ValidRequest,
-    check_duration,
-    check_narrowing,
-    decide,
-)
-from bot.revoking import Revoker
+from bot.policy import Outcome, ValidRequest, Verdict, check_duration, check_narrowing, decide
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -53,8 +52,8 @@ class Workflow:
 
     def __init__(self, deps: Deps) -> None:
         self.d = deps
-        self.granter = Granter(deps)
-        self.revoker = Revoker(deps)
+        self.lifecycle = Lifecycle(deps)
+        self.revoker = self.lifecycle.revoker
         self.inflight = InFlight()
 
     # -- requests ------------------------------------------------------------------------------
@@ -76,96 +75,136 @@ class Workflow:
         """File a validated request: deny, auto-approve, or post an approval card."""
         with self.inflight:
             identity = await self.identify(actor_id)
-            db, level = valid.database, valid.level
+            db = valid.database
             may = db.requesters is None or await self.d.people.is_member(actor_id, db.requesters)
             approvers = await self.d.people.members(db.approvers)
             verdict = decide(valid, may_request=may, eligible_approvers=approvers - {actor_id})
-            now = self.d.clock()
-            async with transaction(self.d.sessions) as session:
-                active = await repo.active_grant_for(session, user_id=actor_id,
-                                                     database=db.name, level=level.value)
-                duplicate = [r for r in await repo.pending_requests(session, requester_id=actor_id)
-                             if r.database == db.name and r.level == level.value]
-                if duplicate:
-                    raise InputError(f"You already have a pending request `{duplicate[0].id}` "
-                                     f"for {level.value} on {db.name}; wait for its decision.")
-                request = self._new_request(identity, valid, verdict.approvals, active, now)
-                if verdict.outcome == Outcome.DENY:
-                    request.status, request.deny_reason, request.decided_at = (
-                        RS.DENIED, verdict.reason, now)
-                session.add(request)
-                await self.d.audit(session, actor=actor_id, action="request.submitted",
-                                   database=db.name, request_id=request.id, kind=request.kind,
-                                   level=level.value, duration=format_duration(valid.duration),
-                                   outcome=verdict.outcome.value)
+            if verdict.outcome != Outcome.DENY:
+                await self._preflight(identity, valid)
+            try:
+                request, steps = await self._file(identity, valid, verdict)
+            except IntegrityError:
+                raise InputError(f"You already have a pending request for {valid.level.value} "
+                                 f"on {db.name}; wait for its decision.") from None
             self.d.metrics.requests.labels(request.kind).inc()
-            if verdict.outcome == Outcome.DENY:
-                self.d.metrics.decisions.labels("denied").inc()
-                message = f":no_entry: Request `{request.id}` was refused: {verdict.reason}"
-                await self.d.slack.dm(actor_id, text=message)
-                return Submitted(None, message)
-            if verdict.outcome == Outcome.AUTO_APPROVE:
-                return await self._auto_approve(request)
-            await self._post_card(request)
-            await self.d.slack.dm(actor_id, text=(
-                f"Your request `{request.id}` for {level.value} on {db.name} "
-                f"({format_duration(valid.duration)}) is waiting for "
-                f"{verdict.approvals} approval(s) in <#{request.approvals_channel}>."))
-            what = "extension request" if active else "request"
-            return Submitted(request.id, f":inbox_tray: Your {what} `{request.id}` was sent to "
-                             f"<#{request.approvals_channel}> for {verdict.approvals} approval(s).")
+            started = time.perf_counter()
+            await self.lifecycle.steps.run_now(steps)
+            return await self._submitted(request, verdict, started)
 
-    def _new_request(self, identity: Identity, valid: ValidRequest, approvals: int,
+    async def _preflight(self, identity: Identity, valid: ValidRequest) -> None:
+        """Refuse now what could only fail after approval: a missing role, an unknown instance."""
+        db, level = valid.database, valid.level
+        try:
+            db_user_for(self.d.catalog, identity, level)
+            principal = principal_for(self.d.catalog, db, identity, level)
+            await self.d.iam.check_principal(db, principal_arn=principal)
+        except AwsError as exc:
+            if exc.retryable:
+                log.warning("could not check the principal; filing the request anyway",
+                            extra={"database": db.name, "error": str(exc)[:300]})
+                return
+            await self.note(identity.user_id, "request.refused", database=db.name,
+                            why=exc.user_message)
+            raise
+        except IdentityError as exc:
+            await self.note(identity.user_id, "request.refused", database=db.name,
+                            why=exc.user_message)
+            raise
+
+    async def _file(self, identity: Identity, valid: ValidRequest,
+                    verdict: Verdict) -> tuple[AccessRequest, list[Any]]:
+        """Write the request and everything it commits to in one transaction."""
+        db, level, now = valid.database, valid.level, self.d.clock()
+        async with transaction(self.d.sessions) as session:
+            active = await repo.active_grant_for(session, user_id=identity.user_id,
+                                                 database=db.name, level=level.value)
+            if active is not None and (active.standing or active.expires_at is None):
+                raise InputError(f"You hold standing {level.value} access to {db.name} "
+                                 f"(grant `{active.id}`): it has no end, so there is nothing "
+                                 "to extend.")
+            await self._refuse_duplicate(session, identity.user_id, db.name, level.value)
+            request = self._new_request(identity, valid, verdict, active, now)
+            session.add(request)
+            await session.flush()  # the unique index refuses a second pending request here
+            await self.d.audit(session, actor=identity.user_id, action="request.submitted",
+                               database=db.name, request_id=request.id, kind=request.kind,
+                               level=level.value, duration=format_duration(valid.duration),
+                               outcome=verdict.outcome.value)
+            fx = Effects(self.d, session)
+            await self._consequences(session, fx, request, verdict)
+            await fx.flush()
+        return request, fx.steps
+
+    async def _refuse_duplicate(self, session: AsyncSession, user_id: str, database: str,
+                                level: str) -> None:
+        for pending in await repo.pending_requests(session, requester_id=user_id):
+            if pending.database == database and pending.level == level:
+                raise InputError(f"You already have a pending request `{pending.id}` for "
+                                 f"{level} on {database}; wait for its decision.")
+
+    def _new_request(self, identity: Identity, valid: ValidRequest, verdict: Verdict,
                      active: Grant | None, now: datetime) -> AccessRequest:
-        db = valid.database
-        return AccessRequest(
+        db, seconds = valid.database, int(valid.duration.total_seconds())
+        request = AccessRequest(
             id=new_id("r"), kind=RequestKind.EXTENSION if active else RequestKind.NEW,
             status=RS.PENDING, requester_id=identity.user_id, requester_email=identity.email,
             handle=identity.handle, database=db.name, level=valid.level.value,
-            duration_s=int(valid.duration.total_seconds()), reason=valid.reason,
-            ticket_url=valid.ticket_url, extends_grant_id=active.id if active else None,
-            approvals_required=max(approvals, 1), approvals_channel=db.approvals_channel,
+            duration_s=seconds, reason=valid.reason, ticket_url=valid.ticket_url,
+            extends_grant_id=active.id if active else None,
+            approvals_required=max(verdict.approvals, 1), approvals_channel=db.approvals_channel,
             version=0, created_at=now, expires_at=now + self.d.catalog.approval_timeout)
+        if verdict.outcome == Outcome.DENY:
+            request.status, request.deny_reason, request.decided_at = RS.DENIED, verdict.reason, now
+        elif verdict.outcome == Outcome.AUTO_APPROVE:
+            request.status, request.decided_at, request.decided_by = RS.APPROVED, now, "auto"
+            request.granted_level, request.granted_duration_s = valid.level.value, seconds
+        return request
 
-    async def _post_card(self, request: AccessRequest) -> None:
-        ref = await self.d.slack.post(request.approvals_channel, text=card_text(request),
-                                      blocks=approval_card(request, []))
-        async with transaction(self.d.sessions) as session:
-            row = await repo.get_request(session, request_id=request.id)
-            if row is None:
-                return
-            row.card_channel, row.card_ts = ref.channel, ref.ts
-            decisions = await repo.decisions(session, request_id=request.id)
-        request.card_channel, request.card_ts = ref.channel, ref.ts
-        if decisions or row.status != request.status:
-            # An approver clicked before the card's address was stored: catch the card up.
-            await self._refresh_card(row, decisions)
-
-    async def _auto_approve(self, request: AccessRequest) -> Submitted:
-        now = self.d.clock()
-        async with transaction(self.d.sessions) as session:
-            await repo.cas_request(session, request_id=request.id, version=0,
-                                   status=RS.APPROVED, decided_at=now, decided_by="auto",
-                                   granted_level=request.level,
-                                   granted_duration_s=request.duration_s)
+    async def _consequences(self, session: AsyncSession, fx: Effects, request: AccessRequest,
+                            verdict: Verdict) -> None:
+        if verdict.outcome == Outcome.DENY:
+            fx.dm(request.requester_id, key=f"refused:{request.id}", request_id=request.id,
+                  text=f":no_entry: Request `{request.id}` was refused: {verdict.reason}")
+            return
+        await fx.card(request, [])
+        if verdict.outcome == Outcome.AUTO_APPROVE:
             await self.d.audit(session, actor="bot", action="request.auto_approved",
                                database=request.database, request_id=request.id)
-        request.status, request.decided_by = RS.APPROVED, "auto"
-        request.granted_level, request.granted_duration_s = request.level, request.duration_s
-        self.d.metrics.decisions.labels("auto_approved").inc()
-        await self._post_card(request)
-        await self.d.slack.dm(request.requester_id, text=(
-            f":white_check_mark: Your request `{request.id}` for {request.level} on "
-            f"{request.database} ({_span(request.duration_s)}) was auto-approved by the catalog "
-            "rule. Setting it up now…"))
-        await self._carry_out(request)
-        return Submitted(request.id, f":white_check_mark: `{request.id}` was auto-approved; "
-                                     "check your DMs for the login link.")
+            await carry_out(self.d, session, fx, request, approver="auto")
+            return
+        fx.dm(request.requester_id, key=f"filed:{request.id}", request_id=request.id, text=(
+            f"Your request `{request.id}` for {request.level} on {request.database} "
+            f"({format_duration(timedelta(seconds=request.duration_s))}) is waiting for "
+            f"{verdict.approvals} approval(s) in <#{request.approvals_channel}>."))
+
+    async def _submitted(self, request: AccessRequest, verdict: Verdict,
+                         started: float) -> Submitted:
+        """What the requester reads once the request's first steps ran."""
+        if verdict.outcome == Outcome.DENY:
+            self.d.metrics.decisions.labels("denied").inc()
+            return Submitted(None, f":no_entry: Request `{request.id}` was refused: "
+                                   f"{verdict.reason}")
+        if verdict.outcome == Outcome.AUTO_APPROVE:
+            self.d.metrics.decisions.labels("auto_approved").inc()
+            self.d.metrics.grant_latency.observe(time.perf_counter() - started)
+            return Submitted(request.id, f":white_check_mark: `{request.id}` was auto-approved; "
+                                         "check your DMs for the login link.")
+        async with transaction(self.d.sessions) as session:
+            row = await repo.get_request(session, request_id=request.id)
+        if row is not None and row.status == RS.FAILED:
+            return Submitted(None, f":warning: Your request `{request.id}` could not reach its "
+                                   f"approvers: I cannot post in <#{request.approvals_channel}>. "
+                                   "The admins were told (someone must run `/invite "
+                                   "@db-access-bot` there); ask again once that is done.")
+        what = "extension request" if request.kind == RequestKind.EXTENSION else "request"
+        return Submitted(request.id, f":inbox_tray: Your {what} `{request.id}` was sent to "
+                         f"<#{request.approvals_channel}> for {verdict.approvals} approval(s).")
 
     # -- decisions -----------------------------------------------------------------------------
 
     async def authorize_decision(self, request_id: str, actor_id: str,
                                   verb: str) -> tuple[AccessRequest, DatabaseSpec]:
+        """The request and its database, if actor may decide it now; refusals are audited."""
         async with transaction(self.d.sessions) as session:
             request = await repo.get_request(session, request_id=request_id)
             if request is None:
@@ -204,17 +243,17 @@ class Workflow:
                 request_id=request_id, approver_id=actor_id, decision=DecisionKind.APPROVE,
                 level=narrowed_level.value if narrowed_level else None,
                 duration_s=int(narrowed.total_seconds()) if narrowed else None)
-            request, decisions = await self._decide(request_id, decision)
+            started = time.perf_counter()
+            request, decisions, steps = await record_decision(self.d, request_id, decision,
+                                                              self._after_decision(actor_id))
+            if request.status != RS.PENDING:
+                self.d.metrics.decisions.labels(request.status).inc()
+            await self.lifecycle.steps.run_now(steps)
+            approvals = [d for d in decisions if d.decision == DecisionKind.APPROVE]
             if request.status == RS.PENDING:
-                return (f"Approval recorded: {len(decisions)} of "
+                return (f"Approval recorded: {len(approvals)} of "
                         f"{request.approvals_required} for `{request.id}`.")
-            granted = f"{request.granted_level} for {_span(request.granted_duration_s)}"
-            asked = f"{request.level} for {_span(request.duration_s)}"
-            changed = f" (you asked for {asked})" if granted != asked else ""
-            await self.d.slack.dm(request.requester_id, text=(
-                f":white_check_mark: Your request `{request.id}` on {request.database} was "
-                f"approved by <@{actor_id}>: {granted}{changed}. Setting it up now…"))
-            await self._carry_out(request)
+            self.d.metrics.grant_latency.observe(time.perf_counter() - started)
             return f"Approved `{request.id}`."
 
     async def deny(self, request_id: str, actor_id: str, *, reason: str) -> str:
@@ -223,74 +262,25 @@ class Workflow:
             await self.authorize_decision(request_id, actor_id, "deny")
             decision = ApprovalDecision(request_id=request_id, approver_id=actor_id,
                                         decision=DecisionKind.DENY, reason=reason)
-            request, _ = await self._decide(request_id, decision)
-            denied = (f":no_entry: Your request `{request.id}` for {request.level} on "
-                      f"`{request.database}` was denied by <@{actor_id}>.")
-            await self.d.slack.dm(request.requester_id, text=f"{denied} {_escape(reason)}",
-                                  blocks=[section(denied), section("*Reason:* " + _escape(reason))])
+            request, _, steps = await record_decision(self.d, request_id, decision,
+                                                      self._after_decision(actor_id))
+            self.d.metrics.decisions.labels(request.status).inc()
+            await self.lifecycle.steps.run_now(steps)
             return f"Denied `{request.id}`."
 
-    async def _decide(self, request_id: str, decision: ApprovalDecision,
-                      ) -> tuple[AccessRequest, list[ApprovalDecision]]:
-        """Record a decision (compare-and-set), refresh the card; return request and approvals."""
-        request, all_decisions = await record_decision(self.d, request_id, decision)
-        await self._refresh_card(request, all_decisions)
-        if request.status != RS.PENDING:
-            self.d.metrics.decisions.labels(request.status).inc()
-        return request, [d for d in all_decisions if d.decision == DecisionKind.APPROVE]
+    def _after_decision(self, actor_id: str) -> Any:
+        """What a recorded decision commits to: the card in step, and the grant or the no."""
+        async def consequences(session: AsyncSession, fx: Effects, request: AccessRequest,
+                               decisions: list[ApprovalDecision]) -> None:
+            await fx.card(request, decisions)
+            if request.status == RS.APPROVED:
+                await carry_out(self.d, session, fx, request, approver=actor_id)
+            elif request.status == RS.DENIED:
+                reason = request.deny_reason or ""
+                denied = (f":no_entry: Your request `{request.id}` for {request.level} on "
+                          f"`{request.database}` was denied by <@{actor_id}>.")
+                fx.dm(request.requester_id, key=f"denied:{request.id}", request_id=request.id,
+                      text=f"{denied} {_escape(reason)}",
+                      blocks=[section(denied), section("*Reason:* " + _escape(reason))])
+        return consequences
 
-    async def _refresh_card(self, request: AccessRequest, decisions: list[ApprovalDecision],
-                            note: str = "") -> None:
-        if not request.card_ts:
-            # The card may have been posted after this request was read (see _post_card).
-            async with transaction(self.d.sessions) as session:
-                row = await repo.get_request(session, request_id=request.id)
-            if row is not None:
-                request.card_channel, request.card_ts = row.card_channel, row.card_ts
-        if request.card_channel and request.card_ts:
-            try:
-                await self.d.slack.update(MessageRef(request.card_channel, request.card_ts),
-                                          text=card_text(request),
-                                          blocks=approval_card(request, decisions, note))
-            except DbAccessError:
-                log.warning("could not update the approval card",
-                            extra={"request_id": request.id})
-
-    async def _carry_out(self, request: AccessRequest) -> None:
-        """Grant (or extend) an approved request and deliver the first link."""
-        started = time.perf_counter()
-        try:
-            if request.kind == RequestKind.EXTENSION and request.extends_grant_id:
-                async with transaction(self.d.sessions) as session:
-                    grant = await repo.get_grant(session, grant_id=request.extends_grant_id)
-                if grant is not None and grant.status == GrantStatus.ACTIVE:
-                    grant = await self.granter.extend(grant, request)
-                    await self.d.slack.dm(request.requester_id, text=(
-                        f":hourglass: Grant `{grant.id}` on {grant.database} now lasts until "
-                        f"{grant.expires_at:%Y-%m-%d %H:%M UTC}."))
-                    await self._note_on_card(request, f"Extended grant `{grant.id}`.")
-                    return
-            grant = await self.granter.grant(request)
-        except DbAccessError as exc:
-            await self.d.slack.dm(request.requester_id, text=(
-                f":warning: Your request `{request.id}` was approved, but the access could not "
-                f"be set up: {exc.user_message}"))
-            await self._note_on_card(request, f":warning: Grant failed: {_escape(str(exc))}")
-            raise
-        await self._note_on_card(request, f":unlock: Granted as `{grant.id}` until "
-                                          f"{_until(grant)}.")
-        await self.granter.deliver(grant, actor="bot")
-        self.d.metrics.grant_latency.observe(time.perf_counter() - started)
-
-    async def _note_on_card(self, request: AccessRequest, note: str) -> None:
-        async with transaction(self.d.sessions) as session:
-            decisions = await repo.decisions(session, request_id=request.id)
-        await self._refresh_card(request, decisions, note)
-
-
-def _until(grant: Grant) -> str:
-    return when(grant.expires_at)
-
-
-def _span(seconds: int | None) -> str:
-    return format_duration(timedelta(seconds=seconds or 0))

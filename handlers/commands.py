@@ -60,10 +60,7 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
             case grammar.Extend(grant_id, duration):
                 await reply((await g.extend(user, grant_id, duration)).message)
             case grammar.Revoke(grant_id):
-                done = await g.revoke(user, grant_id)
-                ended = f" {done.sessions_ended} session(s) ended." if done.sessions_ended else ""
-                await reply(f"Grant `{done.grant_id}` was already revoked." if done.already
-                            else f":lock: Revoked grant `{done.grant_id}`.{ended}")
+                await reply((await g.revoke(user, grant_id)).summary())
             case grammar.Audit(database, since):
                 blocks, summary = await g.audit(user, database, since)
                 await respond(blocks=blocks, text=summary, response_type="ephemeral")

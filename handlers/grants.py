@@ -57,9 +57,7 @@ async def on_revoke(ack: Any, body: dict[str, Any], respond: Any, client: AsyncW
     reply = action_reply(body, respond, client)
 
     async def act() -> None:
-        done = await ops(context).revoke(body["user"]["id"], action_value(body))
-        await reply(f"Grant `{done.grant_id}` was already revoked." if done.already
-                    else f":lock: Revoked grant `{done.grant_id}`.")
+        await reply((await ops(context).revoke(body["user"]["id"], action_value(body))).summary())
 
     await guarded(reply, act)
 

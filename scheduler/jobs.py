@@ -2,31 +2,33 @@
 
 from bot.context import Deps
 from bot.expiry_warnings import ExpiryWarnings
-from bot.granting import Granter
+from bot.lifecycle import Lifecycle
 from bot.pending import PendingRequests
 from bot.reconcile import Reconciler
-from bot.recovery import Recovery
-from bot.revoking import Revoker
 from bot.sweeps import Sweeper
 from bot.unused import UnusedAccess
 
-REVOKE, WARN, REQUESTS, RECONCILE, UNUSED = "revoke", "warn", "requests", "reconcile", "unused"
+STEPS, REVOKE, WARN, REQUESTS = "steps", "revoke", "warn", "requests"
+RECONCILE, UNUSED = "reconcile", "unused"
 
 
 class Jobs:
-    """One instance of every part, sharing one Revoker and Granter over the same Deps."""
+    """One instance of every part, sharing one lifecycle (step runner, revoker) over Deps."""
 
     def __init__(self, deps: Deps) -> None:
-        revoker, granter = Revoker(deps), Granter(deps)
-        recovery = Recovery(deps, granter=granter, revoker=revoker)
-        self.sweeper = Sweeper(deps, revoker=revoker, recovery=recovery)
-        self.warnings = ExpiryWarnings(deps)
-        self.pending = PendingRequests(deps)
-        self.reconciler = Reconciler(deps, recovery=recovery)
-        self.unused = UnusedAccess(deps, revoker=revoker)
+        self.lifecycle = Lifecycle(deps)
+        self.sweeper = Sweeper(deps, self.lifecycle)
+        self.warnings = ExpiryWarnings(deps, self.lifecycle)
+        self.pending = PendingRequests(deps, self.lifecycle)
+        self.reconciler = Reconciler(deps, self.lifecycle)
+        self.unused = UnusedAccess(deps, self.lifecycle)
+
+    async def steps(self) -> None:
+        """Run the durable steps that are due: grants to make, links and messages to send."""
+        await self.lifecycle.steps.run_due()
 
     async def revoke(self) -> None:
-        """Revoke due grants (and finish half-made ones)."""
+        """Revoke due grants."""
         await self.sweeper.run()
 
     async def warn(self) -> None:

@@ -11,7 +11,7 @@ from bot.errors import DbAccessError
 from bot.service import Background
 from bot.sweeps import upcoming_expiries
 from scheduler.config import SchedulerConfig
-from scheduler.jobs import RECONCILE, REQUESTS, REVOKE, UNUSED, WARN, Jobs
+from scheduler.jobs import RECONCILE, REQUESTS, REVOKE, STEPS, UNUSED, WARN, Jobs
 from scheduler.runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ class Scheduler(Background):
             # Late runs still run (rows stay due anyway); overlapping runs are JobRunner's job.
             "coalesce": True, "max_instances": 3, "misfire_grace_time": None})
         now = _wall()
-        every = {REVOKE: (self.jobs.revoke, self.config.sweep_interval),
+        every = {STEPS: (self.jobs.steps, self.config.sweep_interval),
+                 REVOKE: (self.jobs.revoke, self.config.sweep_interval),
                  WARN: (self.jobs.warn, self.config.sweep_interval),
                  REQUESTS: (self.jobs.requests, self.config.sweep_interval),
                  RECONCILE: (self.jobs.reconcile, self.config.reconcile_interval),

@@ -9,12 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.carry_out import carry_out
 from bot.catalog import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantTarget, RequestKind, RequestStatus
-from bot.granting import Granter
+from bot.effects import Effects
 from bot.identity import handle_for
 from bot.ids import new_id
+from bot.lifecycle import Lifecycle
 from bot.models import AccessRequest, AuditEvent, Grant
 from bot.transactions import transaction
 from scheduler import Scheduler, SchedulerConfig
@@ -50,7 +52,7 @@ def catalog_with(changes: dict[str, dict[str, Any]], **top: Any) -> dict[str, An
 
 async def make_grant(deps: Deps, *, user_id: str = catalogs.DEV, database: str = "orders-prod",
                      level: str = "ro", duration: timedelta = timedelta(hours=1)) -> Grant:
-    """An approved request (row only) turned into a grant by the real Granter."""
+    """An approved request carried out by the real lifecycle (grant made, link sent)."""
     _, email = PEOPLE[user_id]
     handle = handle_for(email, deps.catalog)
     now = deps.clock()
@@ -64,7 +66,13 @@ async def make_grant(deps: Deps, *, user_id: str = catalogs.DEV, database: str =
         decided_by=catalogs.APPROVER)
     async with transaction(deps.sessions) as session:
         session.add(request)
-    return await Granter(deps).grant(request)
+        await session.flush()
+        fx = Effects(deps, session)
+        await carry_out(deps, session, fx, request, approver=catalogs.APPROVER)
+        await fx.flush()
+    [made] = [s for s in fx.steps if s.grant_id]
+    await Lifecycle(deps).steps.run_now(fx.steps)
+    return await grant(deps, str(made.grant_id))
 
 
 async def rows(deps: Deps, model: Any, *where: Any) -> list[Any]:
@@ -131,8 +139,8 @@ class CrashingIam:
         return str(name)
 
 
-class ProcessKilled(Exception):
-    """Stands for the process dying: nothing after it runs (not a DbAccessError)."""
+class ProcessKilled(BaseException):
+    """Stands for the process dying: nothing after it runs, nothing catches it."""
 
 
 async def half_made(deps: Deps, **kwargs: Any) -> Grant:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 
 from bot.catalog import Catalog
@@ -15,7 +16,7 @@ from bot.catalog_schema import parse_catalog
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.identity import People
-from bot.models import Grant
+from bot.models import Grant, Step
 from bot.state import make_engine, make_sessions
 from bot.transactions import transaction
 from providers.aws_iam import AwsIamGrants
@@ -55,11 +56,11 @@ async def emu() -> AsyncIterator[SlackEmulator]:
 
 
 @pytest.fixture
-async def deps(state_url: str, aws_env: object) -> AsyncIterator[Deps]:
-    """The test's own hands on the state store and moto (never on the bot's Slack)."""
+async def deps(state_url: str, aws_env: object, emu: SlackEmulator) -> AsyncIterator[Deps]:
+    """The test's own hands on the state store, moto and the emulator."""
     catalog: Catalog = parse_catalog(catalog_data())
     engine = make_engine(state_url)
-    slack = SlackWeb.__new__(SlackWeb)  # never called: these Deps only make grants
+    slack = SlackWeb(AsyncWebClient(token=emu.bot_token, base_url=emu.api_url))
     yield Deps(catalog=catalog, sessions=make_sessions(engine),
                iam=CrashingIam(AwsIamGrants(catalog)), minter=FakeMinter(), share=FakeShare(),
                dbadmin=FakeDbAdmin(), slack=slack, people=People(slack, catalog), owner="test")
@@ -74,11 +75,15 @@ def policy_names() -> set[str]:
 
 async def backdate(deps: Deps, grant_id: str, *, created: timedelta,
                    lasts: timedelta) -> None:
-    """Pretend a grant row was written `created` ago and ends `lasts` after that."""
+    """Pretend a grant was approved `created` ago, ends `lasts` after that, and that the
+    leases its dead maker held have lapsed since."""
     start = datetime.now(UTC) - created
     async with transaction(deps.sessions) as session:
         await session.execute(update(Grant).where(Grant.id == grant_id)
-                              .values(created_at=start, expires_at=start + lasts))
+                              .values(created_at=start, expires_at=start + lasts,
+                                      claim_until=start))
+        await session.execute(update(Step).where(Step.grant_id == grant_id)
+                              .values(created_at=start, claim_until=start))
 
 
 async def test_killed_bot_revokes_what_ended_while_down_and_finishes_half_made_grants(
@@ -121,14 +126,15 @@ async def test_killed_bot_revokes_what_ended_while_down_and_finishes_half_made_g
             statuses = [(await grant(deps, g.id)).status for g in (*ending, too_late)]
             return set(policies) == {f"db-access-{in_time.id}"} and \
                 statuses == [GrantStatus.REVOKED] * 4 and \
-                (await grant(deps, in_time.id)).status == GrantStatus.ACTIVE
+                (await grant(deps, in_time.id)).status == GrantStatus.ACTIVE and \
+                bool(await audit(deps, "token.issued", in_time.id))
 
         await wait_for(settled, timeout=30)
         for made in ending:
             [event] = await audit(deps, "grant.revoked", made.id)
             assert event.details["reason"] == "expired"
         assert (await grant(deps, too_late.id)).revoke_reason == "grant_failed"
-        assert await audit(deps, "reconcile.grant_completed", in_time.id)
+        assert await audit(deps, "grant.active", in_time.id)
         assert await audit(deps, "token.issued", in_time.id)  # the link it never got
         assert len(await audit(deps, "reconcile.orphan_deleted")) == 1
         assert any("Reconciliation" in m.text for m in emu.messages_in(catalogs.CHANNEL))

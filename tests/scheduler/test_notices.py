@@ -101,7 +101,7 @@ async def test_unused_standing_grant_gets_a_notice_then_is_revoked(
         assert await unused.run() == (0, 0)
         [notice] = [m for m in h.emu.dms_to(catalogs.DEV) if ":zzz:" in m.text]
         assert idle.id in notice.text and ActionId.NEW_TOKEN in buttons(notice.blocks)
-        await h.workflow.granter.deliver(used, actor=catalogs.DEV2)  # a token resets the clock
+        await h.ops.new_token(catalogs.DEV2, used.id)  # a token resets the clock
         clock.advance(timedelta(days=7))
         assert await unused.run() == (0, 1)
         row = await grant(deps, idle.id)

@@ -1,23 +1,11 @@
-"""Reconciliation: orphan policies deleted, missing ones restored, half-made grants finished."""
+"""Reconciliation: orphan policies deleted and missing ones restored, with a report."""
 
-from datetime import timedelta
-
-from bot.domain import GrantStatus
 from bot.reconcile import Reconciler
-from bot.recovery import STALE_GRANTING
 from providers.aws_iam import AwsIamGrants
 from providers.aws_policy import grant_policy
-from tests.scheduler.support import (
-    CrashingIam,
-    MovableClock,
-    audit,
-    catalog_with,
-    grant,
-    half_made,
-    make_grant,
-)
+from tests.scheduler.support import audit, catalog_with, grant, make_grant
 from tests.support import aws_seed, catalogs
-from tests.support.fakes import FakeDbAdmin, FakeIam, FakeMinter, FakeShare
+from tests.support.fakes import FakeDbAdmin, FakeMinter, FakeShare
 from tests.support.harness import BotHarness, Providers
 
 ORPHAN = "gzzzzzzzz"
@@ -54,33 +42,6 @@ async def test_orphans_are_deleted_and_missing_policies_restored_with_a_report(
 
     assert await Reconciler(deps).run() == []
     assert len(summaries(h)) == 1  # nothing fixed, nothing posted
-
-
-async def test_grants_killed_after_their_policy_are_completed_or_revoked(
-        state_url: str, clock: MovableClock) -> None:
-    providers = Providers(iam=CrashingIam(FakeIam()), minter=FakeMinter(), dbadmin=FakeDbAdmin(),
-                          share=FakeShare())
-    async with BotHarness(state_url, providers=providers) as h:
-        deps = h.workflow.d
-        deps.clock = clock
-        in_time = await half_made(deps, duration=timedelta(hours=1))
-        too_late = await half_made(deps, user_id=catalogs.DEV2, duration=timedelta(minutes=2))
-        assert in_time.status == too_late.status == GrantStatus.GRANTING
-        assert h.iam.has(too_late.principal_arn, too_late.id)
-        assert await Reconciler(deps).run() == []  # still young: maybe a grant in progress
-
-        clock.advance(STALE_GRANTING + timedelta(seconds=1))
-        fixes = await Reconciler(deps).run()
-        assert sorted(f.kind for f in fixes) == ["grant_abandoned", "grant_completed"]
-        done = await grant(deps, in_time.id)
-        assert done.status == GrantStatus.ACTIVE and done.claimed_by is None
-        assert h.iam.has(done.principal_arn, done.id)
-        assert any("https://paste.test/" in str(m.blocks) for m in h.emu.dms_to(catalogs.DEV))
-        late = await grant(deps, too_late.id)
-        assert (late.status, late.revoke_reason) == (GrantStatus.REVOKED, "grant_failed")
-        assert not h.iam.has(late.principal_arn, late.id)
-        assert "2 difference(s)" in summaries(h)[0]
-        assert len(await audit(deps, "reconcile.grant_completed", in_time.id)) == 1
 
 
 async def test_principals_derived_for_recent_holders_are_checked(state_url: str) -> None:

@@ -4,7 +4,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +34,28 @@ class RecordingSlack:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.keys: dict[str, MessageRef] = {}
 
     async def post(self, channel: str, *, text: str, blocks: Sequence[Any] | None = None,
-                   ) -> MessageRef:
+                   thread_ts: str | None = None, key: str | None = None) -> MessageRef:
         self.sent.append((channel, text))
-        return MessageRef(channel, str(len(self.sent)))
+        ref = MessageRef(channel, str(len(self.sent)))
+        if key is not None:
+            self.keys[key] = ref
+        return ref
 
     async def update(self, ref: MessageRef, *, text: str,
                      blocks: Sequence[Any] | None = None) -> None:
         self.sent.append((ref.channel, text))
 
-    async def dm(self, user_id: str, *, text: str,
-                 blocks: Sequence[Any] | None = None) -> MessageRef:
-        return await self.post(user_id, text=text)
+    async def dm(self, user_id: str, *, text: str, blocks: Sequence[Any] | None = None,
+                 key: str | None = None) -> MessageRef:
+        return await self.post(user_id, text=text, key=key)
+
+    async def find_sent(self, *, key: str, since: datetime, channel: str | None = None,
+                        user_id: str | None = None,
+                        thread_ts: str | None = None) -> MessageRef | None:
+        return self.keys.get(key)
 
     async def user(self, user_id: str) -> SlackUser:
         return SlackUser(user_id, f"{user_id.lower()}@example.com", user_id, False, False)

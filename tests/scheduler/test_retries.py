@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from bot.domain import GrantStatus
+from bot.lifecycle import Lifecycle
 from bot.revoking import backoff
 from bot.sweeps import Sweeper
 from tests.scheduler.support import MovableClock, audit, grant, make_grant
@@ -52,9 +53,10 @@ async def test_backoff_grows_and_is_capped() -> None:
     assert backoff(30) == timedelta(minutes=5)
 
 
-async def test_a_report_that_slack_refused_is_made_on_the_next_failure(
+async def test_a_report_that_slack_refused_arrives_once_when_slack_is_back(
         h: BotHarness, clock: MovableClock) -> None:
     deps, sweeper = h.workflow.d, Sweeper(h.workflow.d)
+    steps = Lifecycle(deps).steps
     made = await make_grant(deps, duration=timedelta(minutes=15))
     h.iam.fail_detach = 4
     clock.advance(timedelta(minutes=16))
@@ -63,6 +65,7 @@ async def test_a_report_that_slack_refused_is_made_on_the_next_failure(
             h.emu.fail_next("chat.postMessage", "ratelimited")
         await sweeper.run()
         clock.advance(backoff(attempt) + timedelta(seconds=1))
+        await steps.run_due()
     reports = [m for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL) if made.id in m.text]
-    assert len(reports) == 1 and "failed 4 times" in reports[0].text
+    assert len(reports) == 1 and "failed 3 times" in reports[0].text
     assert (await grant(deps, made.id)).failure_reported_at is not None

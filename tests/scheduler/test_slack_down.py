@@ -1,14 +1,17 @@
-"""Slack refusing DMs makes time-driven notices wait for their lease, not spin on the same row."""
+"""Slack refusing messages delays time-driven notices with backoff: sent once, never spun on."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from bot.errors import SlackError
 from bot.expiry_warnings import ExpiryWarnings
+from bot.lifecycle import Lifecycle
 from bot.pending import PendingRequests
+from bot.steps import backoff
 from bot.unused import UnusedAccess
-from tests.scheduler.support import MovableClock, catalog_with, grant, make_grant
+from tests.scheduler.support import MovableClock, audit, catalog_with, make_grant
 from tests.support import catalogs
 from tests.support.harness import BotHarness
 
@@ -24,49 +27,61 @@ class RefusingSlack:
 
     async def dm(self, *args: Any, **kwargs: Any) -> Any:
         self.attempts += 1
-        raise SlackError("Slack chat.postMessage failed (service_unavailable).")
+        raise SlackError("Slack chat.postMessage failed (ratelimited).", code="ratelimited")
 
     post = dm
 
 
-async def test_expiry_warning_is_retried_after_its_lease_not_in_a_loop(
-        h: BotHarness, clock: MovableClock) -> None:
+async def _sent_once_after_slack_returns(h: BotHarness, clock: MovableClock,
+                                         notice: Callable[[], Awaitable[Any]], action: str,
+                                         shown: Callable[[], list[Any]]) -> None:
+    """Run a notice job while Slack refuses, then the step runner, then with Slack back."""
     deps = h.workflow.d
-    made = await make_grant(deps, duration=timedelta(hours=1))
+    steps = Lifecycle(deps).steps
     refusing = RefusingSlack(deps.slack)
     deps.slack = refusing
+    await asyncio.wait_for(notice(), 5)
+    assert refusing.attempts == 1
+    assert len(await audit(deps, action)) == 1  # the notice is decided once, durably
+    await notice()
+    assert await steps.run_due() == 0  # the message waits for its backoff: no tight loop
+    assert refusing.attempts == 1
+    clock.advance(backoff(1) + timedelta(seconds=1))
+    assert await steps.run_due() == 1
+    assert refusing.attempts == 2
+    deps.slack = refusing._inner  # Slack is back
+    clock.advance(backoff(2) + timedelta(seconds=1))
+    assert await steps.run_due() == 1
+    assert len(shown()) == 1
+    assert await steps.run_due() == 0
+    await notice()
+    assert len(await audit(deps, action)) == 1 and len(shown()) == 1
+
+
+async def test_expiry_warning_waits_for_slack(h: BotHarness, clock: MovableClock) -> None:
+    made = await make_grant(h.workflow.d, duration=timedelta(hours=1))
     clock.advance(timedelta(minutes=51))
-    assert await asyncio.wait_for(ExpiryWarnings(deps).run(), 5) == 0
-    assert refusing.attempts == 1
-    assert await ExpiryWarnings(deps).run() == 0  # still leased: no second attempt yet
-    assert refusing.attempts == 1
-    clock.advance(timedelta(minutes=2))  # the lease lapsed; Slack is back
-    deps.slack = refusing._inner
-    assert await ExpiryWarnings(deps).run() == 1
-    assert (await grant(deps, made.id)).warned_at is not None
+    await _sent_once_after_slack_returns(
+        h, clock, ExpiryWarnings(h.workflow.d).run, "grant.expiry_warned",
+        lambda: [m for m in h.emu.dms_to(catalogs.DEV) if made.id in str(m.blocks)
+                 and "ends in" in m.text])
 
 
-async def test_reminder_is_retried_after_its_lease_not_in_a_loop(
-        h: BotHarness, clock: MovableClock) -> None:
-    deps = h.workflow.d
+async def test_reminder_waits_for_slack(h: BotHarness, clock: MovableClock) -> None:
     await h.command("request orders-prod ro 1h slack is down")
-    refusing = RefusingSlack(deps.slack)
-    deps.slack = refusing
     clock.advance(timedelta(minutes=16))
-    assert await asyncio.wait_for(PendingRequests(deps).run(), 5) == (0, 0)
-    assert refusing.attempts == 1
+    await _sent_once_after_slack_returns(
+        h, clock, PendingRequests(h.workflow.d).run, "request.reminded",
+        lambda: [m for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL) if ":bell:" in m.text])
 
 
-async def test_unused_notice_is_retried_after_its_lease_not_in_a_loop(
-        state_url: str, clock: MovableClock) -> None:
+async def test_unused_notice_waits_for_slack(state_url: str, clock: MovableClock) -> None:
     data = catalog_with({"orders-prod": {"levels": {
         "ro": {"grants": ["pg_read_all_data"], "standing": True}}}})
     async with BotHarness(state_url, catalog=catalogs.make_catalog(data)) as h:
-        deps = h.workflow.d
-        deps.clock = clock
-        await make_grant(deps)
-        refusing = RefusingSlack(deps.slack)
-        deps.slack = refusing
+        h.workflow.d.clock = clock
+        await make_grant(h.workflow.d)
         clock.advance(timedelta(days=84))
-        assert await asyncio.wait_for(UnusedAccess(deps).run(), 5) == (0, 0)
-        assert refusing.attempts == 1
+        await _sent_once_after_slack_returns(
+            h, clock, UnusedAccess(h.workflow.d).run, "grant.unused_notice",
+            lambda: [m for m in h.emu.dms_to(catalogs.DEV) if ":zzz:" in m.text])

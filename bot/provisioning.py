@@ -1,0 +1,165 @@
+"""The PROVISION step: database user and IAM policy for an approved grant, then it is active."""
+
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import repo, step_store
+from bot.blocks import escape, when
+from bot.catalog import DatabaseSpec
+from bot.context import Deps
+from bot.domain import GrantStatus, GrantTarget, Level, StepStatus
+from bot.effects import Effects
+from bot.errors import DbAccessError, NotFound
+from bot.failpoints import boundary, reach
+from bot.models import Grant, Step
+from bot.revoking import Revoker
+from bot.steps import Busy
+from bot.transactions import transaction
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+DATABASE = boundary("provision", "database")
+IAM = boundary("provision", "iam")
+COMMIT = boundary("provision", "commit")
+
+
+class TooLate(DbAccessError):
+    """A grant whose end passed before it could be made (its maker was down that long)."""
+
+
+def target_of(grant: Grant) -> GrantTarget:
+    """The provider-facing view of a grant row."""
+    return GrantTarget(grant_id=grant.id, database=grant.database, level=Level(grant.level),
+                       principal_arn=grant.principal_arn, db_user=grant.db_user,
+                       user_id=grant.user_id, email=grant.email, handle=grant.handle,
+                       expires_at=grant.expires_at)
+
+
+def database_of(deps: Deps, grant: Grant) -> DatabaseSpec:
+    """The catalog entry of a grant's database; a grant whose database left it cannot be made."""
+    db = deps.catalog.database(grant.database)
+    if db is None:
+        raise NotFound(f"Database {grant.database} is no longer in the catalog; ask an admin.")
+    return db
+
+
+class Provisioning:
+    """Makes a GRANTING grant real, or hands it to the revoker if it was revoked meanwhile."""
+
+    def __init__(self, deps: Deps, revoker: Revoker) -> None:
+        self._d = deps
+        self._revoker = revoker
+
+    async def run(self, step: Step) -> list[Step]:
+        """Ensure the database user, attach the policy, mark the grant active, plan the link."""
+        grant = await self._lease(step)
+        if grant is None:
+            return []
+        if grant.expires_at is not None and grant.expires_at <= self._d.clock():
+            raise TooLate(f"the access could not be set up before its end "
+                          f"({when(grant.expires_at)}); ask again if you still need it")
+        db = database_of(self._d, grant)
+        if db.admin is not None:
+            await reach(DATABASE)
+            created = await self._d.dbadmin.ensure_user(db, db_user=grant.db_user,
+                                                        level=db.levels[Level(grant.level)])
+            if created:
+                await self._remember_created(grant)
+        await reach(IAM)
+        await self._d.iam.attach(db, target_of(grant))
+        await reach(COMMIT)
+        return await self._activate(step, grant)
+
+    async def _lease(self, step: Step) -> Grant | None:
+        """The grant, leased here; None (step done) when there is nothing left to make."""
+        now = self._d.clock()
+        async with transaction(self._d.sessions) as session:
+            grant = await repo.get_grant(session, grant_id=step.grant_id or "", for_update=True)
+            if grant is None or grant.status != GrantStatus.GRANTING:
+                # Revoked before it was made (the revoker owns it), or made by an earlier try.
+                await step_store.finish(session, step=step, now=now)
+                return None
+            if step_store.held_by_other(grant, owner=self._d.owner, now=now):
+                raise Busy(f"grant {grant.id} is held by {grant.claimed_by}")
+            grant.claimed_by, grant.claim_until = self._d.owner, now + LEASE
+            return grant
+
+    async def _remember_created(self, grant: Grant) -> None:
+        """Note that this grant created its database user, so a failed grant can drop it."""
+        grant.db_user_created = True
+        async with transaction(self._d.sessions) as session:
+            row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
+            if row is not None:
+                row.db_user_created = True
+
+    async def _activate(self, step: Step, grant: Grant) -> list[Step]:
+        now = self._d.clock()
+        async with transaction(self._d.sessions) as session:
+            fx = Effects(self._d, session)
+            row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
+            assert row is not None
+            await step_store.finish(session, step=step, now=now)
+            if row.status != GrantStatus.GRANTING:
+                # Revoked while it was being made: the policy just written must go too.
+                revoke = row
+            else:
+                revoke = None
+                row.status, row.granted_at = GrantStatus.ACTIVE, now
+                row.claimed_by = row.claim_until = None
+                await self._d.audit(session, actor="bot", action="grant.active",
+                                    database=row.database, grant_id=row.id,
+                                    request_id=row.request_id)
+                fx.deliver(row, key="first", actor="bot")
+                request = await repo.get_request(session, request_id=row.request_id)
+                if request is not None:
+                    await fx.card(request, await repo.decisions(session, request_id=request.id),
+                                  f":unlock: Granted as `{row.id}` until {when(row.expires_at)}.")
+            await fx.flush()
+        if revoke is not None:
+            await self._revoker.finish(revoke)  # it holds our lease: nobody else can interfere
+            return []
+        grant.status, grant.granted_at = GrantStatus.ACTIVE, now
+        self._d.metrics.grants.labels(grant.database, grant.level).inc()
+        if self._d.on_grant_active is not None:
+            result = self._d.on_grant_active(grant.id, grant.expires_at)
+            if result is not None:
+                await result
+        return fx.steps
+
+    async def give_up(self, step: Step, error: DbAccessError) -> list[Step]:
+        """The grant cannot be made: tell the requester, then undo whatever part of it exists."""
+        now = self._d.clock()
+        async with transaction(self._d.sessions) as session:
+            fx = Effects(self._d, session)
+            await step_store.finish(session, step=step, now=now, status=StepStatus.FAILED,
+                                    error=str(error)[:500])
+            row = await repo.get_grant(session, grant_id=step.grant_id or "", for_update=True)
+            undo = row is not None and row.status in (GrantStatus.GRANTING,
+                                                      GrantStatus.REVOKING)
+            if row is not None and row.status == GrantStatus.GRANTING:
+                row.status, row.revoke_reason = GrantStatus.REVOKING, "grant_failed"
+                row.last_error = str(error)[:500]
+                row.claimed_by, row.claim_until = self._d.owner, now + LEASE
+                await self._d.audit(session, actor="bot", action="grant.failed",
+                                    database=row.database, grant_id=row.id,
+                                    request_id=row.request_id, error=str(error)[:500])
+                await self._tell_failed(fx, session, row, error)
+            await fx.flush()
+        if undo and row is not None and row.claimed_by == self._d.owner:
+            # A failure is recorded with its next attempt; the sweep retries it.
+            with contextlib.suppress(DbAccessError):
+                await self._revoker.finish(row)
+        return fx.steps
+
+    async def _tell_failed(self, fx: Effects, session: AsyncSession, row: Grant,
+                           error: DbAccessError) -> None:
+        fx.dm(row.user_id, key=f"grant-failed:{row.id}", request_id=row.request_id, text=(
+            f":warning: Your request `{row.request_id}` was approved, but the access could not "
+            f"be set up: {error.user_message}"))
+        request = await repo.get_request(session, request_id=row.request_id)
+        if request is not None:
+            decisions = await repo.decisions(session, request_id=request.id)
+            await fx.card(request, decisions, f":warning: Grant failed: {escape(str(error))}")

@@ -1,0 +1,39 @@
+"""When an approval card cannot be posted: free the request, tell the requester and the admins."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import repo
+from bot.context import Deps
+from bot.domain import RequestStatus
+from bot.effects import Effects
+
+
+async def approvers_unreachable(deps: Deps, fx: Effects, session: AsyncSession, *,
+                                request_id: str, channel: str, code: str,
+                                admins: list[str]) -> None:
+    """The card of request_id cannot be posted in channel (Slack said code)."""
+    request = await repo.get_request(session, request_id=request_id)
+    if request is None:
+        return
+    pending = request.status == RequestStatus.PENDING
+    if pending and await repo.cas_request(session, request_id=request_id,
+                                          version=request.version, status=RequestStatus.FAILED,
+                                          decided_at=deps.clock(), decided_by="bot",
+                                          deny_reason=f"approvals channel unreachable ({code})"):
+        await deps.audit(session, actor="bot", action="request.failed",
+                         database=request.database, request_id=request_id, channel=channel,
+                         error=code)
+        deps.metrics.decisions.labels("failed").inc()
+        fx.dm(request.requester_id, key=f"unreachable:{request_id}", request_id=request_id,
+              text=(f":warning: Your request `{request_id}` for {request.level} on "
+                    f"{request.database} could not reach its approvers: I cannot post in "
+                    f"<#{channel}> (Slack says `{code}`). The admins were told; once someone "
+                    "runs `/invite @db-access-bot` in that channel, ask again."))
+    fix = ("run `/invite @db-access-bot` in that channel" if code == "not_in_channel" else
+           "fix the channel id in the catalog (`approvals_channel`) or unarchive the channel")
+    for admin in admins:
+        fx.dm(admin, key=f"unreachable:{request_id}", request_id=request_id, text=(
+            f":rotating_light: I cannot post approval cards in <#{channel}> (Slack says "
+            f"`{code}`), so nobody can approve {request.database}. To fix it, {fix} — "
+            f"e.g. `/invite @db-access-bot`. Request `{request_id}` from "
+            f"<@{request.requester_id}> was {'closed' if pending else 'not shown there'}."))
