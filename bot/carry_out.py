@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
+from bot import repo, step_store
 from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, Identity, Level, RequestKind
 from bot.durations import format_duration
-from bot.effects import LEASE, Effects
+from bot.effects import LEASE, Effects, provision_key
 from bot.errors import NotFound
 from bot.identity import db_user_for, principal_for
 from bot.ids import new_id
@@ -91,14 +91,16 @@ async def _new_grant(deps: Deps, session: AsyncSession, fx: Effects, request: Ac
     identity = Identity(request.requester_id, request.requester_email, request.handle, "")
     now = deps.clock()
     standing = db.levels[level].standing
+    grant_id = new_id("g")
     grant = Grant(
-        id=new_id("g"), request_id=request.id, status=GrantStatus.GRANTING,
+        id=grant_id, request_id=request.id, status=GrantStatus.GRANTING,
         user_id=request.requester_id, email=request.requester_email, handle=request.handle,
         database=db.name, level=level.value, account_id=db.account_id,
         principal_arn=principal_for(deps.catalog, db, identity, level),
         db_user=db_user_for(deps.catalog, identity, level), standing=standing,
         created_at=now, expires_at=None if standing else now + duration, attempts=0,
-        db_user_created=False, claimed_by=deps.owner, claim_until=now + LEASE)
+        db_user_created=False, claim_until=now + LEASE,
+        claimed_by=step_store.holder(deps.owner, provision_key(grant_id)))
     session.add(grant)
     await deps.audit(session, actor="bot", action="grant.started", database=db.name,
                      request_id=request.id, grant_id=grant.id, level=level.value,

@@ -25,6 +25,11 @@ from bot.models import AccessRequest, ApprovalDecision, Grant, Step
 LEASE = timedelta(minutes=2)
 
 
+def provision_key(grant_id: str) -> str:
+    """The key of the step that makes a grant (its lease holder is named after it)."""
+    return f"provision:{grant_id}"
+
+
 class Effects:
     """Collects the steps one transaction writes, in the order they should run."""
 
@@ -41,7 +46,7 @@ class Effects:
 
     def provision(self, grant: Grant) -> Step:
         """Make the grant: database user and IAM policy, then mark it active."""
-        return self._add(StepKind.PROVISION, f"provision:{grant.id}", grant_id=grant.id,
+        return self._add(StepKind.PROVISION, provision_key(grant.id), grant_id=grant.id,
                          request_id=grant.request_id)
 
     def extend(self, grant: Grant, request: AccessRequest, *, old_end: str) -> Step:

@@ -76,9 +76,10 @@ class Extending:
                 # It ended before IAM caught up: the revoker removed whatever policy it had.
                 await step_store.finish(session, step=step, now=now)
                 return None
-            if step_store.held_by_other(grant, owner=self._d.owner, now=now):
+            me = step_store.holder(self._d.owner, step.key)
+            if step_store.held_by_other(grant, owner=me, now=now):
                 raise Busy(f"grant {grant.id} is held by {grant.claimed_by}")
-            grant.claimed_by, grant.claim_until = self._d.owner, now + LEASE
+            grant.claimed_by, grant.claim_until = me, now + LEASE
             return grant
 
     async def _tell(self, fx: Effects, session: AsyncSession, row: Grant, step: Step,
@@ -99,7 +100,7 @@ class Extending:
             row = await repo.get_grant(session, grant_id=step.grant_id or "", for_update=True)
             if row is not None and row.status == GrantStatus.ACTIVE:
                 row.expires_at, row.warned_at = old_end, None
-                if row.claimed_by == self._d.owner:
+                if row.claimed_by == step_store.holder(self._d.owner, step.key):
                     row.claimed_by = row.claim_until = None
                 await self._d.audit(session, actor="bot", action="grant.extension_failed",
                                     database=row.database, grant_id=row.id,

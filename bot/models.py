@@ -165,7 +165,7 @@ class Grant(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     failure_reported_at: Mapped[datetime | None] = mapped_column(UtcTime())
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))  # instance#work
     claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
 
     __table_args__ = (
@@ -191,7 +191,7 @@ class Step(Base):
     in_doubt: Mapped[bool] = mapped_column(default=False)  # may have reached Slack unrecorded
     next_attempt_at: Mapped[datetime] = mapped_column(UtcTime())
     last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
     claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
     created_at: Mapped[datetime] = mapped_column(UtcTime())
     done_at: Mapped[datetime | None] = mapped_column(UtcTime())

@@ -82,9 +82,10 @@ class Provisioning:
                 # Revoked before it was made (the revoker owns it), or made by an earlier try.
                 await step_store.finish(session, step=step, now=now)
                 return None
-            if step_store.held_by_other(grant, owner=self._d.owner, now=now):
+            me = step_store.holder(self._d.owner, step.key)
+            if step_store.held_by_other(grant, owner=me, now=now):
                 raise Busy(f"grant {grant.id} is held by {grant.claimed_by}")
-            grant.claimed_by, grant.claim_until = self._d.owner, now + LEASE
+            grant.claimed_by, grant.claim_until = me, now + LEASE
             return grant
 
     async def _remember_created(self, grant: Grant) -> None:
@@ -142,13 +143,15 @@ class Provisioning:
             if row is not None and row.status == GrantStatus.GRANTING:
                 row.status, row.revoke_reason = GrantStatus.REVOKING, "grant_failed"
                 row.last_error = str(error)[:500]
-                row.claimed_by, row.claim_until = self._d.owner, now + LEASE
+                row.claimed_by = step_store.holder(self._d.owner, step.key)
+                row.claim_until = now + LEASE
                 await self._d.audit(session, actor="bot", action="grant.failed",
                                     database=row.database, grant_id=row.id,
                                     request_id=row.request_id, error=str(error)[:500])
                 await self._tell_failed(fx, session, row, error)
             await fx.flush()
-        if undo and row is not None and row.claimed_by == self._d.owner:
+        if undo and row is not None \
+                and row.claimed_by == step_store.holder(self._d.owner, step.key):
             # A failure is recorded with its next attempt; the sweep retries it.
             with contextlib.suppress(DbAccessError):
                 await self._revoker.finish(row)

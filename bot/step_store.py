@@ -105,11 +105,14 @@ async def finish(session: AsyncSession, *, step: Step, now: datetime,
     return False
 
 
-async def retry_later(session: AsyncSession, *, step: Step, at: datetime, error: str,
-                      in_doubt: bool) -> None:
-    """Release a step to be tried again at `at`, remembering why the last try failed."""
+async def retry_later(session: AsyncSession, *, step: Step, at: datetime, error: str) -> None:
+    """Release a step to be tried again at `at`, remembering why the last try failed.
+
+    It stays in doubt: whatever failed, the message may have gone out before it (a commit
+    that failed after Slack took it), so the next try looks for it before sending.
+    """
     await session.execute(update(Step).where(Step.id == step.id).values(
-        next_attempt_at=at, last_error=error[:500], in_doubt=in_doubt, claimed_by=None,
+        next_attempt_at=at, last_error=error[:500], in_doubt=True, claimed_by=None,
         claim_until=None))
 
 
@@ -122,6 +125,12 @@ async def steps_of(session: AsyncSession, *, request_id: str | None = None,
     if grant_id is not None:
         query = query.where(Step.grant_id == grant_id)
     return list(await session.scalars(query.order_by(Step.id)))
+
+
+def holder(owner: str, key: str) -> str:
+    """The lease holder name of one piece of work in one instance (two coroutines of one
+    instance working on the same grant must exclude each other too)."""
+    return f"{owner}#{key}"
 
 
 def held_by_other(grant: Grant, *, owner: str, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from typing import Protocol
 from bot import step_store
 from bot.context import Deps
 from bot.domain import StepKind
-from bot.errors import DbAccessError, ProviderError, SlackError, StateUnavailable
+from bot.errors import DbAccessError, ProviderError, StateUnavailable
 from bot.models import Step
 from bot.transactions import transaction
 
@@ -109,11 +109,9 @@ class StepRunner:
     async def _retry(self, step: Step, error: Exception, *,
                      delay: timedelta | None = None) -> None:
         at = self._d.clock() + (delay or backoff(step.attempts))
-        in_doubt = isinstance(error, SlackError) and error.in_doubt
         text = str(error) if isinstance(error, DbAccessError) else type(error).__name__
         async with transaction(self._d.sessions) as session:
-            await step_store.retry_later(session, step=step, at=at, error=text,
-                                         in_doubt=in_doubt)
+            await step_store.retry_later(session, step=step, at=at, error=text)
         self._d.metrics.steps.labels(step.kind, "retried").inc()
         log.warning("step will be retried", extra={"step": step.key, "attempt": step.attempts,
                                                    "error": text[:300]})

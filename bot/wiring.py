@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import failpoints
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.context import Deps
@@ -53,7 +54,8 @@ class Providers:
 
 def instance_name() -> str:
     """A name for this replica in claims: host, pid and a random suffix."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    # Short enough that "<instance>#<step key>" fits a lease column (128).
+    return f"{socket.gethostname()[:48]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def build_providers(settings: Settings, catalog: Catalog) -> Providers:
@@ -102,6 +104,7 @@ def build_service(settings: Settings, catalog: Catalog,
                   providers: Providers | None = None) -> Service:
     """Everything `db-access-bot run` needs, wired."""
     assert settings.slack_bot_token and settings.slack_app_token
+    failpoints.arm_from_environment()  # none in production; the crash-matrix test sets some
     metrics = Metrics()
     engine = make_engine(settings.database_url)
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),

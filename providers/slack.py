@@ -1,6 +1,6 @@
 """Slack Web API adapter: messages, DMs, views (SlackNotifier) and users/groups (SlackDirectory)."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -11,6 +11,7 @@ from bot.errors import SlackError
 from providers.base import Blocks
 
 METADATA_EVENT = "db_access_bot_message"
+LOOK_BACK = timedelta(minutes=10)
 # Errors after which the call may have taken effect all the same (Slack's side failed midway).
 IN_DOUBT = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 # Errors that will not pass by themselves: someone has to change something first.
@@ -95,7 +96,9 @@ class SlackWeb:
         where = channel or await self._dm_channel(user_id or "")
         method = "conversations.replies" if thread_ts else "conversations.history"
         extra = {"ts": thread_ts} if thread_ts else {}
-        data = await self._call(method, channel=where, oldest=f"{since.timestamp() - 1:.6f}",
+        # Slack's clock and ours may disagree by a little: look back further than asked.
+        oldest = min(since, datetime.now(UTC)) - LOOK_BACK
+        data = await self._call(method, channel=where, oldest=f"{oldest.timestamp():.6f}",
                                 limit=200, include_all_metadata=True, **extra)
         for message in data.get("messages") or []:
             payload = (message.get("metadata") or {}).get("event_payload") or {}

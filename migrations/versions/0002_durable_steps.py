@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.Column("in_doubt", sa.Boolean(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_by", sa.String(length=128), nullable=True),
         sa.Column("claim_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
@@ -73,6 +73,9 @@ def upgrade() -> None:
     with op.batch_alter_table("grants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("db_user_created", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+        # Leases now name the piece of work too (instance#step), not only the instance.
+        batch_op.alter_column("claimed_by", existing_type=sa.String(length=64),
+                              type_=sa.String(length=128), existing_nullable=True)
     op.execute(EXPIRE_DUPLICATES)
     op.create_index("uq_access_requests_pending", "access_requests",
                     ["requester_id", "database", "level"], unique=True,
@@ -85,6 +88,8 @@ def downgrade() -> None:
     op.drop_index("uq_access_requests_pending", table_name="access_requests",
                   postgresql_where=PENDING_ONLY, sqlite_where=PENDING_ONLY)
     with op.batch_alter_table("grants", schema=None) as batch_op:
+        batch_op.alter_column("claimed_by", existing_type=sa.String(length=128),
+                              type_=sa.String(length=64), existing_nullable=True)
         batch_op.drop_column("db_user_created")
     with op.batch_alter_table("steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_steps_status_next_attempt_at"))

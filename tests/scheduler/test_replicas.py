@@ -107,19 +107,21 @@ async def test_two_replicas_revoke_each_due_grant_exactly_once(
             replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b:
         users = [catalogs.DEV, catalogs.DEV2, catalogs.OUTSIDER]
         # Made through both replicas, so both engines have warm connections when sweeping.
+        # Four batches' worth, so each of the four sweeps has work to claim even when one
+        # replica's connection is slow to come (a loaded machine).
         made = [await make_grant((a, b)[i % 2], user_id=users[i % 3],
-                                 duration=timedelta(minutes=15)) for i in range(40)]
+                                 duration=timedelta(minutes=15)) for i in range(100)]
         clock.advance(timedelta(minutes=16))
         sweeps = [Sweeper(a), Sweeper(b), Sweeper(a), Sweeper(b)]
         counts = await asyncio.gather(*(s.run() for s in sweeps))
-        assert sum(counts) == 40
+        assert sum(counts) == 100
         assert await asyncio.gather(*(s.run() for s in sweeps)) == [0, 0, 0, 0]
         ids = {g.id for g in made}
         assert Counter(shared.detached) == dict.fromkeys(ids, 1)
         assert Counter(e.grant_id for e in await audit(a, "grant.revoked")) == dict.fromkeys(ids, 1)
         assert {name for name, _ in who} == {"a", "b"}  # both did share the work
         revoked = await rows(a, Grant, Grant.status == GrantStatus.REVOKED)
-        assert len(revoked) == 40 and all(g.claimed_by is None for g in revoked)
+        assert len(revoked) == 100 and all(g.claimed_by is None for g in revoked)
 
 
 async def test_single_replica_on_sqlite_sweeps_and_reconciles(
