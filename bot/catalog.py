@@ -1,57 +1,203 @@
-"""The catalog: which databases exist, who may ask, who approves; loaded and validated once."""
+"""The catalog: which databases exist, who may ask, who approves; loaded and validated once.
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+Each section is one frozen pydantic model, so a new key is one annotated line (plus a validator
+when it depends on another key). The value types and their messages are in catalog_fields.py,
+lists and mappings in catalog_shapes.py; catalog_schema.py words the errors and the JSON Schema.
+"""
+
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
 
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
-from bot.domain import Engine, Level
+from bot.catalog_fields import (
+    AccountId,
+    AccountKey,
+    Approvals,
+    ChannelId,
+    DatabaseName,
+    Description,
+    Duration,
+    EmailKey,
+    EngineName,
+    Flag,
+    LevelName,
+    Port,
+    PrincipalTemplate,
+    Region,
+    ResourceId,
+    RoleArn,
+    SecretArn,
+    SlackMember,
+    SqlName,
+    Template,
+    Text,
+)
+from bot.catalog_shapes import (
+    FILLED_BY_KEY,
+    AsList,
+    AsMapping,
+    Through,
+    problem,
+    problems_at,
+)
+from bot.domain import Level
 from bot.errors import CatalogError
 
+SLACK_IDS = "a list of Slack user ids (U…) or user-group ids (S…)"
 
-@dataclass(frozen=True)
-class LevelSpec:
+
+class Section(BaseModel):
+    """A catalog section: immutable, and every key it does not declare is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LevelSpec(Section):
     """One access level of a database: the SQL grants it carries and its approval rule."""
 
-    name: Level
-    grants: tuple[str, ...]
-    approvals: int = 1
-    standing: bool = False
+    name: Annotated[LevelName, FILLED_BY_KEY, SkipJsonSchema()]
+    grants: Annotated[tuple[Text, ...], AsList("a list of role names or privileges")] = Field(
+        description="PostgreSQL roles or MySQL privileges (SELECT, 'INSERT, UPDATE', …) "
+        "the level carries"
+    )
+    approvals: Approvals = Field(
+        default=1, description="approvals needed (default 1); the requester never counts"
+    )
+    standing: Flag = Field(
+        default=False, description="no fixed end; revoked after unused_after without use"
+    )
 
 
-@dataclass(frozen=True)
-class AdminSpec:
+class AdminSpec(Section):
     """How the bot logs in as the database admin: a Secrets Manager secret or an IAM user."""
 
-    secret_arn: str | None = None
-    iam_user: str | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["secret_arn"]}, {"required": ["iam_user"]}]}
+    )
+
+    secret_arn: SecretArn | None = Field(
+        default=None, description="Secrets Manager secret holding JSON with username/password"
+    )
+    iam_user: SqlName | None = Field(
+        default=None, description="database user the bot logs in as with IAM authentication"
+    )
+
+    @model_validator(mode="after")
+    def _one_login(self) -> "AdminSpec":
+        if bool(self.secret_arn) == bool(self.iam_user):
+            raise problem("give exactly one of secret_arn or iam_user")
+        return self
 
 
-@dataclass(frozen=True)
-class DatabaseSpec:
+def _quiet_default(schema: dict[str, Any]) -> None:
+    # The empty default means "the catalog's channel"; as a schema default it would mislead.
+    schema.pop("default", None)
+
+
+class DatabaseSpec(Section):
     """A database users can request access to."""
 
-    name: str
-    account_id: str
-    region: str
-    engine: Engine
-    host: str
-    port: int
-    dbname: str
-    levels: Mapping[Level, LevelSpec]
-    durations: tuple[timedelta, ...]
-    approvers: tuple[str, ...]
-    approvals_channel: str
-    description: str = ""
-    instance_id: str | None = None
-    cluster_id: str | None = None
-    resource_id: str | None = None
-    requesters: tuple[str, ...] | None = None
-    auto_approve: frozenset[Level] = frozenset()
-    admin: AdminSpec | None = None
-    terminate_sessions: bool = False
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": [key]} for key in ("instance_id", "cluster_id", "resource_id")],
+            "not": {"required": ["instance_id", "cluster_id"]},
+        }
+    )
+
+    name: Annotated[DatabaseName, FILLED_BY_KEY, SkipJsonSchema()]
+    description: Description = Field(default="", description="shown in the request form")
+    account_id: AccountId = Field(
+        description="12-digit AWS account id of the database (quote it in YAML)"
+    )
+    region: Region = Field(description="AWS region, e.g. eu-west-1")
+    engine: EngineName = Field(description="postgres or mysql (Aurora uses the same two)")
+    host: Text = Field(description="host name users connect to")
+    port: Port = Field(description="TCP port users connect to")
+    dbname: Text = Field(description="database name users connect to")
+    instance_id: Text | None = Field(
+        default=None, description="RDS instance identifier, to look up its resource id"
+    )
+    cluster_id: Text | None = Field(
+        default=None, description="Aurora cluster identifier, to look up its resource id"
+    )
+    resource_id: ResourceId | None = Field(
+        default=None, description="RDS resource id (db-… or cluster-…); skips the lookup"
+    )
+    levels: Annotated[
+        dict[LevelName, LevelSpec],
+        AsMapping(
+            "a mapping of level (ro or rw) to {grants: […]}",
+            at_least_one="must map at least one level (ro or rw) to {grants: […]}",
+            key_field="name",
+        ),
+    ] = Field(description="the levels offered: ro, rw or both")
+    durations: Annotated[
+        tuple[Duration, ...],
+        AsList(
+            "a list of durations",
+            at_least_one="must list at least one duration (e.g. [15m, 1h, 8h])",
+        ),
+    ] = Field(description="the durations users may pick; the longest is the maximum")
+    approvers: Annotated[
+        tuple[SlackMember, ...], AsList(SLACK_IDS, at_least_one="must name at least one approver")
+    ] = Field(description="user or user-group ids who may decide")
+    requesters: Annotated[tuple[SlackMember, ...], AsList(SLACK_IDS)] | None = Field(
+        default=None, description="who may ask (default: anyone in the workspace)"
+    )
+    approvals_channel: ChannelId = Field(
+        default="",
+        json_schema_extra=_quiet_default,
+        description="channel id for this database's approval cards (default: the catalog's)",
+    )
+    auto_approve: Annotated[
+        frozenset[LevelName], AsList("a list of levels, e.g. [ro]", null_is_empty=True)
+    ] = Field(default=frozenset(), description="levels granted without approval, e.g. [ro]")
+    admin: AdminSpec | None = Field(
+        default=None, description="how the bot logs in to create database users"
+    )
+    terminate_sessions: Flag = Field(
+        default=False, description="end the user's open sessions at revoke"
+    )
+
+    @field_validator("auto_approve", mode="wrap")
+    @classmethod
+    def _offered_levels_only(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> frozenset[Level]:
+        valid: frozenset[Level] = handler(value)
+        if "levels" not in info.data:
+            return valid  # the levels are wrong themselves; that is reported already
+        offered = ", ".join(sorted(info.data["levels"])) or "none"
+        found = [
+            ((i,), f"{item!r} is not a level of this database (its levels: {offered})", item)
+            for i, item in enumerate(value or ())
+            if item not in info.data["levels"]
+        ]
+        if found:
+            raise problems_at(cls.__name__, found)
+        return valid
+
+    @model_validator(mode="after")
+    def _findable(self) -> "DatabaseSpec":
+        if self.instance_id and self.cluster_id:
+            raise problem("give instance_id or cluster_id, not both")
+        if not (self.instance_id or self.cluster_id or self.resource_id):
+            raise problem(
+                "needs instance_id, cluster_id or resource_id to find the RDS resource id"
+            )
+        return self
 
     @property
     def max_duration(self) -> timedelta:
@@ -59,34 +205,98 @@ class DatabaseSpec:
         return max(self.durations)
 
 
-@dataclass(frozen=True)
-class IdentitySpec:
+class IdentityOverride(Section):
+    """Names for one person that the templates would get wrong."""
+
+    handle: SqlName | None = Field(default=None, description="replaces the derived {handle}")
+    principal: PrincipalTemplate | None = Field(
+        default=None, description="replaces identity.principal for this person"
+    )
+    db_user: Template | None = Field(
+        default=None, description="replaces identity.db_user for this person"
+    )
+
+
+class IdentitySpec(Section):
     """Templates that turn a Slack user's handle into an IAM principal and a database user."""
 
-    principal: str
-    db_user: str
-    overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    principal: PrincipalTemplate = Field(
+        description="IAM role or user ARN template; placeholders {account_id}, {handle}, {level}"
+    )
+    db_user: Template = Field(
+        description="database user template, e.g. {handle}_{level}; "
+        "must give ^[a-z_][a-z0-9_]{0,62}$"
+    )
+    overrides: Annotated[
+        dict[EmailKey, Annotated[dict[str, str], Through(IdentityOverride)]],
+        AsMapping("a mapping of email to {handle: …}", null_is_empty=True),
+    ] = Field(default_factory=dict, description="per email: {handle: …} (also principal, db_user)")
 
 
-@dataclass(frozen=True)
-class AccountSpec:
+class AccountSpec(Section):
     """An AWS account; IAM calls there may go through a role the bot assumes."""
 
-    account_id: str
-    manage_role_arn: str | None = None
+    account_id: Annotated[AccountId, FILLED_BY_KEY, SkipJsonSchema()]
+    manage_role_arn: RoleArn | None = Field(
+        default=None, description="IAM in that account goes through this role (cross-account)"
+    )
 
 
-@dataclass(frozen=True)
-class Catalog:
-    """The whole validated catalog."""
+class Catalog(Section):
+    """The db-access-bot catalog: which databases exist, who may ask and who approves."""
 
-    approvals_channel: str
-    admins: tuple[str, ...]
-    approval_timeout: timedelta
-    identity: IdentitySpec
-    databases: Mapping[str, DatabaseSpec]
-    accounts: Mapping[str, AccountSpec] = field(default_factory=dict)
-    unused_after: timedelta = timedelta(days=90)
+    model_config = ConfigDict(title="db-access-bot catalog")
+
+    approvals_channel: ChannelId = Field(
+        description="default channel id (C…/G…) for approval cards"
+    )
+    admins: Annotated[tuple[SlackMember, ...], AsList(SLACK_IDS)] = Field(
+        default=(),
+        description="user (U…) or user-group (S…) ids who may revoke anything and read the audit",
+    )
+    approval_timeout: Duration = Field(
+        default=timedelta(minutes=30),
+        json_schema_extra={"default": "30m"},
+        description="pending requests expire after this (default 30m); approvers are reminded "
+        "at half",
+    )
+    unused_after: Duration = Field(
+        default=timedelta(days=90),
+        json_schema_extra={"default": "90d"},
+        description="standing grants with no token issue for this long are revoked (default 90d)",
+    )
+    identity: IdentitySpec = Field(
+        description="how a Slack user becomes an IAM principal and a database user"
+    )
+    accounts: Annotated[
+        dict[AccountKey, AccountSpec],
+        AsMapping(
+            "a mapping of 12-digit account id to settings",
+            key_field="account_id",
+            null_is_empty=True,
+        ),
+    ] = Field(default_factory=dict, description="per AWS account (12 digits, quoted): settings")
+    databases: Annotated[
+        dict[DatabaseName, DatabaseSpec],
+        AsMapping(
+            "a mapping of database name to its settings",
+            key_field="name",
+            at_least_one="must map at least one database name to its settings",
+        ),
+    ] = Field(description="the databases users may ask for, by name")
+
+    @field_validator("databases", mode="after")
+    @classmethod
+    def _default_channel(
+        cls, value: dict[str, DatabaseSpec], info: ValidationInfo
+    ) -> dict[str, DatabaseSpec]:
+        channel = info.data.get("approvals_channel", "")
+        return {
+            name: db
+            if db.approvals_channel
+            else db.model_copy(update={"approvals_channel": channel})
+            for name, db in value.items()
+        }
 
     def database(self, name: str) -> DatabaseSpec | None:
         """The database called name, or None."""
@@ -94,7 +304,7 @@ class Catalog:
 
     def account(self, account_id: str) -> AccountSpec:
         """The account settings for account_id (defaults when the catalog names none)."""
-        return self.accounts.get(account_id) or AccountSpec(account_id=account_id)
+        return self.accounts.get(account_id) or AccountSpec.model_construct(account_id=account_id)
 
 
 def load_catalog(path: str | Path) -> Catalog:

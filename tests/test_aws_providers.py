@@ -25,16 +25,21 @@ EXPIRES = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 def make_db(name: str = "orders-prod", *, account_id: str = seed.DEFAULT_ACCOUNT,
             host: str = "orders.example.test", port: int = 5432, **extra: Any) -> DatabaseSpec:
     """A catalog database in eu-west-1 (extra: instance_id, cluster_id, resource_id, admin)."""
+    if not {"instance_id", "cluster_id", "resource_id"} & set(extra):
+        extra["resource_id"] = "db-ORDERS"  # the catalog needs some way to find the resource
     return DatabaseSpec(
         name=name, account_id=account_id, region=seed.REGION, engine=Engine.POSTGRES, host=host,
-        port=port, dbname="orders", levels={Level.RO: LevelSpec(Level.RO, ("pg_read_all_data",))},
+        port=port, dbname="orders",
+        levels={Level.RO: LevelSpec(name=Level.RO, grants=("pg_read_all_data",))},
         durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS",
         **extra)
 
 
 def make_catalog(*databases: DatabaseSpec, manage_role: str | None = None) -> Catalog:
     """A catalog of databases; manage_role (if any) is the OTHER account's manage role."""
-    accounts = {OTHER: AccountSpec(OTHER, manage_role)} if manage_role else {}
+    accounts = {}
+    if manage_role:
+        accounts[OTHER] = AccountSpec(account_id=OTHER, manage_role_arn=manage_role)
     return Catalog(
         approvals_channel="C0APPROVALS", admins=("U0ADMIN",), approval_timeout=timedelta(30),
         identity=IdentitySpec(principal="arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",

@@ -48,7 +48,8 @@ def spec(engine: Engine, host: str, port: int, dbname: str) -> DatabaseSpec:
     return DatabaseSpec(
         name=f"{engine}-target", account_id="123456789012", region="eu-west-1", engine=engine,
         host=host, port=port, dbname=dbname, levels={Level.RO: RO},
-        durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS")
+        durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS",
+        resource_id="db-TARGET")
 
 
 # ---------------------------------------------------------------- PostgreSQL

@@ -1,6 +1,7 @@
 """Catalog validation: every problem names its key path and the fix; valid catalogs load."""
 
 import copy
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ import pytest
 
 from bot.catalog import load_catalog
 from bot.catalog_schema import parse_catalog
+from bot.domain import Engine, Level
 from bot.errors import CatalogError
 from tests.support.catalogs import BASE
 
@@ -73,6 +75,20 @@ def test_bad_duration_names_its_index_and_the_accepted_forms() -> None:
     ("admins", ["root"], "admins[0]: 'root' is not a Slack user id"),
     ("databases.orders-prod.port", 70000, "databases.orders-prod.port: 70000 is not a TCP port"),
     ("databases.orders-prod.host", "-", "databases.orders-prod.host: is required"),
+    ("databases.orders-prod.name", "orders", "databases.orders-prod.name: unknown key"),
+    ("databases.orders-prod.duration", ["1h"],
+     "databases.orders-prod.duration: unknown key (did you mean durations?"),
+    ("databases.orders-prod.resource_id", "-", "databases.orders-prod: needs instance_id, "
+                                               "cluster_id or resource_id"),
+    ("databases.orders-prod.admin", {"iam_user": "a", "secret_arn": BASE["databases"][
+        "orders-prod"]["admin"]["secret_arn"]},
+     "databases.orders-prod.admin: give exactly one of secret_arn or iam_user"),
+    ("identity.overrides", {"bob": {"handle": "bob"}},
+     "identity.overrides.bob: 'bob' is not an email address"),
+    ("identity.overrides", {"bob@example.com": {"principal": "arn:aws:iam::1:role/{who}"}},
+     "identity.overrides.bob@example.com.principal: unknown placeholder {who}"),
+    ("accounts", {"12345": {}}, "accounts.12345: '12345' is not a 12-digit AWS account id"),
+    ("databases", [], "databases: must be a mapping of database name to its settings, not a list"),
 ])
 def test_each_problem_names_its_key_path(path: str, value: Any, expected: str) -> None:
     found = problems_of(with_change(path, value))
@@ -107,3 +123,24 @@ def test_user_groups_and_overrides_are_accepted() -> None:
     catalog = parse_catalog(data)
     assert catalog.identity.overrides["alice@example.com"]["handle"] == "alice2"
     assert "S0DBAS" in catalog.databases["orders-prod"].approvers
+
+
+def test_valid_catalog_reads_as_typed_values() -> None:
+    data = copy.deepcopy(BASE)
+    data["accounts"] = {"210987654321": None}
+    catalog = parse_catalog(data)
+    orders, analytics = catalog.database("orders-prod"), catalog.databases["analytics"]
+    assert orders is not None and orders.name == "orders-prod"
+    assert orders.levels[Level.RW].approvals == 2 and orders.levels[Level.RO].name is Level.RO
+    assert orders.durations == (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4),
+                                timedelta(hours=8))
+    assert orders.max_duration == timedelta(hours=8) and orders.engine is Engine.POSTGRES
+    assert orders.requesters is None and orders.auto_approve == frozenset()
+    assert analytics.auto_approve == frozenset({Level.RO})
+    assert analytics.approvals_channel == catalog.approvals_channel == "C0APPROVALS"
+    assert orders.approvals_channel == "C0ORDERS"
+    assert catalog.approval_timeout == timedelta(minutes=30)
+    assert catalog.unused_after == timedelta(days=90)
+    assert catalog.account("210987654321").account_id == "210987654321"
+    assert catalog.account("999999999999").manage_role_arn is None
+    assert catalog.database("nope") is None
