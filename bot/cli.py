@@ -110,6 +110,14 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_catalog_schema(args: argparse.Namespace) -> int:
+    """Print the catalog's JSON Schema, for editors and the Helm chart."""
+    from bot.catalog_schema import catalog_json_schema
+
+    print(json.dumps(catalog_json_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cmd_iam_policy(args: argparse.Namespace) -> int:
     """Print the IAM policy the bot's role (or a manage role, or a user role's trust) needs."""
     from bot.iam_policy import bot_role_policy, manage_role_policy, trust_policy_for_user_roles
@@ -157,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
     p.add_argument("--name", default="db-access-bot", help="app and bot display name")
     p.set_defaults(func=cmd_manifest)
+    sub.add_parser("catalog-schema", help="print the JSON Schema of the catalog (draft 2020-12)"
+                   ).set_defaults(func=cmd_catalog_schema)
     p = sub.add_parser("iam-policy", help="print the least-privilege IAM policy for the bot")
     p.add_argument("--account", help="print the policy of this account's manage role instead")
     p.add_argument("--trust-for", metavar="BOT_ROLE_ARN",
