@@ -1,28 +1,22 @@
-"""The `db-access-bot` command line: run, migrate, check, manifest, iam-policy, audit."""
+"""The `db-access-bot` command line: run, migrate, check, manifest, catalog-schema, iam-policy,
+audit. Every failure an operator can cause ends in one line naming the fix and exit code 2."""
 
 import argparse
 import asyncio
 import json
+import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-
 from bot.catalog import Catalog, load_catalog
-from bot.config import Settings
-from bot.errors import CatalogError
+from bot.config import Settings, load_settings
+from bot.errors import CatalogError, DbAccessError, SetupError
+from bot.store_access import url_problem
 
-EXIT_OK, EXIT_PROBLEMS = 0, 2
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
-        _fail(problems)
-        raise SystemExit(EXIT_PROBLEMS) from None
+EXIT_OK, EXIT_BUG, EXIT_PROBLEMS = 0, 1, 2
+DEBUG_VARIABLE = "DB_ACCESS_DEBUG"
 
 
 def _fail(problems: Sequence[str]) -> int:
@@ -39,18 +33,10 @@ def _catalog(settings: Settings) -> Catalog:
         raise SystemExit(_fail(exc.problems)) from None
 
 
-def safe_url(url: str) -> str:
-    """A database URL with its password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable DATABASE_URL>"
-
-
 def _validated() -> tuple[Settings, Catalog]:
     """Settings and catalog, or exit 2 listing every problem of both."""
-    settings = _settings()
-    problems = settings.problems()
+    settings, problems = load_settings()
+    problems += settings.problems()
     catalog = None
     try:
         catalog = load_catalog(settings.db_access_catalog)
@@ -62,15 +48,31 @@ def _validated() -> tuple[Settings, Catalog]:
     return settings, catalog
 
 
+def _store_url() -> str:
+    """DATABASE_URL, when it names a store this bot can use."""
+    settings, _ = load_settings()  # other settings do not matter to the store commands
+    problem = url_problem(settings.database_url)
+    if problem:
+        raise SetupError(problem)
+    return settings.database_url
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the service."""
     from bot.logs import configure_logging
+    from bot.store_access import require_ready
     from bot.wiring import build_service
 
     settings, catalog = _validated()
     configure_logging(settings.log_level)
 
     async def serve() -> None:
+        store = await require_ready(settings.database_url)
+        if store.newer:
+            logging.getLogger(__name__).warning(
+                "the state store's schema is newer than this version; running anyway",
+                extra={"store": store.summary},
+            )
         # Built inside the loop: the Socket Mode client opens an aiohttp session at once.
         await build_service(settings, catalog).run()
 
@@ -80,11 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the state store's schema up to date."""
-    from bot.state import upgrade
+    from bot.store_access import migrate
 
-    settings = _settings()
-    upgrade(settings.database_url, args.revision)
-    print(f"state store {safe_url(settings.database_url)} is at revision {args.revision}")
+    where = migrate(_store_url(), args.revision)
+    print(f"state store {where} is at revision {args.revision}")
     return EXIT_OK
 
 
@@ -93,8 +94,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings, catalog = _validated()
     levels = sum(len(db.levels) for db in catalog.databases.values())
     channels = {db.approvals_channel for db in catalog.databases.values()}
-    print(f"✓ {settings.db_access_catalog}: {len(catalog.databases)} databases, {levels} levels, "
-          f"{len(channels)} approvals channel(s); settings ok")
+    print(
+        f"✓ {settings.db_access_catalog}: {len(catalog.databases)} databases, {levels} levels, "
+        f"{len(channels)} approvals channel(s); settings ok"
+    )
     if args.online:
         from bot.online_check import run_online_checks
 
@@ -125,7 +128,7 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     if args.trust_for:
         print(json.dumps(trust_policy_for_user_roles(args.trust_for), indent=2))
         return EXIT_OK
-    catalog = _catalog(_settings())
+    catalog = _catalog(load_settings()[0])
     if args.account:
         if args.account not in {db.account_id for db in catalog.databases.values()}:
             return _fail([f"--account {args.account}: no database in the catalog uses it"])
@@ -138,39 +141,48 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Export the audit trail."""
-    from bot.audit_export import export_csv
+    from bot.audit_export import export_csv, since_start
 
     if not args.csv:
         return _fail(["audit: only --csv output exists; run `db-access-bot audit --csv`"])
-    settings = _settings()
-    return asyncio.run(export_csv(settings.database_url, since=args.since, database=args.db,
-                                  out=sys.stdout))
+    start = since_start(args.since)
+    url = _store_url()
+    return asyncio.run(export_csv(url, since=start, database=args.db, out=sys.stdout))
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     top = argparse.ArgumentParser(
         prog="db-access-bot",
-        description="Temporary, approved, audited IAM access to RDS/Aurora through Slack.")
+        description="Temporary, approved, audited IAM access to RDS/Aurora through Slack.",
+    )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="run the service (Socket Mode, health server, scheduler)"
-                   ).set_defaults(func=cmd_run)
+    sub.add_parser(
+        "run", help="run the service (Socket Mode, health server, scheduler)"
+    ).set_defaults(func=cmd_run)
     p = sub.add_parser("migrate", help="upgrade the state store schema (alembic upgrade)")
     p.add_argument("--revision", default="head", help="target revision (default: head)")
     p.set_defaults(func=cmd_migrate)
     p = sub.add_parser("check", help="validate settings and catalog; exit 2 on problems")
-    p.add_argument("--online", action="store_true",
-                   help="also probe Slack, AWS, the databases and PrivateBin")
+    p.add_argument(
+        "--online",
+        action="store_true",
+        help="also probe the state store, Slack, AWS, the databases and PrivateBin",
+    )
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
     p.add_argument("--name", default="db-access-bot", help="app and bot display name")
     p.set_defaults(func=cmd_manifest)
-    sub.add_parser("catalog-schema", help="print the JSON Schema of the catalog (draft 2020-12)"
-                   ).set_defaults(func=cmd_catalog_schema)
+    sub.add_parser(
+        "catalog-schema", help="print the JSON Schema of the catalog (draft 2020-12)"
+    ).set_defaults(func=cmd_catalog_schema)
     p = sub.add_parser("iam-policy", help="print the least-privilege IAM policy for the bot")
     p.add_argument("--account", help="print the policy of this account's manage role instead")
-    p.add_argument("--trust-for", metavar="BOT_ROLE_ARN",
-                   help="print the trust policy each per-user role needs for this bot role")
+    p.add_argument(
+        "--trust-for",
+        metavar="BOT_ROLE_ARN",
+        help="print the trust policy each per-user role needs for this bot role",
+    )
     p.set_defaults(func=cmd_iam_policy)
     p = sub.add_parser("audit", help="export the audit trail")
     p.add_argument("--csv", action="store_true", help="write CSV to stdout (RFC 4180)")
@@ -180,13 +192,43 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _scrubbed(text: str) -> str:
+    """text without tokens, passwords or the DATABASE_URL's credentials."""
+    from bot.logs import scrub
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DATABASE_URL"):
+        value = os.environ.get(name, "")
+        if len(value) >= 8:
+            text = text.replace(value, f"<{name}>")
+    return scrub(re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        sys.stdout.flush()  # here, so a closed pipe is handled below and not at exit
+        return code
     except KeyboardInterrupt:
         return 130
+    except DbAccessError as exc:
+        print(f"db-access-bot {args.command}: {exc.user_message}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; say nothing more on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BUG
+    except Exception as exc:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        detail = _scrubbed(str(exc).splitlines()[0] if str(exc) else "")[:300]
+        print(
+            f"db-access-bot {args.command}: unexpected {type(exc).__name__}: {detail} "
+            f"(a bug; set {DEBUG_VARIABLE}=1 to see the traceback, and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -1,10 +1,17 @@
 """Settings from the environment (DESIGN.md §2); Slack tokens are SecretStr so they never print."""
 
-from pydantic import Field, SecretStr
+import ssl
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.store_access import url_problem
 
 # PrivateBin silently turns an unknown key into 1week; a paste must not outlive the token.
 PRIVATEBIN_EXPIRE_KEYS = ("5min", "10min", "15min")
+RDS_CA_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 
 class Settings(BaseSettings):
@@ -24,36 +31,119 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8080, ge=0, le=65535, description="health server port")
     log_level: str = Field(default="INFO", description="log level of the JSON logs")
     rds_ca_bundle: str | None = Field(
-        default=None, description="CA bundle verifying admin connections to RDS (PEM path)")
+        default=None, description="CA bundle verifying admin connections to RDS (PEM path)"
+    )
     sweep_interval: float = Field(
-        default=5.0, gt=0, le=3600,
+        default=5.0,
+        gt=0,
+        le=3600,
         description="seconds between revocation sweeps (a date job also fires at each grant's "
-                    "end); expiry warnings and request reminders/expiry run at the same pace")
+        "end); expiry warnings and request reminders/expiry run at the same pace",
+    )
     reconcile_interval: float = Field(
-        default=300.0, gt=0, le=86400,
+        default=300.0,
+        gt=0,
+        le=86400,
         description="seconds between reconciliations of IAM policies with the grants "
-                    "(and checks for unused standing grants)")
+        "(and checks for unused standing grants)",
+    )
 
     def problems(self) -> list[str]:
-        """What is missing or malformed for `run` (empty when ready)."""
-        found: list[str] = []
-        bot = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
-        app = self.slack_app_token.get_secret_value() if self.slack_app_token else ""
-        if not bot.startswith("xoxb-"):
-            found.append("SLACK_BOT_TOKEN: set it to the bot token (xoxb-…) "
-                         "from OAuth & Permissions")
-        if not app.startswith("xapp-"):
-            found.append("SLACK_APP_TOKEN: set it to an app-level token (xapp-…) with "
-                         "connections:write (Basic Information → App-Level Tokens)")
-        if not self.slack_api_url.startswith(("http://", "https://")):
-            found.append(f"SLACK_API_URL: {self.slack_api_url!r} is not an http(s) URL")
-        if not self.database_url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-            found.append("DATABASE_URL: use postgresql+asyncpg://… or sqlite+aiosqlite:///path")
+        """What is missing or malformed for `run` (empty when ready); never echoes a secret."""
+        found = _token_problems(self)
+        found += [
+            p
+            for p in (
+                _url_problem("SLACK_API_URL", self.slack_api_url),
+                url_problem(self.database_url),
+            )
+            if p
+        ]
         if not self.privatebin_url:
             found.append("PRIVATEBIN_URL: set it to your PrivateBin base URL (one-time links)")
+        elif problem := _url_problem("PRIVATEBIN_URL", self.privatebin_url):
+            found.append(problem)
         if self.privatebin_expire not in PRIVATEBIN_EXPIRE_KEYS:
-            found.append(f"PRIVATEBIN_EXPIRE: {self.privatebin_expire!r} is not a PrivateBin "
-                         f"expiry key (use one of {', '.join(PRIVATEBIN_EXPIRE_KEYS)})")
+            found.append(
+                f"PRIVATEBIN_EXPIRE: {self.privatebin_expire!r} is not a PrivateBin "
+                f"expiry key (use one of {', '.join(PRIVATEBIN_EXPIRE_KEYS)})"
+            )
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             found.append(f"LOG_LEVEL: {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+        if self.rds_ca_bundle and (problem := _ca_bundle_problem(self.rds_ca_bundle)):
+            found.append(problem)
         return found
+
+
+def load_settings() -> tuple[Settings, list[str]]:
+    """Settings from the environment, with any malformed value at its default and listed."""
+    try:
+        return Settings(), []
+    except ValidationError as exc:
+        errors = exc.errors()
+    problems = [
+        f"{str(e['loc'][0]).upper()}: {e['input']!r} is not valid "
+        f"({e['msg'][0].lower()}{e['msg'][1:]})"
+        for e in errors
+    ]
+    # Load again with the bad values at their defaults, so every other setting is still checked.
+    bad = {str(e["loc"][0]) for e in errors}
+    defaults = {name: Settings.model_fields[name].default for name in bad}
+    return Settings(**defaults), problems
+
+
+def _token_problems(settings: Settings) -> list[str]:
+    tokens = (
+        (
+            "SLACK_BOT_TOKEN",
+            settings.slack_bot_token,
+            "xoxb-",
+            "SLACK_APP_TOKEN",
+            "the Bot User OAuth Token (xoxb-…) from OAuth & Permissions",
+        ),
+        (
+            "SLACK_APP_TOKEN",
+            settings.slack_app_token,
+            "xapp-",
+            "SLACK_BOT_TOKEN",
+            "an app-level token (xapp-…) with connections:write "
+            "(Basic Information → App-Level Tokens)",
+        ),
+    )
+    found = []
+    for name, secret, prefix, other, wanted in tokens:
+        value = secret.get_secret_value().strip() if secret else ""
+        if not value:
+            found.append(f"{name}: not set; set it to {wanted}")
+        elif not value.startswith(prefix):
+            swapped = "xapp-" if prefix == "xoxb-" else "xoxb-"
+            hint = f" (it looks like the token for {other})" if value.startswith(swapped) else ""
+            found.append(f"{name}: does not start with {prefix}{hint}; set it to {wanted}")
+    return found
+
+
+def _url_problem(name: str, url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return (
+            f"{name}: not an http(s) URL (e.g. https://paste.example.com)"
+            if name == "PRIVATEBIN_URL"
+            else f"{name}: not an http(s) URL"
+        )
+    return None
+
+
+def _ca_bundle_problem(path: str) -> str | None:
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return f"RDS_CA_BUNDLE: {path} does not exist (download the bundle from {RDS_CA_URL})"
+    except OSError as exc:
+        return f"RDS_CA_BUNDLE: {path} cannot be read ({exc.strerror})"
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return f"RDS_CA_BUNDLE: {path} is not a PEM certificate bundle (get it from {RDS_CA_URL})"
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError as exc:
+        return f"RDS_CA_BUNDLE: {path} holds no certificate TLS can load ({exc.reason})"
+    return None

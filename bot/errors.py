@@ -8,6 +8,7 @@
     ├── NotFound                  no such request or grant
     ├── AlreadyDecided            the request left the pending state before this click
     ├── StateUnavailable          the state store cannot be reached right now
+    ├── SetupError                a command cannot run: a setting or the state store needs fixing
     └── ProviderError             an outside system failed
         ├── AwsError              IAM, STS, RDS or Secrets Manager
         │   └── PolicyBudgetExceeded  the principal's inline-policy quota would be exceeded
@@ -69,6 +70,10 @@ class StateUnavailable(DbAccessError):
             or "db-access-bot is temporarily unavailable (its state store cannot be reached). "
             "Nothing was changed; please try again in a minute."
         )
+
+
+class SetupError(DbAccessError):
+    """A command cannot run as configured; the one-line message names the problem and the fix."""
 
 
 class ProviderError(DbAccessError):

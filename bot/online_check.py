@@ -1,4 +1,4 @@
-"""`check --online`: a line per probe of Slack, AWS, the databases and PrivateBin (✓ or ✗ + fix)."""
+"""`check --online`: one line per probe of the state store, Slack, AWS, databases, PrivateBin."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -11,8 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.domain import Identity, Level
-from bot.errors import DbAccessError
+from bot.errors import DbAccessError, SetupError
 from bot.identity import handle_for, principal_for
+from bot.store_access import require_ready
 from bot.wiring import Providers, build_providers
 
 PROBE_TIMEOUT = 15.0
@@ -42,6 +43,17 @@ async def _run(what: str, check: Callable[[], Awaitable[str]], fix: str) -> Prob
         return Probe(False, what, f"Slack said {exc.response.get('error')!r} — {fix}")
     except (SlackClientError, ClientError, BotoCoreError, OSError) as exc:
         return Probe(False, what, f"{type(exc).__name__}: {str(exc)[:200]} — {fix}")
+
+
+async def _store_probe(settings: Settings) -> Probe:
+    try:
+        state = await asyncio.wait_for(require_ready(settings.database_url), PROBE_TIMEOUT)
+    except SetupError as exc:
+        return Probe(False, "state store", exc.user_message)
+    except TimeoutError:
+        return Probe(False, "state store", f"no answer within {PROBE_TIMEOUT:.0f} s — check "
+                     "DATABASE_URL and that PostgreSQL is reachable")
+    return Probe(True, "state store", state.summary)
 
 
 async def _slack_probes(settings: Settings) -> list[Probe]:
@@ -153,7 +165,8 @@ async def run_online_checks(settings: Settings, catalog: Catalog,
     """Print one line per probe; exit code 2 if any failed."""
     providers = providers or build_providers(settings, catalog)
     try:
-        probes = await _slack_probes(settings)
+        probes = [await _store_probe(settings)]
+        probes += await _slack_probes(settings)
         probes += await _aws_probes(settings, catalog, providers)
         probes += await _backend_probes(catalog, providers)
     finally:

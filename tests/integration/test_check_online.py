@@ -22,23 +22,25 @@ async def emu() -> SlackEmulator:
         yield emulator
 
 
-def settings_for(emu: SlackEmulator, privatebin_url: str) -> Settings:
+def settings_for(emu: SlackEmulator, privatebin_url: str, state_url: str) -> Settings:
     return Settings(slack_bot_token="xoxb-check", slack_app_token="xapp-check",
-                    slack_api_url=emu.api_url, privatebin_url=privatebin_url)
+                    slack_api_url=emu.api_url, privatebin_url=privatebin_url,
+                    database_url=state_url)
 
 
 async def test_all_probes_pass_on_a_healthy_setup(
         aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        emu: SlackEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+        emu: SlackEmulator, state_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     setup = real_setup(postgres_server, privatebin_server.url)
     aws_seed.create_role("DatabasesRole_ada")  # the first admin is the example person
-    code = await run_online_checks(settings_for(emu, privatebin_server.url), setup.catalog,
-                                   setup.providers)
+    code = await run_online_checks(settings_for(emu, privatebin_server.url, state_url),
+                                   setup.catalog, setup.providers)
     out = capsys.readouterr().out
     assert code == 0, out
     lines = out.strip().splitlines()
     assert all(line.startswith("✓") for line in lines[:-1]), out
-    for expected in ("Slack bot token", "Socket Mode is enabled", "sts:GetCallerIdentity",
+    for expected in ("state store: 127.0.0.1:", "schema at revision", "Slack bot token",
+                     "Socket Mode is enabled", "sts:GetCallerIdentity",
                      f"orders-prod: RDS resource id: resource id {setup.resource_id}",
                      "role/DatabasesRole_ada exists", "orders-prod: admin connection",
                      "PrivateBin: the JSON API answers"):
@@ -48,12 +50,13 @@ async def test_all_probes_pass_on_a_healthy_setup(
 
 async def test_failures_say_what_to_fix_and_exit_2(
         aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        emu: SlackEmulator, capsys: pytest.CaptureFixture[str]) -> None:
+        emu: SlackEmulator, state_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     setup = real_setup(postgres_server, privatebin_server.url)
     aws_seed.delete_instance(setup.catalog.databases["orders-prod"].instance_id)
     dead = f"http://127.0.0.1:{free_port()}/"
     setup.providers.share = PrivateBinShare(dead, timeout=2)
-    code = await run_online_checks(settings_for(emu, dead), setup.catalog, setup.providers)
+    code = await run_online_checks(settings_for(emu, dead, state_url), setup.catalog,
+                                   setup.providers)
     out = capsys.readouterr().out
     assert code == 2
     failed = [line for line in out.splitlines() if line.startswith("✗")]
