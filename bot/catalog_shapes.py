@@ -1,5 +1,6 @@
 """The catalog's shapes: lists and mappings read from YAML, keys that name what they hold."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +122,9 @@ def _from_key(value: Any, handler: ValidatorFunctionWrapHandler, info: Validatio
     return handler(value)
 
 
-def problems_at(title: str, found: list[tuple[tuple[str | int, ...], str, Any]]) -> ValidationError:
+def problems_at(
+    title: str, found: Sequence[tuple[tuple[str | int, ...], str, Any]]
+) -> ValidationError:
     """Several problems at paths relative to the value being validated (loc, message, input)."""
     return ValidationError.from_exception_data(
         title,
