@@ -274,6 +274,8 @@ def test_an_unexpected_error_line_carries_no_secret(monkeypatch: pytest.MonkeyPa
     url = f"postgresql+asyncpg://bot:{PASSWORD}@db.example.com/state"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1234-abcdef")
-    text = _scrubbed(f"failed on {url} with xoxb-1234-abcdef and postgresql://u:{PASSWORD}@other/db")
+    text = _scrubbed(
+        f"failed on {url} with xoxb-1234-abcdef and postgresql://u:{PASSWORD}@other/db"
+    )
     assert PASSWORD not in text and "xoxb-1234-abcdef" not in text
     assert "<DATABASE_URL>" in text and "<SLACK_BOT_TOKEN>" in text
