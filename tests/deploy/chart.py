@@ -38,14 +38,22 @@ def render(values: dict[str, Any] | None = None) -> dict[str, str]:
 
 def manifests(values: dict[str, Any] | None = None) -> list[Manifest]:
     """Every Kubernetes object the chart renders for values, hooks included."""
-    return [doc for name, text in sorted(render(values).items()) if name.endswith(".yaml")
-            for doc in yaml.safe_load_all(text) if doc]
+    return [
+        doc
+        for name, text in sorted(render(values).items())
+        if name.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
 
 
 def one(kind: str, values: dict[str, Any] | None = None, **match: str) -> Manifest:
     """The single rendered object of kind (and annotations/name in match, if given)."""
-    found = [m for m in manifests(values) if m["kind"] == kind
-             and all(m["metadata"].get(k) == v for k, v in match.items())]
+    found = [
+        m
+        for m in manifests(values)
+        if m["kind"] == kind and all(m["metadata"].get(k) == v for k, v in match.items())
+    ]
     assert len(found) == 1, f"{len(found)} {kind} objects rendered"
     return found[0]
 
@@ -65,7 +73,8 @@ def annotations(obj: Manifest) -> dict[str, str]:
 
 def lint(values: dict[str, Any] | None = None, *, kube_version: str) -> list[str]:
     """`helm lint --strict` findings above "info" (warnings and errors), one line each."""
-    report = helm.lint(CHART, values, strict=True, namespace=NAMESPACE,
-                       kube_version=f"v{kube_version}.0")
+    report = helm.lint(
+        CHART, values, strict=True, namespace=NAMESPACE, kube_version=f"v{kube_version}.0"
+    )
     findings = [f"{m['path']}: {m['error']}" for m in report["messages"] if m["severity"] >= 2]
     return findings + list(report["errors"])

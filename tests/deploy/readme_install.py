@@ -59,9 +59,12 @@ def readme_install_command() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Deploying on EKS", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
-    commands = [line.strip() for block in blocks
-                for line in re.sub(r"\\\n\s*", " ", block).splitlines()
-                if line.strip().startswith("helm install ")]
+    commands = [
+        line.strip()
+        for block in blocks
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines()
+        if line.strip().startswith("helm install ")
+    ]
     assert len(commands) == 1, f"expected one `helm install` in the section, found {commands}"
     return commands[0]
 

@@ -23,16 +23,20 @@ def in_deploy_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def rendered_objects(manifest: str) -> dict[str, dict]:
-    return {f"{d['kind']}/{d['metadata']['name']}": d
-            for d in yaml.safe_load_all(manifest) if d}
+    return {f"{d['kind']}/{d['metadata']['name']}": d for d in yaml.safe_load_all(manifest) if d}
 
 
 def test_readme_install_command_installs_the_catalog_it_names(in_deploy_dir: Path) -> None:
     command = parse(readme_install_command())
     with helm.Config(namespace=command.namespace, storage_driver="memory") as cfg:
-        release = cfg.install(command.chart, command.release, command.values(),
-                              namespace=command.namespace, dry_run="client",
-                              create_namespace=command.create_namespace)
+        release = cfg.install(
+            command.chart,
+            command.release,
+            command.values(),
+            namespace=command.namespace,
+            dry_run="client",
+            create_namespace=command.create_namespace,
+        )
     assert release["namespace"] == "db-access"
     objects = rendered_objects(release["manifest"])
     catalog_text = objects["ConfigMap/db-access-bot"]["data"]["catalog.yaml"]
@@ -59,7 +63,9 @@ def test_catalog_as_an_object_in_a_values_file_renders_the_same_catalog(tmp_path
     assert yaml.safe_load(mounted) == catalog
     (tmp_path / "catalog.yaml").write_text(mounted)
     assert set(load_catalog(tmp_path / "catalog.yaml").databases) == {
-        "orders-prod", "billing-aurora"}
+        "orders-prod",
+        "billing-aurora",
+    }
 
 
 def test_catalog_string_that_is_not_yaml_is_refused_at_install_with_the_fix() -> None:

@@ -76,3 +76,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "db-access-bot.migrationJobName" -}}
 {{- printf "%s-migrate" (include "db-access-bot.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/* Labels of one alert of the PrometheusRule: its severity, then prometheusRule.alertLabels. */}}
+{{- define "db-access-bot.alertLabels" -}}
+severity: {{ .alert.severity | quote }}
+{{- with .root.Values.prometheusRule.alertLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
