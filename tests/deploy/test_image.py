@@ -18,8 +18,8 @@ CATALOG_PATH = "/etc/db-access-bot/catalog.yaml"
 UID = 10001
 
 
-def dockerfile_stages() -> list[list[tuple[str, str]]]:
-    """(INSTRUCTION, arguments) per stage; comments dropped, continuation lines joined."""
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order; comments dropped, continuation lines joined."""
     joined, pending = [], ""
     for raw in DOCKERFILE.read_text().splitlines():
         line = raw.strip()
@@ -30,13 +30,28 @@ def dockerfile_stages() -> list[list[tuple[str, str]]]:
             continue
         joined.append(pending + line)
         pending = ""
+    return [(word.upper(), rest.strip()) for word, _, rest in (j.partition(" ") for j in joined)]
+
+
+def dockerfile_stages() -> tuple[dict[str, str], list[list[tuple[str, str]]]]:
+    """The global ARG defaults, and the instructions of each stage (its FROM first)."""
+    global_args: dict[str, str] = {}
     stages: list[list[tuple[str, str]]] = []
-    for line in joined:
-        word, _, rest = line.partition(" ")
-        if word.upper() == "FROM":
+    for op, args in dockerfile_instructions():
+        if op == "FROM":
             stages.append([])
-        stages[-1].append((word.upper(), rest.strip()))
-    return stages
+        if not stages:
+            assert op == "ARG", f"{op} before the first FROM"
+            name, _, default = args.partition("=")
+            global_args[name] = default
+        else:
+            stages[-1].append((op, args))
+    return global_args, stages
+
+
+def base_image(from_args: str, global_args: dict[str, str]) -> str:
+    """The image a FROM names, with ${ARG} replaced by its default."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: global_args[m.group(1)], from_args.split()[0])
 
 
 def hadolint() -> str:
@@ -80,15 +95,18 @@ def test_dockerfile_ignores_carry_a_reason() -> None:
 
 
 def test_dockerfile_stages() -> None:
-    *builders, final = dockerfile_stages()
-    assert builders, "a build stage makes the wheels"
+    global_args, (*builders, final) = dockerfile_stages()
+    assert builders, "a build stage makes the virtualenv"
     pinned = re.compile(r"^python:3\.11\.\d+-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?$")
-    for stage in [*builders, final]:
-        assert pinned.match(stage[0][1].split()[0]), stage[0]
-    assert any("pip wheel" in args and "/wheels" in args for _, args in builders[-1])
+    bases = {base_image(stage[0][1], global_args) for stage in [*builders, final]}
+    assert len(bases) == 1 and pinned.match(next(iter(bases))), bases
+    build = " ".join(args for _, args in builders[-1])
+    assert "pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock" in build
+    assert "--no-deps --no-build-isolation ." in build
+    assert build.index("requirements.lock") < build.index("--no-build-isolation")
     text = " ".join(args for _, args in final)
-    assert "--no-index" in text and "--find-links=/wheels" in text
-    assert not re.search(r"\b(gcc|g\+\+|build-essential|apt-get install)\b", text)
+    assert "--from=build /opt/venv /opt/venv" in text
+    assert not re.search(r"\b(gcc|g\+\+|build-essential|apt-get install|pip install)\b", text)
     get = lambda name: [args for op, args in final if op == name]  # noqa: E731
     user = get("USER")[-1]
     assert re.fullmatch(r"\d+(:\d+)?", user) and int(user.split(":")[0]) == UID
@@ -98,7 +116,14 @@ def test_dockerfile_stages() -> None:
     env = dict(item.split("=", 1) for args in get("ENV") for item in shlex.split(args))
     assert env["PYTHONUNBUFFERED"] == "1" and env["HEALTH_PORT"] == "8080"
     assert env["DB_ACCESS_CATALOG"] == CATALOG_PATH
+    assert env["PATH"].startswith("/opt/venv/bin:")
     assert get("WORKDIR")[-1] == "/app"
+
+
+def test_readme_says_how_to_pin_the_base_image_digest() -> None:
+    global_args, _ = dockerfile_stages()
+    readme = (ROOT / "README.md").read_text()
+    assert f"--build-arg PYTHON_IMAGE={global_args['PYTHON_IMAGE']}@sha256:" in readme
 
 
 def test_dockerignore_lets_in_only_the_package() -> None:
@@ -111,5 +136,5 @@ def test_dockerignore_lets_in_only_the_package() -> None:
     allowed = {p[1:] for p in patterns if p.startswith("!")}
     find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     packages = {p.rstrip("*") for p in find["packages"]["find"]["include"]}
-    assert {"pyproject.toml", *packages} <= allowed
+    assert {"pyproject.toml", "requirements.lock", *packages} <= allowed
     assert not allowed & {".env", ".venv", ".git", "tests", "catalog.yaml"}
