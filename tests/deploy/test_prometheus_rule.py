@@ -148,3 +148,12 @@ def test_rule_description_keeps_prometheus_templating() -> None:
     description = rules()["DbAccessBotDriftFixed"]["annotations"]["description"]
     assert "{{ $labels.kind }}" in description
     assert "prometheusrule.yaml" in render_chart(ENABLED)
+
+
+def test_notes_warn_when_the_alerts_select_series_nobody_scrapes() -> None:
+    warning = "the bot's alerts can never fire"
+    assert warning in render_chart(ENABLED)["NOTES.txt"]
+    scraped = {**ENABLED, "serviceMonitor": {"enabled": True}}
+    assert warning not in render_chart(scraped)["NOTES.txt"]
+    own = {"prometheusRule": {"enabled": True, "metricsSelector": 'job="bots"'}}
+    assert warning not in render_chart(own)["NOTES.txt"]
