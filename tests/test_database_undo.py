@@ -30,7 +30,7 @@ def spec(engine: Engine, host: str, port: int, dbname: str,
          grants: tuple[str, ...]) -> DatabaseSpec:
     return DatabaseSpec(
         name=f"{engine}-undo", account_id="123456789012", region="eu-west-1", engine=engine,
-        host=host, port=port, dbname=dbname,
+        host=host, port=port, dbname=dbname, resource_id="db-UNDO",
         levels={Level.RO: LevelSpec(name=Level.RO, grants=grants)},
         durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS")
 
