@@ -12,6 +12,7 @@ from bot.failpoints import boundary, reach
 from bot.models import Grant, Step
 from bot.paste import paste_text
 from bot.provisioning import database_of, target_of
+from bot.steps import earlier_messages_sent
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,15 @@ class Delivery:
         self._d = deps
 
     async def run(self, step: Step) -> list[Step]:
-        """Mint, share, DM; a link that cannot be made is explained in the DM instead."""
-        async with transaction(self._d.sessions) as session:
-            grant = await repo.get_grant(session, grant_id=step.grant_id or "")
+        """Mint, share, DM; a link that cannot be made is explained in the DM instead.
+
+        Run right after the grant was made, the link was prepared meanwhile (`prepared`) and
+        the grant row is at hand (`grant`); otherwise both are made here.
+        """
+        grant: Grant | None = getattr(step, "grant", None)
+        if grant is None:
+            async with transaction(self._d.sessions) as session:
+                grant = await repo.get_grant(session, grant_id=step.grant_id or "")
         if not is_live(grant, self._d.clock()):
             await self._record(step, grant, outcome="skipped")
             return []
@@ -45,7 +52,10 @@ class Delivery:
                 key=step.key, since=step.created_at, user_id=grant.user_id):
             await self._record(step, grant, outcome="delivered")  # sent before a crash
             return []
-        blocks, text, outcome = await self._compose(grant)
+        prepared = getattr(step, "prepared", None)
+        blocks, text, outcome = await (prepared if prepared is not None
+                                       else self.compose(grant))
+        await earlier_messages_sent()  # the approval DM before the link, never after
         watch = Stopwatch(self._d.timings)
         await reach(SLACK)
         with watch.step("slack"):
@@ -54,7 +64,7 @@ class Delivery:
         await self._record(step, grant, outcome=outcome)
         return []
 
-    async def _compose(self, grant: Grant) -> tuple[list[Block], str, str]:
+    async def compose(self, grant: Grant) -> tuple[list[Block], str, str]:
         """The DM's blocks, its fallback text, and whether it carries a credential."""
         db = database_of(self._d, grant)
         watch = Stopwatch(self._d.timings)

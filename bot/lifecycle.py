@@ -16,9 +16,10 @@ class Lifecycle:
     def __init__(self, deps: Deps) -> None:
         self.steps = StepRunner(deps)
         self.revoker = Revoker(deps, self.steps)
+        delivery = Delivery(deps)
         self.steps.handlers.update({
-            StepKind.PROVISION: Provisioning(deps, self.revoker),
+            StepKind.PROVISION: Provisioning(deps, self.revoker, prepare=delivery.compose),
             StepKind.EXTEND: Extending(deps, self.revoker),
-            StepKind.DELIVER: Delivery(deps),
+            StepKind.DELIVER: delivery,
             StepKind.MESSAGE: Messages(deps),
         })

@@ -10,7 +10,7 @@ from bot.effects import Effects
 from bot.errors import DbAccessError, SlackError
 from bot.failpoints import boundary, reach
 from bot.models import Step
-from bot.steps import LEASE
+from bot.steps import LEASE, earlier_messages_sent
 from bot.transactions import transaction
 from bot.unreachable import approvers_unreachable
 
@@ -28,6 +28,7 @@ class Messages:
 
     async def run(self, step: Step) -> list[Step]:
         """Send the message (unless an earlier attempt already did) and record it sent."""
+        await earlier_messages_sent()
         p: dict[str, Any] = step.payload
         card_ref: MessageRef | None = None
         if p["to"] == "card":

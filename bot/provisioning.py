@@ -1,7 +1,9 @@
 """The PROVISION step: database user and IAM policy for an approved grant, then it is active."""
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import repo, step_store
 from bot.blocks import escape, when
 from bot.catalog import DatabaseSpec
-from bot.context import Deps
-from bot.domain import GrantStatus, GrantTarget, Level, StepStatus
+from bot.context import Deps, Stopwatch
+from bot.domain import GrantStatus, GrantTarget, Level, StepKind, StepStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
@@ -46,12 +48,21 @@ def database_of(deps: Deps, grant: Grant) -> DatabaseSpec:
     return db
 
 
-class Provisioning:
-    """Makes a GRANTING grant real, or hands it to the revoker if it was revoked meanwhile."""
+Prepare = Callable[[Grant], Awaitable[object]]
 
-    def __init__(self, deps: Deps, revoker: Revoker) -> None:
+
+class Provisioning:
+    """Makes a GRANTING grant real, or hands it to the revoker if it was revoked meanwhile.
+
+    The database user, the IAM policy and the first link (minted and stored, not yet sent)
+    do not depend on each other, so they are made side by side; the link goes out only once
+    the grant is active.
+    """
+
+    def __init__(self, deps: Deps, revoker: Revoker, prepare: Prepare | None = None) -> None:
         self._d = deps
         self._revoker = revoker
+        self._prepare = prepare
 
     async def run(self, step: Step) -> list[Step]:
         """Ensure the database user, attach the policy, mark the grant active, plan the link."""
@@ -62,16 +73,38 @@ class Provisioning:
             raise TooLate(f"the access could not be set up before its end "
                           f"({when(grant.expires_at)}); ask again if you still need it")
         db = database_of(self._d, grant)
-        if db.admin is not None:
-            await reach(DATABASE)
+        link = asyncio.ensure_future(self._prepare(grant)) if self._prepare else None
+        # Both always finish: a policy written after a failure was undone would outlive it.
+        outcomes = await asyncio.gather(self._user(db, grant), self._policy(db, grant),
+                                        return_exceptions=True)
+        failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+        if failed is not None:
+            if link is not None:
+                link.cancel()
+            raise failed
+        await reach(COMMIT)
+        follow = await self._activate(step, grant)
+        for later in follow:
+            if later.kind == StepKind.DELIVER and link is not None:
+                later.prepared = link  # type: ignore[attr-defined]
+                later.grant = grant  # type: ignore[attr-defined]
+        return follow
+
+    async def _user(self, db: DatabaseSpec, grant: Grant) -> None:
+        if db.admin is None:
+            return
+        await reach(DATABASE)
+        watch = Stopwatch(self._d.timings)
+        with watch.step("db_user"):
             created = await self._d.dbadmin.ensure_user(db, db_user=grant.db_user,
                                                         level=db.levels[Level(grant.level)])
-            if created:
-                await self._remember_created(grant)
+        if created:
+            await self._remember_created(grant)
+
+    async def _policy(self, db: DatabaseSpec, grant: Grant) -> None:
         await reach(IAM)
-        await self._d.iam.attach(db, target_of(grant))
-        await reach(COMMIT)
-        return await self._activate(step, grant)
+        with Stopwatch(self._d.timings).step("iam"):
+            await self._d.iam.attach(db, target_of(grant))
 
     async def _lease(self, step: Step) -> Grant | None:
         """The grant, leased here; None (step done) when there is nothing left to make."""

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Protocol
 
@@ -26,6 +27,16 @@ MAX_ATTEMPTS: Mapping[str, int | None] = {StepKind.PROVISION: 5, StepKind.EXTEND
 def backoff(attempts: int) -> timedelta:
     """Wait before retry number `attempts`: 5 s, 10 s, 20 s … capped at 5 minutes."""
     return timedelta(seconds=min(300, 5 * 2 ** max(0, attempts - 1)))
+
+
+_messages_sent: ContextVar[asyncio.Event | None] = ContextVar("messages_sent", default=None)
+
+
+async def earlier_messages_sent() -> None:
+    """Wait until the messages written with the current work went out (or were deferred)."""
+    event = _messages_sent.get()
+    if event is not None:
+        await event.wait()
 
 
 class Busy(DbAccessError):
@@ -53,8 +64,33 @@ class StepRunner:
         self._slots = asyncio.Semaphore(PARALLEL)
 
     async def run_now(self, steps: Sequence[Step]) -> None:
-        """Run steps this instance holds the lease on, in order, each follow-up right after."""
-        queue = list(steps)
+        """Run steps this instance holds the lease on, each follow-up right after its step.
+
+        Messages go out in order while the grant work (provision, extend, deliver) runs beside
+        them; a link DM waits for the messages written before it (see `earlier_messages_sent`),
+        so people read them in the order they were decided.
+        """
+        messages = [s for s in steps if s.kind == StepKind.MESSAGE]
+        work = [s for s in steps if s.kind != StepKind.MESSAGE]
+        if not messages or not work:
+            await self._in_order(list(steps))
+            return
+        sent = asyncio.Event()
+
+        async def send() -> None:
+            _messages_sent.set(None)  # this chain is the earlier messages: it waits for nothing
+            try:
+                await self._in_order(messages)
+            finally:
+                sent.set()
+
+        token = _messages_sent.set(sent)
+        try:
+            await asyncio.gather(send(), self._in_order(work))
+        finally:
+            _messages_sent.reset(token)
+
+    async def _in_order(self, queue: list[Step]) -> None:
         while queue:
             step = queue.pop(0)
             queue[0:0] = await self._run(step)

@@ -171,7 +171,8 @@ async def test_5_revoking_a_grant_being_set_up_wins_over_the_setup(
     assert grant.status == GrantStatus.REVOKED
     assert not h.iam.has(grant.principal_arn, grant.id)
     assert _links(h) == []
-    assert h.share.shared == []
+    # A link may have been made in advance, beside the IAM call; it never reaches anyone.
+    assert all("paste.test" not in str(c.params) for c in h.emu.calls)
 
 
 async def test_6_two_submits_at_once_make_one_pending_request(h: BotHarness) -> None:
