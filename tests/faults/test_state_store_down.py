@@ -67,11 +67,14 @@ async def test_outage_is_explained_survived_and_loses_no_revocation(
             await asyncio.sleep(max(0.0, OUTAGE - (time.monotonic() - outage_started)))
             own_postgres.start_again()
             await asyncio.to_thread(bot.wait_health, 200, "/readyz", 30)
-            await wait_for(lambda: not aws_seed.inline_policies(setup.role_arn), 30,
-                           "the expired grant's policy to be deleted after the outage")
-            status = own_postgres.psql(f"SELECT status FROM grants WHERE id = '{grant_id}'",
-                                       "state")
-            assert status == "revoked"
+            def status() -> str:
+                return own_postgres.psql(f"SELECT status FROM grants WHERE id = '{grant_id}'",
+                                         "state")
+
+            # The policy goes first, then the row is marked: wait for both.
+            await wait_for(lambda: not aws_seed.inline_policies(setup.role_arn)
+                           and status() == "revoked", 30,
+                           "the expired grant to be revoked after the outage")
             since = len(emu.calls)
             await emu.slash_command("list", user_id=catalogs.DEV)
             answer = await emu.wait_for_call("response_url", since=since, timeout=20)
