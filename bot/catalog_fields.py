@@ -22,7 +22,10 @@ SECRET_ARN = r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$"  
 RESOURCE_ID = r"^(db|cluster)-[A-Z0-9]+$"
 EMAIL = r"^[^@\s]+@[^@\s]+$"
 # What parse_duration accepts: up to 6 digits (not all zero), one unit, any case, outer blanks.
-DURATION = r"^\s*(?=[0-9]{1,6}[smhdwSMHDW]\s*$)0*[1-9][0-9]*[smhdwSMHDW]\s*$"
+# Spelled out without look-ahead: the chart's values.schema.json embeds this schema, and Helm
+# checks it with Go's regexp, which has none.
+_AMOUNT = "|".join(f"0{{{zeros}}}[1-9][0-9]{{0,{5 - zeros}}}" for zeros in range(6))
+DURATION = rf"^\s*({_AMOUNT})[smhdwSMHDW]\s*$"
 PLACEHOLDERS = ("account_id", "handle", "level")
 _TEMPLATE_TAIL = r"[^{}]*(\{(account_id|handle|level)\}[^{}]*)*$"
 TEMPLATE = "^" + _TEMPLATE_TAIL

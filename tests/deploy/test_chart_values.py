@@ -7,17 +7,42 @@ import jsonschema
 import pytest
 import yaml
 
+from scripts.chart_schema import embedded_catalog_schema
 from tests.deploy.chart import CHART, TEMPLATES, values_schema, values_yaml
 from tests.deploy.chart import render as render_chart
 
 VALUES_REF = __import__("re").compile(r"\.Values((?:\.[A-Za-z_]\w*)+)")
+EXAMPLE = CHART.parents[1] / "catalog.example.yaml"
+
+
+def test_the_charts_catalog_schema_is_the_bots() -> None:
+    assert values_schema()["$defs"]["catalog"] == embedded_catalog_schema(), (
+        "helm/db-access-bot/values.schema.json is out of step with the catalog models: "
+        "run .venv/bin/python scripts/chart_schema.py")
+
+
+def _example_with(**changes: Any) -> dict[str, Any]:
+    catalog = yaml.safe_load(EXAMPLE.read_text())
+    catalog.update(changes)
+    return catalog
+
+
+@pytest.mark.parametrize(("catalog", "where"), [
+    (_example_with(approval_timeout="30 minutes"), "/catalog/approval_timeout"),
+    (_example_with(unknown_key=1), "unknown_key"),
+    ({"admins": []}, "/catalog"),
+])
+def test_helm_checks_a_catalog_given_as_a_mapping(catalog: dict[str, Any], where: str) -> None:
+    with pytest.raises(helm.HelmValuesError) as refused:
+        render_chart({"catalog": catalog})
+    assert where in str(refused.value)
 
 
 def test_values_validate_against_the_schema() -> None:
     spec = values_schema()
-    assert spec["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert spec["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert spec["additionalProperties"] is False
-    jsonschema.Draft7Validator.check_schema(spec)
+    jsonschema.Draft202012Validator.check_schema(spec)
     with helm.Chart.load(CHART) as chart:
         chart.validate_schema(values_yaml())
 
@@ -70,7 +95,7 @@ def test_helm_refuses_bad_values_naming_the_key(change: dict[str, Any], where: s
         {"replicaCount": 10},
         {"replicaCount": 1},
         {"catalog": "databases: {}\n"},
-        {"catalog": {"admins": []}},
+        {"catalog": yaml.safe_load(EXAMPLE.read_text())},
     ],
 )
 def test_helm_accepts_values_at_the_limits(change: dict[str, Any]) -> None:
