@@ -38,7 +38,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -64,6 +64,12 @@ from tests.support.slack_emulator_models import (
 )
 from tests.support.slack_emulator_recorder import Recorder
 from tests.support.slack_emulator_socket import SocketModeServer
+from tests.support.slack_emulator_validation import (
+    Violation,
+    message_problems,
+    options_problems,
+    view_problems,
+)
 from tests.support.slack_emulator_webapi import WebApi
 from tests.support.slack_emulator_workspace import TRIGGER_TTL, Workspace
 
@@ -82,11 +88,15 @@ __all__ = [
     "SlackEmulator",
     "StoredMessage",
     "StoredView",
+    "Violation",
 ]
 
 
 class SlackEmulator:
     """Slack's Web API, response_urls and Socket Mode, served on a free local port."""
+
+    # Every emulator started in this process, so a test fixture can check each one's violations.
+    started: ClassVar[list[SlackEmulator]] = []
 
     def __init__(
         self,
@@ -128,6 +138,7 @@ class SlackEmulator:
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
         self.recorder.note(f"emulator listening on {self.base_url}")
+        SlackEmulator.started.append(self)
         return self
 
     async def stop(self) -> None:
@@ -242,6 +253,32 @@ class SlackEmulator:
         """Record the next call to method at once but answer it only after seconds."""
         self.http.delays[method] = seconds
 
+    # -- strictness: payloads Slack would refuse -------------------------------------------
+    @property
+    def violations(self) -> list[Violation]:
+        """Every payload refused as invalid (blocks, views, acks), in order."""
+        return self.web_api.violations
+
+    def take_violations(self) -> list[Violation]:
+        """The violations so far, forgotten afterwards (for tests that provoke them)."""
+        taken = list(self.web_api.violations)
+        self.web_api.violations.clear()
+        return taken
+
+    def _check_ack(self, inner: str, ack: Ack) -> None:
+        """Record a violation when the payload in an ack is one Slack would refuse."""
+        if inner == "slash_commands" and "blocks" in ack:
+            problems, error = message_problems(ack["blocks"]), "invalid_blocks"
+        elif inner == "view_submission" and ack.get("response_action") in ("update", "push"):
+            problems, error = view_problems(ack.get("view"), home=False), "invalid_arguments"
+        elif inner == "block_suggestion":
+            problems, error = options_problems(dict(ack)), "invalid_options"
+        else:
+            return
+        if problems:
+            self.web_api.violations.append(Violation(f"ack of {inner}", error, tuple(problems)))
+            self.recorder.note(f"slack refuses the ack of {inner}: {problems[0]}")
+
     # -- waiting and debugging -------------------------------------------------------------
     @property
     def connected(self) -> bool:
@@ -289,7 +326,9 @@ class SlackEmulator:
         inner = payload.get("type", kind) if kind == "interactive" else kind
         accepts = payloads.ACCEPTS_RESPONSE_PAYLOAD.get(str(inner), False)
         envelope = payloads.envelope(kind, payload, accepts_response_payload=accepts)
-        return await self.socket.send_envelope(envelope, timeout)
+        ack = await self.socket.send_envelope(envelope, timeout)
+        self._check_ack(str(inner), ack)
+        return ack
 
     def _response_url(self, user_id: str, channel: str, message_ts: str | None = None) -> str:
         """A new response_url bound to channel (and the message, for replace_original)."""

@@ -1,4 +1,4 @@
-"""Block Kit knowledge: ids Slack fills in, element lookup, view state and limits."""
+"""Block Kit knowledge: ids Slack fills in, element lookup and view state."""
 
 from __future__ import annotations
 
@@ -155,73 +155,3 @@ def render_state(
     if unknown:
         raise LookupError(f"no stateful element for (block_id, action_id) {sorted(unknown)}")
     return state
-
-
-def _plain_text_length(obj: Any) -> int:
-    """Length of a text object's text (0 when missing)."""
-    return len(str(obj.get("text", ""))) if isinstance(obj, dict) else 0
-
-
-def validate_blocks(blocks: Any, *, max_blocks: int) -> list[str]:
-    """Error messages for Block Kit rules Slack enforces (empty list means valid)."""
-    if not isinstance(blocks, list):
-        return ["[ERROR] blocks must be an array [json-pointer:/blocks]"]
-    errors: list[str] = []
-    if len(blocks) > max_blocks:
-        errors.append(f"[ERROR] no more than {max_blocks} items allowed [json-pointer:/blocks]")
-    seen: set[str] = set()
-    for index, block in enumerate(blocks):
-        where = f"[json-pointer:/blocks/{index}"
-        if not isinstance(block, dict) or "type" not in block:
-            errors.append(f"[ERROR] missing required field: type {where}]")
-            continue
-        block_id = block.get("block_id")
-        if block_id is not None:
-            if block_id in seen:
-                errors.append(f"[ERROR] duplicate block_id {block_id!r} {where}/block_id]")
-            seen.add(block_id)
-        text = block.get("text")
-        if block.get("type") == "section" and _plain_text_length(text) > 3000:
-            errors.append(f"[ERROR] must be less than 3001 characters {where}/text/text]")
-        actions: set[str] = set()
-        for element in block_elements(block):
-            action_id = element.get("action_id")
-            if action_id is not None and action_id in actions:
-                errors.append(f"[ERROR] duplicate action_id {action_id!r} {where}]")
-            actions.add(action_id)
-            if element.get("type") == "button" and _plain_text_length(element.get("text")) > 75:
-                errors.append(f"[ERROR] must be less than 76 characters {where}/text]")
-            if len(str(element.get("value", ""))) > 2000:
-                errors.append(f"[ERROR] must be less than 2001 characters {where}/value]")
-    return errors
-
-
-def validate_view(view: Any, *, home: bool) -> list[str]:
-    """Error messages for the view rules Slack enforces on views.open/push/update/publish."""
-    if not isinstance(view, dict):
-        return ["[ERROR] missing required field: view"]
-    kind = view.get("type")
-    expected = "home" if home else "modal"
-    errors: list[str] = []
-    if kind != expected:
-        errors.append(f"[ERROR] view type must be {expected!r} [json-pointer:/view/type]")
-    if not home:
-        if not isinstance(view.get("title"), dict):
-            errors.append("[ERROR] missing required field: title [json-pointer:/view/title]")
-        for key in ("title", "submit", "close"):
-            if _plain_text_length(view.get(key)) > 24:
-                errors.append(f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}]")
-        has_input = any(b.get("type") == "input" for b in view.get("blocks") or [])
-        if has_input and not view.get("submit"):
-            errors.append(
-                "[ERROR] submit is required when an 'input' block is within the blocks array "
-                "[json-pointer:/view/submit]"
-            )
-    if len(str(view.get("private_metadata", ""))) > 3000:
-        errors.append(
-            "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]"
-        )
-    if len(str(view.get("callback_id", ""))) > 255:
-        errors.append("[ERROR] must be less than 256 characters [json-pointer:/view/callback_id]")
-    errors.extend(validate_blocks(view.get("blocks", []), max_blocks=100))
-    return errors

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from tests.support.slack_emulator_models import RecordedCall
 from tests.support.slack_emulator_recorder import Recorder
+from tests.support.slack_emulator_validation import message_problems
 from tests.support.slack_emulator_webapi import HTTP_STATUS, WebApi, decode_json_fields
 from tests.support.slack_emulator_workspace import Workspace
 
@@ -63,11 +64,18 @@ class HttpEndpoints:
             body = await request.json()
         except ValueError:
             body = {"text": await request.text()}
+        problems = message_problems(body["blocks"]) if "blocks" in body else []
+        status = 200
         if target is None:
             reply: dict[str, Any] = {"ok": False, "error": "no_such_response_url"}
+            status = 404
+        elif problems:
+            # Slack answers a bad response_url post with HTTP 400 and changes nothing.
+            reply = self.web_api.refuse("response_url", "invalid_blocks", problems)
+            status = 400
         else:
             reply = self.workspace.apply_response_url(target, body)
         call = RecordedCall("response_url", body, None, time.time(), reply)
         self.responses.append(call)
         self.recorder.record(call)
-        return web.json_response(reply, status=200 if target else 404)
+        return web.json_response(reply, status=status)

@@ -24,6 +24,7 @@ Payload = dict[str, Any]
 ACCEPTS_RESPONSE_PAYLOAD = {
     "slash_commands": True,
     "view_submission": True,
+    "block_suggestion": True,
     "block_actions": False,
     "events_api": False,
 }

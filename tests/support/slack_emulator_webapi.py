@@ -8,7 +8,6 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.slack_emulator_blocks import validate_blocks, validate_view
 from tests.support.slack_emulator_models import (
     APP_ID,
     BOT_ID,
@@ -17,6 +16,7 @@ from tests.support.slack_emulator_models import (
     TEAM_ID,
     TEAM_NAME,
 )
+from tests.support.slack_emulator_validation import Violation, message_problems, view_problems
 from tests.support.slack_emulator_workspace import USER_ID_RE, Workspace
 
 Params = dict[str, Any]
@@ -68,6 +68,7 @@ class WebApi:
         self.app_token = app_token
         self.new_socket_url = new_socket_url
         self.failures: dict[str, deque[str]] = defaultdict(deque)
+        self.violations: list[Violation] = []
         self.handlers: dict[str, Callable[[Params], Reply]] = {
             "apps.connections.open": lambda _p: {"ok": True, "url": self.new_socket_url()},
             "chat.postMessage": self.chat_post_message,
@@ -144,14 +145,22 @@ class WebApi:
         return reply
 
     # -- chat ------------------------------------------------------------------------------
-    def _message_content(self, p: Params, max_blocks: int = 50) -> Reply | None:
+    def refuse(self, method: str, error: str, problems: list[str]) -> Reply:
+        """Slack's answer to an invalid payload, remembered as a violation for the test."""
+        self.violations.append(Violation(method, error, tuple(problems)))
+        reply = _error(error, *problems)
+        if error == "invalid_blocks":
+            reply["errors"] = problems
+        return reply
+
+    def _message_content(self, method: str, p: Params) -> Reply | None:
         """An error reply if text/blocks are missing or invalid, else None."""
         if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             return _error("no_text")
         if "blocks" in p:
-            problems = validate_blocks(p["blocks"], max_blocks=max_blocks)
+            problems = message_problems(p["blocks"])
             if problems:
-                return {**_error("invalid_blocks", *problems), "errors": problems}
+                return self.refuse(method, "invalid_blocks", problems)
         if len(str(p.get("text", ""))) > 40000:
             return _error("msg_too_long")
         return None
@@ -161,7 +170,7 @@ class WebApi:
         channel = self.ws.resolve_channel(str(p.get("channel", "")))
         if channel is None:
             return _error("channel_not_found")
-        problem = self._message_content(p)
+        problem = self._message_content("chat.postMessage", p)
         if problem:
             return problem
         metadata = p.get("metadata")
@@ -181,9 +190,9 @@ class WebApi:
         if existing.user != BOT_USER_ID:
             return _error("cant_update_message")
         if "blocks" in p:
-            problems = validate_blocks(p["blocks"], max_blocks=50)
+            problems = message_problems(p["blocks"])
             if problems:
-                return {**_error("invalid_blocks", *problems), "errors": problems}
+                return self.refuse("chat.update", "invalid_blocks", problems)
         message = self.ws.update(channel, ts, p.get("text"), p.get("blocks"))
         assert message is not None
         return {
@@ -202,7 +211,7 @@ class WebApi:
         user = str(p.get("user", ""))
         if not USER_ID_RE.match(user):
             return _error("user_not_in_channel")
-        problem = self._message_content(p)
+        problem = self._message_content("chat.postEphemeral", p)
         if problem:
             return problem
         message = self.ws.post_ephemeral(channel, user, str(p.get("text", "")), p.get("blocks"))
@@ -279,14 +288,14 @@ class WebApi:
         )
 
     # -- views -----------------------------------------------------------------------------
-    def _view_problem(self, p: Params, *, home: bool) -> Reply | None:
-        """invalid_arguments when the view breaks Slack's rules, else None."""
-        problems = validate_view(p.get("view"), home=home)
-        return _error("invalid_arguments", *problems) if problems else None
+    def _view_problem(self, method: str, p: Params, *, home: bool) -> Reply | None:
+        """invalid_arguments (Slack's answer for a bad view) when the view breaks the rules."""
+        problems = view_problems(p.get("view"), home=home)
+        return self.refuse(method, "invalid_arguments", problems) if problems else None
 
     def views_open(self, p: Params) -> Reply:
         """views.open starts a new modal stack for the trigger's user."""
-        problem = self._view_problem(p, home=False)
+        problem = self._view_problem("views.open", p, home=False)
         if problem:
             return problem
         user_id, error = self.ws.consume_trigger(p.get("trigger_id"))
@@ -298,7 +307,7 @@ class WebApi:
 
     def views_push(self, p: Params) -> Reply:
         """views.push a modal on top of the user's open stack (at most three)."""
-        problem = self._view_problem(p, home=False)
+        problem = self._view_problem("views.push", p, home=False)
         if problem:
             return problem
         user_id, error = self.ws.consume_trigger(p.get("trigger_id"))
@@ -320,7 +329,7 @@ class WebApi:
         existing = self.ws.find_view(p.get("view_id"), p.get("external_id"))
         if existing is None or existing.closed:
             return _error("not_found")
-        problem = self._view_problem(p, home=existing.type == "home")
+        problem = self._view_problem("views.update", p, home=existing.type == "home")
         if problem:
             return problem
         if p.get("hash") and p["hash"] != existing.hash:
@@ -333,7 +342,7 @@ class WebApi:
         user_id = str(p.get("user_id", ""))
         if not USER_ID_RE.match(user_id):
             return _error("invalid_arguments", "[ERROR] invalid user_id [json-pointer:/user_id]")
-        problem = self._view_problem(p, home=True)
+        problem = self._view_problem("views.publish", p, home=True)
         if problem:
             return problem
         current = self.ws.homes.get(user_id)
