@@ -1,6 +1,6 @@
 """Pure Block Kit builders for messages: text escaping, the approval card and the DMs."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from bot.models import AccessRequest, ApprovalDecision, Grant
 
 Block = dict[str, Any]
 MAX_TEXT = 2900  # section text limit is 3000; leave room for the label
+SHOWN_PEOPLE = 20  # mentions in one line of a card before "and N more"
 
 
 def escape(text: str | None, limit: int = 500) -> str:
@@ -23,6 +24,30 @@ def quoted(text: str | None, limit: int = 64) -> str:
     """User text echoed back as inline code: escaped, capped, unable to close the backticks."""
     inert = escape((text or "").replace("`", "'"), limit)
     return f"`{inert}`"
+
+
+def fitted(lines: Sequence[str], more: Callable[[int], str], *, total: int | None = None,
+           limit: int = MAX_TEXT) -> str:
+    """Whole lines, as many as fit in limit characters, then more(n) for the n left out.
+
+    total is how many lines there are in all, when lines holds only the first of them.
+    """
+    total = len(lines) if total is None else total
+    room = limit - len(more(total)) - 1
+    shown: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in shown) + len(line) > room:
+            break
+        shown.append(line)
+    left = total - len(shown)
+    return "\n".join([*shown, more(left)] if left else shown)
+
+
+def mentions(user_ids: Sequence[str]) -> str:
+    """People as Slack mentions, the first SHOWN_PEOPLE of them and a count of the rest."""
+    named = ", ".join(f"<@{u}>" for u in user_ids[:SHOWN_PEOPLE])
+    left = len(user_ids) - SHOWN_PEOPLE
+    return named + (f" and {left} more" if left > 0 else "")
 
 
 def section(text: str) -> Block:
@@ -80,9 +105,9 @@ def request_summary(request: AccessRequest) -> str:
 
 
 def _approvals_line(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
-    approvers = [f"<@{d.approver_id}>" for d in decisions if d.decision == "approve"]
+    approvers = [d.approver_id for d in decisions if d.decision == "approve"]
     return (f"{len(approvers)} of {request.approvals_required} approvals"
-            + (f": {', '.join(approvers)}" if approvers else ""))
+            + (f": {mentions(approvers)}" if approvers else ""))
 
 
 def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
@@ -91,8 +116,7 @@ def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> s
         if request.decided_by == "auto":
             text = ":white_check_mark: *Auto-approved* by the catalog rule"
         else:
-            approvers = ", ".join(f"<@{d.approver_id}>" for d in decisions
-                                  if d.decision == "approve")
+            approvers = mentions([d.approver_id for d in decisions if d.decision == "approve"])
             text = f":white_check_mark: *Approved* by {approvers}"
         narrowed = (request.granted_level and request.granted_level != request.level) or \
             (request.granted_duration_s and request.granted_duration_s != request.duration_s)

@@ -3,7 +3,7 @@
 import logging
 from dataclasses import dataclass
 
-from bot.blocks import escape, section
+from bot.blocks import escape, fitted, section
 from bot.context import Deps
 from bot.effects import Effects
 from bot.ids import new_id
@@ -39,14 +39,13 @@ async def report(deps: Deps, steps: StepRunner, fixes: list[Fix]) -> None:
     if not fixes:
         return
     lines = [f"• {escape(fix.text, 300)}" for fix in fixes[:SUMMARY_LINES]]
-    if len(fixes) > SUMMARY_LINES:
-        lines.append(f"…and {len(fixes) - SUMMARY_LINES} more (see `/db-access audit`).")
+    body = fitted(lines, lambda n: f"…and {n} more (see `/db-access audit`).", total=len(fixes))
     head = (f":mag: Reconciliation found and fixed {len(fixes)} difference(s) between IAM and "
             "the grants I keep:")
-    text = head + "\n" + "\n".join(lines)
+    text = head + "\n" + body
     async with transaction(deps.sessions) as session:
         fx = Effects(deps, session)
         fx.post(deps.catalog.approvals_channel, key=f"drift:{new_id('d')}", text=text,
-                blocks=[section(head), section("\n".join(lines))])
+                blocks=[section(head), section(body)])
         await fx.flush()
     await steps.run_now(fx.steps)

@@ -17,6 +17,7 @@ from bot.revoking import Revoked
 from bot.transactions import transaction
 from bot.views import (
     audit_blocks,
+    database_options,
     deny_modal,
     extend_modal,
     home_view,
@@ -28,6 +29,14 @@ from bot.views import (
 from bot.workflow import Submitted, Workflow
 
 DEFAULT_AUDIT_SINCE = "7d"
+SCOPE_NAMES = 5  # databases named in an audit heading before "and N more"
+
+
+def _scope_of(databases: list[str]) -> str:
+    """The heading's list of databases an approver approves, short however many there are."""
+    named = ", ".join(databases[:SCOPE_NAMES])
+    left = len(databases) - SCOPE_NAMES
+    return f"for {named}" + (f" and {left} more" if left > 0 else "")
 
 
 class GrantOps:
@@ -149,18 +158,16 @@ class GrantOps:
             raise NotAuthorized("Only approvers (of that database) and admins can read the "
                                 "audit trail.")
         start = self.d.clock() - window
+        # An approver sees the history of the databases they approve, not all of it.
+        databases = [database] if database and admin else None if admin else approves
         async with transaction(self.d.sessions) as session:
-            if admin:
-                events = await repo.audit_events(session, since=start, database=database)
-            else:
-                # An approver sees the history of the databases they approve, not all of it.
-                events = [e for name in approves
-                          for e in await repo.audit_events(session, since=start, database=name)]
-                events = sorted(events, key=lambda e: e.id, reverse=True)[:30]
+            events = await repo.audit_events(session, since=start, databases=databases)
+            total = await repo.count_audit_events(session, since=start, databases=databases)
         scope = f"for {database}" if database else \
-            "for all databases" if admin else f"for {', '.join(approves)}"
+            "for all databases" if admin else _scope_of(approves)
         scope = f"{scope}, last {since or DEFAULT_AUDIT_SINCE}"
-        return audit_blocks(events, scope=scope), f"Audit trail {scope}: {len(events)} event(s)"
+        return (audit_blocks(events, scope=scope, total=total),
+                f"Audit trail {scope}: {len(events)} of {total} event(s)")
 
     async def home(self, actor_id: str) -> dict[str, Any]:
         """The actor's App Home view."""
@@ -191,6 +198,10 @@ class GrantOps:
         chosen = self.d.catalog.database(database or "") or \
             next(iter(self.d.catalog.databases.values()))
         return request_modal(self.d.catalog, chosen)
+
+    def database_choices(self, typed: str) -> dict[str, Any]:
+        """The databases the request form's search offers for what the user typed."""
+        return database_options(self.d.catalog, typed)
 
     async def deny_form(self, actor_id: str, request_id: str) -> dict[str, Any]:
         """The deny modal, only for someone who may decide."""

@@ -107,13 +107,27 @@ async def add_audit(session: AsyncSession, *, at: datetime, actor: str, action: 
                            request_id=request_id, grant_id=grant_id, details=details or {}))
 
 
+def _audit_query(query: Any, *, since: datetime, databases: Sequence[str] | None) -> Any:
+    query = query.where(AuditEvent.at >= since)
+    if databases is not None:
+        query = query.where(AuditEvent.database.in_(list(databases)))
+    return query
+
+
 async def audit_events(session: AsyncSession, *, since: datetime,
-                       database: str | None = None, limit: int = 30) -> list[AuditEvent]:
-    """The most recent audit events since a time, newest first."""
-    query = select(AuditEvent).where(AuditEvent.at >= since)
-    if database is not None:
-        query = query.where(AuditEvent.database == database)
+                       databases: Sequence[str] | None = None,
+                       limit: int = 30) -> list[AuditEvent]:
+    """The most recent audit events since a time (of some databases only), newest first."""
+    query = _audit_query(select(AuditEvent), since=since, databases=databases)
     return list(await session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+async def count_audit_events(session: AsyncSession, *, since: datetime,
+                             databases: Sequence[str] | None = None) -> int:
+    """How many audit events audit_events would find without its limit."""
+    query = _audit_query(select(func.count()).select_from(AuditEvent), since=since,
+                         databases=databases)
+    return int(await session.scalar(query) or 0)
 
 
 async def stream_audit(session: AsyncSession, *, since: datetime | None = None,

@@ -13,6 +13,10 @@ from bot.models import AccessRequest, AuditEvent, Grant
 from bot.policy import LEVEL_RANK, MAX_REASON
 
 LEVEL_LABEL = {Level.RO: "Read-only (ro)", Level.RW: "Read-write (rw)"}
+STATIC_OPTIONS_MAX = 100  # Slack's limit for a static_select; past it the form searches instead
+# How many of each list a message (50 blocks) or the App Home (100 blocks) shows; the rest is
+# summed up in one "and N more" line. A grant takes two blocks (its line and its buttons).
+SHOWN_GRANTS, SHOWN_PENDING, SHOWN_WAITING = 15, 10, 25
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -54,13 +58,38 @@ def _duration_select(durations: Sequence[timedelta]) -> dict[str, Any]:
     return {"type": "static_select", "options": options, "initial_option": options[0]}
 
 
+def _database_option(database: DatabaseSpec) -> dict[str, Any]:
+    return _option(database.name, database.name, database.description)
+
+
+def database_select(catalog: Catalog, selected: DatabaseSpec) -> dict[str, Any]:
+    """All databases in a static select; past Slack's 100 options, one searched as you type."""
+    chosen = _database_option(selected)
+    if len(catalog.databases) <= STATIC_OPTIONS_MAX:
+        options = [_database_option(db) for db in catalog.databases.values()]
+        return {"type": "static_select", "options": options, "initial_option": chosen}
+    return {"type": "external_select", "min_query_length": 0, "initial_option": chosen,
+            "placeholder": _plain(f"Type to search {len(catalog.databases)} databases")}
+
+
+def database_options(catalog: Catalog, typed: str) -> dict[str, Any]:
+    """What the searching database select offers for the typed text (name or description)."""
+    needle = typed.strip().lower()
+    found = [db for db in catalog.databases.values()
+             if needle in db.name.lower() or needle in db.description.lower()]
+    # Names that start with the text first: typing a prefix finds that database at the top.
+    found.sort(key=lambda db: (not db.name.lower().startswith(needle), db.name))
+    options = [_database_option(db) for db in found[:STATIC_OPTIONS_MAX]]
+    if len(found) <= STATIC_OPTIONS_MAX:
+        return {"options": options}
+    label = f"First {STATIC_OPTIONS_MAX} of {len(found)} matches; type more to narrow"
+    return {"option_groups": [{"label": _plain(label), "options": options}]}
+
+
 def request_modal(catalog: Catalog, database: DatabaseSpec) -> dict[str, Any]:
     """The request form; level and duration choices are those of the selected database."""
-    db_options = [_option(db.name, db.name, db.description) for db in catalog.databases.values()]
-    selected = next(o for o in db_options if o["value"] == database.name)
     blocks = [
-        _input(BlockId.DATABASE, "Database",
-               {"type": "static_select", "options": db_options, "initial_option": selected},
+        _input(BlockId.DATABASE, "Database", database_select(catalog, database),
                dispatch=True, action_id=ActionId.PICK_DATABASE),
         _input(BlockId.LEVEL, "Level", _level_radio(list(database.levels))),
         _input(BlockId.DURATION, "Duration", _duration_select(database.durations)),
@@ -127,18 +156,29 @@ def _request_line(request: AccessRequest) -> str:
             f"{escape(request.reason, 80)}")
 
 
+def _more(count: int, what: str) -> list[Block]:
+    """One context line for the items a list leaves out (none when nothing was left out)."""
+    return [context(f"…and {count} more {what}.")] if count > 0 else []
+
+
 def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest],
               now: datetime) -> list[Block]:
-    """`/db-access list` and the top of the App Home: my grants with buttons, my pending asks."""
+    """`/db-access list` and the top of the App Home: my grants with buttons, my pending asks.
+
+    At most 44 blocks however many there are, so it fits a message (50) and the App Home.
+    """
     blocks: list[Block] = [section("*Your active grants*")]
     if not grants:
         blocks.append(context("None. Use `/db-access` to ask for access."))
-    for grant in grants[:20]:
+    for grant in grants[:SHOWN_GRANTS]:
         blocks += [section(_grant_line(grant, now)), grant_buttons(grant)]
+    blocks += _more(len(grants) - SHOWN_GRANTS, "active grants, ending later "
+                    f"({escape('`/db-access revoke <grant>`')} works on any of them)")
     blocks.append(section("*Your pending requests*"))
     if not pending:
         blocks.append(context("None."))
-    blocks += [section(_request_line(r)) for r in pending[:20]]
+    blocks += [section(_request_line(r)) for r in pending[:SHOWN_PENDING]]
+    blocks += _more(len(pending) - SHOWN_PENDING, "pending requests, filed later")
     return blocks
 
 
@@ -147,16 +187,18 @@ def my_access_text(grants: Sequence[Grant], pending: Sequence[AccessRequest],
     """`/db-access list` as plain fallback text (notifications, screen readers, logs)."""
     held = "; ".join(f"{g.id} ({g.level} on {g.database}, "
                      f"{'no fixed end' if g.expires_at is None else humanize(g.expires_at - now)}"
-                     f"{'' if g.expires_at is None else ' left'})" for g in grants[:20])
+                     f"{'' if g.expires_at is None else ' left'})" for g in grants[:SHOWN_GRANTS])
     asked = "; ".join(f"{r.id} ({r.level} on {r.database}, {_span(r.duration_s)})"
-                      for r in pending[:20])
+                      for r in pending[:SHOWN_PENDING])
+    held += f"; and {len(grants) - SHOWN_GRANTS} more" if len(grants) > SHOWN_GRANTS else ""
+    asked += f"; and {len(pending) - SHOWN_PENDING} more" if len(pending) > SHOWN_PENDING else ""
     return (f"Your active grants: {held or 'none'}. "
             f"Your pending requests: {asked or 'none'}.")
 
 
 def home_view(grants: Sequence[Grant], pending: Sequence[AccessRequest],
               waiting: Sequence[AccessRequest] | None, now: datetime) -> dict[str, Any]:
-    """The App Home tab; approvers also see requests waiting for them."""
+    """The App Home tab; approvers also see requests waiting for them (at most 74 blocks)."""
     blocks: list[Block] = [
         {"type": "header", "text": _plain("Database access")},
         {"type": "actions", "elements": [{
@@ -168,19 +210,22 @@ def home_view(grants: Sequence[Grant], pending: Sequence[AccessRequest],
         blocks.append(section("*Waiting for your approval*"))
         if not waiting:
             blocks.append(context("Nothing waiting."))
-        for request in waiting[:20]:
+        for request in waiting[:SHOWN_WAITING]:
             blocks.append(section(f"<@{request.requester_id}> · {_request_line(request)}"))
-    return {"type": "home", "blocks": blocks[:100]}
+        blocks += _more(len(waiting) - SHOWN_WAITING,
+                        "waiting, filed later (each has its card in the approvals channel)")
+    return {"type": "home", "blocks": blocks}
 
 
-def audit_blocks(events: Sequence[AuditEvent], *, scope: str) -> list[Block]:
-    """Recent audit events, newest first."""
+def audit_blocks(events: Sequence[AuditEvent], *, scope: str,
+                 total: int | None = None) -> list[Block]:
+    """Recent audit events, newest first; total (when larger) is how many matched in all."""
     if not events:
         return [section(f"No audit events {scope}.")]
     lines = []
     for event in events:
         target = event.grant_id or event.request_id or ""
-        actor = f"<@{event.actor}>" if event.actor[:1] in "UW" else event.actor
+        actor = f"<@{event.actor}>" if event.actor[:1] in "UW" else escape(event.actor, 64)
         lines.append(f"`{event.at:%Y-%m-%d %H:%M:%S}` {actor} *{event.action}* "
                      f"{event.database or ''} {target}".rstrip())
     blocks = [section(f"*Audit {scope}* (newest first)")]
@@ -191,4 +236,9 @@ def audit_blocks(events: Sequence[AuditEvent], *, scope: str) -> list[Block]:
             chunk = []
         chunk.append(line)
     blocks.append(section("\n".join(chunk)))
+    left = (total or 0) - len(events)
+    if left > 0:
+        narrow = escape("`/db-access audit <database> <since>`")
+        blocks.append(context(f"…and {left} older event(s). Narrow it with {narrow}, or "
+                              "export everything with `db-access-bot audit --csv`."))
     return blocks

@@ -22,6 +22,7 @@ from handlers.common import dm_reply, guarded, ops, state_value, tracked, workfl
 def register(app: AsyncApp) -> None:
     """Attach the request-form listeners."""
     app.action(ActionId.PICK_DATABASE)(tracked(on_pick_database))
+    app.options(ActionId.PICK_DATABASE)(tracked(on_database_options))
     app.view(CallbackId.REQUEST)(tracked(on_request_submitted))
 
 
@@ -33,6 +34,11 @@ async def on_pick_database(ack: Any, body: dict[str, Any], client: AsyncWebClien
     view = body["view"]
     await client.views_update(view_id=view["id"], hash=view.get("hash"),
                               view=ops(context).request_form(picked))
+
+
+async def on_database_options(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Offer the databases matching what the user typed (large catalogs search as you type)."""
+    await ack(**ops(context).database_choices(str(body.get("value") or "")))
 
 
 def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict[str, str]]:

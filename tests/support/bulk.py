@@ -7,7 +7,7 @@ from sqlalchemy import insert
 
 from bot.domain import GrantStatus, RequestKind, RequestStatus
 from bot.ids import new_id
-from bot.models import AccessRequest, Grant
+from bot.models import AccessRequest, AuditEvent, Grant
 from bot.state import make_engine
 from providers.aws_policy import grant_policy, policy_json, policy_name
 from tests.support import aws_seed, catalogs
@@ -62,3 +62,37 @@ async def seed_grants(state_url: str, *, ends: list[datetime], now: datetime,
             await conn.execute(insert(Grant), rows[start:start + 1000])
     await engine.dispose()
     return made
+
+
+async def add_rows(sessions: Any, *, user_id: str, email: str, grants: int = 0,
+                   pending: int = 0, waiting: int = 0, events: int = 0,
+                   database: str = "orders-prod", now: datetime) -> None:
+    """Rows in bulk: one person's active grants on database and pending requests (one per
+    database, as only one may be pending per person, database and level), requests of
+    `waiting` other people on database, and audit events."""
+    handle = email.split("@")[0].replace(".", "_")
+    request = {**_request_row(now), "requester_id": user_id, "requester_email": email,
+               "handle": handle, "database": database}
+    pendings = [{**request, "id": new_id("r"), "status": RequestStatus.PENDING,
+                 "database": f"{database}-{i:03d}", "reason": f"bulk request {i}",
+                 "created_at": now + timedelta(seconds=i),
+                 "expires_at": now + timedelta(minutes=30)} for i in range(pending)]
+    pendings += [{**request, "id": new_id("r"), "status": RequestStatus.PENDING,
+                  "requester_id": f"U0WAIT{i:04d}", "requester_email": f"wait{i}@example.com",
+                  "handle": f"wait{i}", "reason": f"waiting request {i}",
+                  "created_at": now + timedelta(seconds=i),
+                  "expires_at": now + timedelta(minutes=30)} for i in range(waiting)]
+    active = [{"id": new_id("g"), "request_id": request["id"], "status": GrantStatus.ACTIVE,
+               "user_id": user_id, "email": email, "handle": handle, "database": database,
+               "level": "ro", "account_id": catalogs.ACCOUNT,
+               "principal_arn": f"arn:aws:iam::{catalogs.ACCOUNT}:role/DatabasesRole_{handle}",
+               "db_user": f"{handle}_ro", "standing": False, "created_at": now,
+               "granted_at": now, "expires_at": now + timedelta(hours=1, minutes=i),
+               "attempts": 0} for i in range(grants)]
+    audit = [{"at": now - timedelta(seconds=i), "actor": user_id, "action": "command.list",
+              "database": database, "details": {}} for i in range(events)]
+    async with sessions() as session, session.begin():
+        await session.execute(insert(AccessRequest), [request, *pendings])
+        for model, rows in ((Grant, active), (AuditEvent, audit)):
+            if rows:
+                await session.execute(insert(model), rows)

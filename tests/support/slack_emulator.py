@@ -428,6 +428,30 @@ class SlackEmulator:
         self.workspace.apply_view_response(view, dict(ack))
         return ack
 
+    async def load_options(
+        self,
+        view_id: str,
+        action_id: str,
+        typed: str = "",
+        *,
+        user_id: str = DEFAULT_USER_ID,
+        timeout: float = 5.0,
+    ) -> list[dict[str, Any]]:
+        """User types into external_select action_id of view_id; the options the app offers."""
+        view = self.views.get(view_id)
+        found = find_element(view.blocks, action_id) if view and not view.closed else None
+        if view is None or found is None or found[1].get("type") != "external_select":
+            raise LookupError(f"no open external_select {action_id!r} in view {view_id}")
+        payload = payloads.block_suggestion(
+            user=self._user(user_id), view=view, action_id=action_id, block_id=found[0],
+            value=typed,
+        )
+        ack = await self._send("interactive", payload, timeout)
+        groups = ack.get("option_groups")
+        if groups is not None:
+            return [option for group in groups for option in group.get("options", [])]
+        return list(ack.get("options", []))
+
     async def event(self, event: dict[str, Any], *, timeout: float = 5.0) -> Ack:
         """Deliver an Events API event (wrapped in event_callback)."""
         return await self._send("events_api", payloads.event_callback(event), timeout)

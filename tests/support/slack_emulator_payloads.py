@@ -160,6 +160,26 @@ def block_actions(
     return payload
 
 
+def block_suggestion(
+    *, user: Payload, view: StoredView, action_id: str, block_id: str, value: str
+) -> Payload:
+    """A block_suggestion payload: an external_select in view asks for options for value."""
+    return {
+        "type": "block_suggestion",
+        "user": user,
+        "container": {"type": "view", "view_id": view.id},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": team_ref(),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": copy.deepcopy(view.data),
+    }
+
+
 def view_submission(*, user: Payload, trigger_id: str, view: StoredView, state: Payload) -> Payload:
     """A view_submission payload for view filled with state."""
     submitted = copy.deepcopy(view.data)

@@ -6,19 +6,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
 from bot import blocks as b
 from bot import views as v
 from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
+from tests.e2e.test_many import big_catalog
 from tests.support import catalogs
+from tests.support.slack_emulator_validation import (
+    message_problems,
+    options_problems,
+    view_problems,
+)
 
 HOSTILE = "<!channel> <@U123> <https://evil.example|click> <#C999> <!here> & `x` *y* "
 LONG = HOSTILE * 40  # far over every cap, and it grows 4x when escaped
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 CATALOG = catalogs.make_catalog()
 ORDERS = CATALOG.databases["orders-prod"]
+BIG = catalogs.make_catalog(big_catalog())
 # Markup the bot itself writes: user and channel ids from Slack, and localized dates.
 BOT_MARKUP = re.compile(r"<@U0[A-Z0-9]+>|<#C0[A-Z0-9]+>|<!date\^\d+\^[^|>]*\|[^<>]*>")
 
@@ -47,6 +52,20 @@ def _grant(**changes: Any) -> Grant:
     return Grant(**fields)
 
 
+def _many_grants(count: int) -> list[Grant]:
+    return [_grant(id=f"g{i:08d}", expires_at=NOW + timedelta(hours=1, minutes=i))
+            for i in range(count)]
+
+
+def _many_requests(count: int) -> list[AccessRequest]:
+    return [_request(id=f"r{i:08d}") for i in range(count)]
+
+
+def _approvals(count: int) -> list[ApprovalDecision]:
+    return [ApprovalDecision(request_id="rabcdefgh", approver_id=f"U0APPR{i:04d}",
+                             decision="approve", created_at=NOW) for i in range(count)]
+
+
 def _decisions() -> list[ApprovalDecision]:
     return [ApprovalDecision(request_id="rabcdefgh", approver_id=catalogs.APPROVER,
                              decision="approve", created_at=NOW),
@@ -68,6 +87,10 @@ def _messages() -> dict[str, list[dict[str, Any]]]:
         "card denied": b.approval_card(_request(status="denied", decided_by=catalogs.APPROVER2,
                                                 deny_reason=LONG), _decisions()),
         "card expired": b.approval_card(_request(status="expired"), []),
+        "card of 300 approvals": b.approval_card(_request(approvals_required=400),
+                                                 _approvals(300)),
+        "card approved by 300": b.approval_card(_request(status="approved", decided_by="x"),
+                                                _approvals(300)),
         "link dm": b.link_dm(grant, link="https://paste.test/?abc#-key", **where),
         "command dm": b.command_dm(grant, command="aws rds generate-db-auth-token", **where),
         "link failed dm": b.link_failed_dm(grant, problem=LONG, **where),
@@ -75,9 +98,11 @@ def _messages() -> dict[str, list[dict[str, Any]]]:
         "list": v.my_access([grant, _grant(id="gother", expires_at=None)],
                             [_request(), _request(id="rsecond")], NOW),
         "list empty": v.my_access([], [], NOW),
+        "list of hundreds": v.my_access(_many_grants(300), _many_requests(300), NOW),
         "audit": v.audit_blocks([AuditEvent(at=NOW, actor=catalogs.DEV, action="request.denied",
                                             database="orders-prod", request_id="rabcdefgh",
-                                            details={"why": LONG})] * 60, scope="for all"),
+                                            details={"why": LONG})] * 30, scope="for all",
+                               total=5000),
         "audit empty": v.audit_blocks([], scope="for orders-prod"),
     }
 
@@ -92,6 +117,9 @@ def _views() -> dict[str, dict[str, Any]]:
         "extend": v.extend_modal(grant, ORDERS),
         "home": v.home_view([grant], [request], [request, _request(id="rthird")], NOW),
         "home no approver": v.home_view([], [], None, NOW),
+        "home of hundreds": v.home_view(_many_grants(300), _many_requests(300),
+                                        _many_requests(500), NOW),
+        "request form of 150 databases": v.request_modal(BIG, BIG.databases["db-149"]),
     }
 
 
@@ -101,28 +129,34 @@ def _check_inert(where: str, built: Any) -> None:
 
 
 @pytest.mark.parametrize("name", list(_messages()))
-def test_message_blocks_parse_and_stay_inert(name: str) -> None:
+def test_message_blocks_are_valid_and_stay_inert(name: str) -> None:
     built = _messages()[name]
-    assert 0 < len(built) <= 50
-    for block in built:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
-        assert parsed.to_dict()["type"] == block["type"]
-        if block["type"] == "section":
-            assert len(block["text"]["text"]) <= 3000
+    assert built
+    assert message_problems(built) == []
     _check_inert(name, built)
 
 
 @pytest.mark.parametrize("name", list(_views()))
-def test_views_parse_and_stay_inert(name: str) -> None:
+def test_views_are_valid_and_stay_inert(name: str) -> None:
     view = _views()[name]
-    View(**view).validate_json()
-    for block in view["blocks"]:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
+    assert view_problems(view, home=view["type"] == "home") == []
     _check_inert(name, view)
+
+
+@pytest.mark.parametrize("typed", ["", "db-1", "service", "no such database", "ORDERS"])
+def test_database_search_offers_at_most_100_valid_options(typed: str) -> None:
+    assert options_problems(v.database_options(BIG, typed)) == []
+
+
+def test_long_lists_say_how_many_they_leave_out() -> None:
+    listed = json.dumps(v.my_access(_many_grants(300), _many_requests(300), NOW),
+                        ensure_ascii=False)
+    assert "…and 285 more active grants" in listed and "…and 290 more pending" in listed
+    card = json.dumps(b.approval_card(_request(approvals_required=400), _approvals(300)),
+                      ensure_ascii=False)
+    assert "300 of 400 approvals" in card and "and 280 more" in card
+    assert json.dumps(v.database_options(BIG, "")["option_groups"][0]["label"]["text"]) == (
+        '"First 100 of 152 matches; type more to narrow"')
 
 
 def test_escape_caps_after_escaping() -> None:
