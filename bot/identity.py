@@ -1,5 +1,6 @@
 """Who a Slack user is: email -> handle -> principal ARN and database user; group membership."""
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -44,21 +45,27 @@ def db_user_for(catalog: Catalog, identity: Identity, level: Level) -> str:
 
 
 class TtlCache(Generic[T]):
-    """A tiny per-key cache whose entries expire after ttl seconds."""
+    """A tiny per-key cache whose entries expire after ttl seconds.
+
+    Concurrent misses of one key wait for a single load, so a burst of requests asks Slack
+    once instead of once per request (and stays under its rate limits).
+    """
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._clock = ttl, clock
         self._items: dict[str, tuple[float, T]] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
 
     async def get(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
         """The cached value for key, loading it when missing or stale."""
-        hit = self._items.get(key)
-        now = self._clock()
-        if hit and hit[0] > now:
-            return hit[1]
-        value = await load()
-        self._items[key] = (now + self._ttl, value)
-        return value
+        async with self._loading.setdefault(key, asyncio.Lock()):
+            hit = self._items.get(key)
+            now = self._clock()
+            if hit and hit[0] > now:
+                return hit[1]
+            value = await load()
+            self._items[key] = (self._clock() + self._ttl, value)
+            return value
 
 
 class People:

@@ -14,7 +14,7 @@ from bot.domain import Identity, Level
 from bot.errors import DbAccessError, SetupError
 from bot.identity import handle_for, principal_for
 from bot.store_access import require_ready
-from bot.wiring import Providers, build_providers
+from bot.wiring import Providers, build_providers, slack_client
 
 PROBE_TIMEOUT = 15.0
 
@@ -58,8 +58,7 @@ async def _store_probe(settings: Settings) -> Probe:
 
 async def _slack_probes(settings: Settings) -> list[Probe]:
     assert settings.slack_bot_token and settings.slack_app_token
-    bot = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                         base_url=settings.slack_api_url)
+    bot = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     app_token = settings.slack_app_token.get_secret_value()
 
     async def bot_auth() -> str:
@@ -106,8 +105,7 @@ async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers
         probes.append(await _run(f"{db.name}: RDS resource id", resource,
                                  "check instance_id/cluster_id and enable IAM database auth"))
     assert settings.slack_bot_token
-    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                            base_url=settings.slack_api_url)
+    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     try:
         example = await _example_identity(catalog, client)
     except (SlackApiError, SlackClientError, OSError):

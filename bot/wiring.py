@@ -10,6 +10,10 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,6 +43,17 @@ from scheduler import Scheduler, SchedulerConfig
 
 log = logging.getLogger(__name__)
 HANDLERS = (commands, approval, request_form, grants, home)
+# Slack answers a call over its rate limit with 429 and Retry-After; the client waits that long
+# and tries again. Posts to one channel queue up in SlackWeb, so one retry is usually enough;
+# the count covers bursts shared with other replicas. A dropped connection is retried twice.
+RATE_LIMIT_RETRIES, CONNECTION_RETRIES = 8, 2
+
+
+def slack_client(token: str, base_url: str) -> AsyncWebClient:
+    """The bot's Slack Web API client: retries rate-limited calls and dropped connections."""
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
 
 
 @dataclass
@@ -107,8 +122,7 @@ def build_service(settings: Settings, catalog: Catalog,
     failpoints.arm_from_environment()  # none in production; the crash-matrix test sets some
     metrics = Metrics()
     engine = make_engine(settings.database_url)
-    client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(),
-                            base_url=settings.slack_api_url)
+    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     providers = providers or build_providers(settings, catalog)
     workflow = build_workflow(catalog=catalog, sessions=make_sessions(engine),
                               providers=providers, client=client, metrics=metrics,

@@ -1,5 +1,6 @@
 """Slack Web API adapter: messages, DMs, views (SlackNotifier) and users/groups (SlackDirectory)."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,7 @@ class SlackWeb:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
         self._dm_channels: dict[str, str] = {}
+        self._channel_queues: dict[str, asyncio.Lock] = {}
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -57,14 +59,24 @@ class SlackWeb:
             raise _failure(method, exc) from None
         return response.data if isinstance(response.data, dict) else {}
 
+    async def _post_message(self, channel: str, **kwargs: Any) -> MessageRef:
+        """chat.postMessage, one at a time per channel.
+
+        Slack allows about one post per second per channel. Queued here, a burst waits its
+        turn and each post is refused (429, then retried by the client) at most once or twice,
+        instead of every post hammering Slack until its retries run out.
+        """
+        async with self._channel_queues.setdefault(channel, asyncio.Lock()):
+            data = await self._call("chat.postMessage", channel=channel, **kwargs)
+        return MessageRef(data["channel"], data["ts"])
+
     async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
                    thread_ts: str | None = None, key: str | None = None) -> MessageRef:
         """Post a message in a channel (as a reply in a thread when thread_ts is given)."""
         extra = {"thread_ts": thread_ts} if thread_ts else {}
-        data = await self._call("chat.postMessage", channel=channel, text=text,
-                                blocks=list(blocks or []), unfurl_links=False,
-                                unfurl_media=False, **extra, **_metadata(key))
-        return MessageRef(data["channel"], data["ts"])
+        return await self._post_message(channel, text=text, blocks=list(blocks or []),
+                                        unfurl_links=False, unfurl_media=False, **extra,
+                                        **_metadata(key))
 
     async def update(self, ref: MessageRef, *, text: str, blocks: Blocks | None = None) -> None:
         """Replace a posted message."""
@@ -74,12 +86,11 @@ class SlackWeb:
     async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None,
                  key: str | None = None) -> MessageRef:
         """DM a user; links never unfurl, so a one-time link is not opened by a preview bot."""
-        kwargs: dict[str, Any] = {"channel": await self._dm_channel(user_id), "text": text,
-                                  "unfurl_links": False, "unfurl_media": False, **_metadata(key)}
+        kwargs: dict[str, Any] = {"text": text, "unfurl_links": False, "unfurl_media": False,
+                                  **_metadata(key)}
         if blocks:
             kwargs["blocks"] = list(blocks)
-        data = await self._call("chat.postMessage", **kwargs)
-        return MessageRef(data["channel"], data["ts"])
+        return await self._post_message(await self._dm_channel(user_id), **kwargs)
 
     async def _dm_channel(self, user_id: str) -> str:
         channel = self._dm_channels.get(user_id)

@@ -5,7 +5,6 @@ from types import TracebackType
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,7 +13,7 @@ from bot.grant_ops import GrantOps
 from bot.metrics import Metrics
 from bot.models import AccessRequest, AuditEvent, Grant, TokenIssue
 from bot.state import make_engine, make_sessions
-from bot.wiring import Providers, build_app, build_workflow
+from bot.wiring import Providers, build_app, build_workflow, slack_client
 from bot.workflow import Workflow
 from tests.support import catalogs
 from tests.support.fakes import FakeDbAdmin, FakeIam, FakeMinter, FakeShare
@@ -44,16 +43,17 @@ class BotHarness:
     catalog: Catalog = field(default_factory=catalogs.make_catalog)
     providers: Providers = field(default_factory=fake_providers)
     group_members: tuple[str, ...] = (catalogs.APPROVER2,)
+    rate_limit_speed: float = 1.0  # Slack's rate limits, refilled this many times faster
 
     async def __aenter__(self) -> "BotHarness":
-        self.emu = SlackEmulator()
+        self.emu = SlackEmulator(rate_limit_speed=self.rate_limit_speed)
         await self.emu.start()
         for user_id, (name, email) in PEOPLE.items():
             self.emu.add_user(user_id, name, email=email)
         self.emu.add_usergroup(catalogs.DBA_GROUP, list(self.group_members))
         self.engine: AsyncEngine = make_engine(self.state_url)
         self.sessions = make_sessions(self.engine)
-        self.client = AsyncWebClient(token=self.emu.bot_token, base_url=self.emu.api_url)
+        self.client = slack_client(self.emu.bot_token, self.emu.api_url)
         self.metrics = Metrics()
         self.workflow: Workflow = build_workflow(
             catalog=self.catalog, sessions=self.sessions, providers=self.providers,

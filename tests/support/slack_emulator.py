@@ -62,6 +62,7 @@ from tests.support.slack_emulator_models import (
     StoredMessage,
     StoredView,
 )
+from tests.support.slack_emulator_ratelimit import RateLimits
 from tests.support.slack_emulator_recorder import Recorder
 from tests.support.slack_emulator_socket import SocketModeServer
 from tests.support.slack_emulator_validation import (
@@ -104,10 +105,13 @@ class SlackEmulator:
         bot_token: str | None = None,
         app_token: str | None = None,
         trigger_ttl: float | None = TRIGGER_TTL,
+        rate_limits: bool = True,
+        rate_limit_speed: float = 1.0,
     ) -> None:
         """Given tokens are the only ones accepted (default: any ``xoxb-``/``xapp-``).
 
-        trigger_ttl=None disables trigger_id expiry (Slack: 3 s).
+        trigger_ttl=None disables trigger_id expiry (Slack: 3 s). Slack's rate limits apply
+        unless rate_limits=False; rate_limit_speed > 1 refills them that many times faster.
         """
         self.bot_token = bot_token or DEFAULT_BOT_TOKEN
         self.app_token = app_token or DEFAULT_APP_TOKEN
@@ -120,7 +124,8 @@ class SlackEmulator:
             app_token=app_token,
             new_socket_url=self._new_socket_url,
         )
-        self.http = HttpEndpoints(self.workspace, self.web_api, self.recorder)
+        limits = RateLimits(speed=rate_limit_speed) if rate_limits else None
+        self.http = HttpEndpoints(self.workspace, self.web_api, self.recorder, limits)
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -189,6 +194,11 @@ class SlackEmulator:
         return self.http.responses
 
     @property
+    def throttled(self) -> list[RecordedCall]:
+        """Every Web API call answered 429 ratelimited (not in ``calls``), in order."""
+        return self.http.throttled
+
+    @property
     def envelopes(self) -> list[SentEnvelope]:
         """Every envelope sent over Socket Mode, with its ack."""
         return self.socket.envelopes
@@ -248,6 +258,10 @@ class SlackEmulator:
     def fail_next(self, method: str, error: str) -> None:
         """Make the next call to method answer ``{"ok": false, "error": error}``."""
         self.web_api.fail_next(method, error)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Cut the connection of the next times calls to method without answering them."""
+        self.http.drops[method] = self.http.drops.get(method, 0) + times
 
     def delay_next(self, method: str, seconds: float) -> None:
         """Record the next call to method at once but answer it only after seconds."""

@@ -9,7 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from tests.support.slack_emulator_models import RecordedCall
-from tests.support.slack_emulator_recorder import Recorder
+from tests.support.slack_emulator_ratelimit import RateLimits
+from tests.support.slack_emulator_recorder import Recorder, summarize_params
 from tests.support.slack_emulator_validation import message_problems
 from tests.support.slack_emulator_webapi import HTTP_STATUS, WebApi, decode_json_fields
 from tests.support.slack_emulator_workspace import Workspace
@@ -31,13 +32,36 @@ async def request_params(request: web.Request) -> dict[str, Any]:
 class HttpEndpoints:
     """aiohttp handlers for ``/api/<method>`` and ``/response/<id>``."""
 
-    def __init__(self, workspace: Workspace, web_api: WebApi, recorder: Recorder) -> None:
-        """Answer from web_api/workspace and record into recorder."""
+    def __init__(
+        self,
+        workspace: Workspace,
+        web_api: WebApi,
+        recorder: Recorder,
+        limits: RateLimits | None = None,
+    ) -> None:
+        """Answer from web_api/workspace and record into recorder; limits=None: no 429s."""
         self.workspace = workspace
         self.web_api = web_api
         self.recorder = recorder
+        self.limits = limits
         self.responses: list[RecordedCall] = []
+        self.throttled: list[RecordedCall] = []
         self.delays: dict[str, float] = {}
+        self.drops: dict[str, int] = {}
+
+    def _throttle(self, method: str, params: dict[str, Any], token: str | None) -> int | None:
+        """Retry-After seconds when the call is over Slack's rate limit (it is then recorded)."""
+        if self.limits is None:
+            return None
+        channel = self.workspace.resolve_channel(str(params.get("channel", "")))
+        wait = self.limits.retry_after(method, channel)
+        if wait is not None:
+            reply = {"ok": False, "error": "ratelimited"}
+            self.throttled.append(RecordedCall(method, params, token, time.time(), reply))
+            self.recorder.note(
+                f"bot -> {method}  {summarize_params(params)}  => 429 Retry-After: {wait}"
+            )
+        return wait
 
     async def api(self, request: web.Request) -> web.Response:
         """Record and answer one Web API call (token from ``Authorization: Bearer``)."""
@@ -47,6 +71,15 @@ class HttpEndpoints:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
         token = token or params.pop("token", None)
         params = decode_json_fields(params)
+        if self.drops.get(method) and request.transport is not None:
+            self.drops[method] -= 1
+            self.recorder.note(f"bot -> {method}  {summarize_params(params)}  => connection cut")
+            request.transport.abort()  # like a load balancer resetting the connection
+            return web.Response(status=502)
+        wait = self._throttle(method, params, token)
+        if wait is not None:
+            reply = {"ok": False, "error": "ratelimited"}
+            return web.json_response(reply, status=429, headers={"Retry-After": str(wait)})
         reply = self.web_api.call(method, params, token)
         forced_status = reply.pop(HTTP_STATUS, None)
         self.recorder.record(RecordedCall(method, params, token, time.time(), reply))
