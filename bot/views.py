@@ -17,6 +17,9 @@ STATIC_OPTIONS_MAX = 100  # Slack's limit for a static_select; past it the form 
 # How many of each list a message (50 blocks) or the App Home (100 blocks) shows; the rest is
 # summed up in one "and N more" line. A grant takes two blocks (its line and its buttons).
 SHOWN_GRANTS, SHOWN_PENDING, SHOWN_WAITING = 15, 10, 25
+STALE_NOTE = (":grey_question: That belongs to an older version of db-access-bot and does "
+              "nothing now. Use `/db-access` to start again; `/db-access list` shows your "
+              "grants and requests.")
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -102,6 +105,12 @@ def request_modal(catalog: Catalog, database: DatabaseSpec) -> dict[str, Any]:
         blocks.insert(1, context(escape(database.description, 150)))
     return _modal(CallbackId.REQUEST, "Database access", blocks, submit="Request",
                   metadata=database.name)
+
+
+def stale_form_modal() -> dict[str, Any]:
+    """What replaces a submitted form this version of the bot does not know."""
+    return {"type": "modal", "title": _plain("Form out of date"), "close": _plain("Close"),
+            "blocks": [section(STALE_NOTE)]}
 
 
 def deny_modal(request: AccessRequest) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from bot.metrics import Metrics
 from bot.service import Service
 from bot.state import make_engine, make_sessions, ping
 from bot.workflow import Workflow
-from handlers import approval, commands, grants, home, request_form
+from handlers import approval, commands, fallback, grants, home, request_form
 from providers.aws_iam import AwsIamGrants
 from providers.aws_secrets import AwsAdminSecrets
 from providers.aws_session import AwsClients
@@ -42,7 +42,7 @@ from providers.slack import SlackWeb
 from scheduler import Scheduler, SchedulerConfig
 
 log = logging.getLogger(__name__)
-HANDLERS = (commands, approval, request_form, grants, home)
+HANDLERS = (commands, approval, request_form, grants, home, fallback)  # fallback last
 # Slack answers a call over its rate limit with 429 and Retry-After; the client waits that long
 # and tries again. Posts to one channel queue up in SlackWeb, so one retry is usually enough;
 # the count covers bursts shared with other replicas. A dropped connection is retried twice.
@@ -97,6 +97,7 @@ def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> Asyn
         context["workflow"], context["grant_ops"] = workflow, ops
         await next()
 
+    app.use(fallback.RejectMalformed())  # before anything builds arguments from the payload
     app.use(inject)
     for module in HANDLERS:
         module.register(app)

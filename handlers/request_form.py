@@ -16,7 +16,16 @@ from bot.policy import (
     check_reason,
     check_ticket,
 )
-from handlers.common import dm_reply, guarded, ops, state_value, tracked, workflow
+from bot.views import STALE_NOTE
+from handlers.common import (
+    action_reply,
+    dm_reply,
+    guarded,
+    ops,
+    state_value,
+    tracked,
+    workflow,
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -26,12 +35,15 @@ def register(app: AsyncApp) -> None:
     app.view(CallbackId.REQUEST)(tracked(on_request_submitted))
 
 
-async def on_pick_database(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                           context: AsyncBoltContext) -> None:
+async def on_pick_database(ack: Any, body: dict[str, Any], respond: Any,
+                           client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """Rebuild the form so level and duration offer only what the picked database allows."""
     await ack()
-    picked = body["actions"][0].get("selected_option", {}).get("value")
-    view = body["view"]
+    view = body.get("view")
+    if not isinstance(view, dict):  # a menu in a message: no version of the bot sent one
+        await action_reply(body, respond, client)(STALE_NOTE)
+        return
+    picked = (body["actions"][0].get("selected_option") or {}).get("value")
     await client.views_update(view_id=view["id"], hash=view.get("hash"),
                               view=ops(context).request_form(picked))
 

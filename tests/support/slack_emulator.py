@@ -466,6 +466,10 @@ class SlackEmulator:
             return [option for group in groups for option in group.get("options", [])]
         return list(ack.get("options", []))
 
+    async def send_interactive(self, payload: dict[str, Any], *, timeout: float = 5.0) -> Ack:
+        """Deliver any interactive payload as given (a forged or malformed one, say)."""
+        return await self._send("interactive", payload, timeout)
+
     async def event(self, event: dict[str, Any], *, timeout: float = 5.0) -> Ack:
         """Deliver an Events API event (wrapped in event_callback)."""
         return await self._send("events_api", payloads.event_callback(event), timeout)

@@ -184,10 +184,13 @@ def describe_envelope(envelope: dict[str, Any]) -> str:
         event = payload.get("event", {})
         detail = f"{event.get('type')} user={event.get('user')}"
     else:
-        detail = f"{payload.get('type')} user={payload.get('user', {}).get('id')}"
-        if payload.get("actions"):
-            act = payload["actions"][0]
-            detail += f" action={act.get('action_id')} value={act.get('value')!r}"
-        if payload.get("type") == "view_submission":
-            detail += f" callback_id={payload['view'].get('callback_id')!r}"
+        user = payload.get("user")
+        detail = f"{payload.get('type')} user={user.get('id') if isinstance(user, dict) else None}"
+        actions = payload.get("actions")
+        if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+            act = actions[0]
+            detail += f" action={act.get('action_id')} value={json_summary(act.get('value'), 40)}"
+        view = payload.get("view")
+        if payload.get("type") == "view_submission" and isinstance(view, dict):
+            detail += f" callback_id={view.get('callback_id')!r}"
     return f"{kind} {detail}"
