@@ -36,22 +36,27 @@ class Service:
         await self.health.start()
         for job in self.background:
             await job.start()
-        await self.socket.connect_async()
+        # Connecting retries for as long as Slack cannot be reached; it runs beside the wait
+        # for a signal so that SIGTERM stops the bot in that state too.
+        connecting = asyncio.create_task(self.socket.connect_async(), name="socket-mode")
         log.info("db-access-bot is running")
         await self.stopping.wait()
-        await self.shutdown()
+        await self.shutdown(connecting)
 
     def stop(self) -> None:
         """Ask the service to stop (signal-safe)."""
         log.info("stop requested")
         self.stopping.set()
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, connecting: "asyncio.Task[None] | None" = None) -> None:
         """Stop taking events, let in-flight work finish, then close everything."""
         try:
             await asyncio.wait_for(self.socket.close_async(), 2)
         except (TimeoutError, OSError):
             log.warning("Socket Mode connection did not close in time")
+        if connecting is not None and not connecting.done():
+            connecting.cancel()  # still trying to reach Slack: stop trying
+            await asyncio.gather(connecting, return_exceptions=True)
         # The scheduler and in-flight listeners wind down side by side to stay within budget.
         stopped = await asyncio.gather(self.workflow.inflight.drained(SHUTDOWN_BUDGET - 2),
                                        *(job.stop() for job in self.background))

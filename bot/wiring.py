@@ -26,6 +26,7 @@ from bot.health import HealthServer
 from bot.identity import People
 from bot.metrics import Metrics
 from bot.service import Service
+from bot.socket_mode_log import socket_mode_logger
 from bot.state import make_engine, make_sessions, ping
 from bot.workflow import Workflow
 from handlers import approval, commands, fallback, grants, home, request_form
@@ -131,7 +132,8 @@ def build_service(settings: Settings, catalog: Catalog,
     scheduler = Scheduler(workflow.d, SchedulerConfig.from_settings(settings))
     workflow.d.on_grant_active = scheduler.on_grant_active
     app = build_app(client, workflow, GrantOps(workflow))
-    socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value(),
+                                         logger=socket_mode_logger())
 
     async def connected() -> bool:
         return await socket_mode.client.is_connected()
