@@ -6,8 +6,11 @@ import yaml
 
 # The *:history scopes let the outbox find a message it sent just before a crash or a lost
 # answer (by its metadata), so that it is not sent twice; the bot reads only its own messages.
+# channels:read and groups:read let `check --online` see whether the bot is in each approvals
+# channel (conversations.info).
 BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "users:read.email",
-              "usergroups:read", "channels:history", "groups:history", "im:history"]
+              "usergroups:read", "channels:history", "groups:history", "im:history",
+              "channels:read", "groups:read"]
 COMMAND = "/db-access"
 
 

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
+from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.domain import Identity, Level
 from bot.errors import DbAccessError, SetupError
@@ -56,25 +57,31 @@ async def _store_probe(settings: Settings) -> Probe:
     return Probe(True, "state store", state.summary)
 
 
-async def _slack_probes(settings: Settings) -> list[Probe]:
+async def _slack_probes(settings: Settings, catalog: Catalog) -> list[Probe]:
     assert settings.slack_bot_token and settings.slack_app_token
     bot = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     app_token = settings.slack_app_token.get_secret_value()
+    bot_user: list[str] = []
 
     async def bot_auth() -> str:
         answer = await bot.auth_test()
+        bot_user.append(str(answer.get("user") or "db-access-bot"))
         return f"bot token works (team {answer.get('team')}, bot user {answer.get('user')})"
 
     async def socket_mode() -> str:
         await bot.apps_connections_open(app_token=app_token)
         return "app token works and Socket Mode is enabled"
 
-    return [
+    probes = [
         await _run("Slack bot token (auth.test)", bot_auth,
                    "reinstall the app and copy the Bot User OAuth Token into SLACK_BOT_TOKEN"),
         await _run("Slack app token (apps.connections.open)", socket_mode,
                    "enable Socket Mode and create an app-level token with connections:write"),
     ]
+    if not bot_user:
+        return [*probes, Probe(False, "approvals channels", "not checked: the bot token failed")]
+    statuses = await channel_statuses(bot, catalog, bot_user[0])
+    return probes + [Probe(s.ok, s.what, s.detail) for s in statuses]
 
 
 async def _example_identity(catalog: Catalog, client: AsyncWebClient) -> Identity | None:
@@ -164,7 +171,7 @@ async def run_online_checks(settings: Settings, catalog: Catalog,
     providers = providers or build_providers(settings, catalog)
     try:
         probes = [await _store_probe(settings)]
-        probes += await _slack_probes(settings)
+        probes += await _slack_probes(settings, catalog)
         probes += await _aws_probes(settings, catalog, providers)
         probes += await _backend_probes(catalog, providers)
     finally:

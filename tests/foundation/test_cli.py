@@ -73,7 +73,8 @@ def test_manifest_has_socket_mode_command_and_scopes(tmp_path: Path) -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "im:write", "users:read", "users:read.email",
-        "usergroups:read", "channels:history", "groups:history", "im:history"}
+        "usergroups:read", "channels:history", "groups:history", "im:history",
+        "channels:read", "groups:read"}
 
 
 def test_iam_policy_resources_come_from_the_catalog(tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 import pytest
 
+from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.online_check import run_online_checks
+from bot.wiring import slack_client
 from providers.privatebin import PrivateBinShare
 from tests.integration.real_parts import real_setup
-from tests.support import aws_seed
+from tests.support import aws_seed, catalogs
 from tests.support.fixtures_privatebin import PrivateBinProcess
 from tests.support.harness import PEOPLE
 from tests.support.ports import free_port
@@ -40,7 +42,10 @@ async def test_all_probes_pass_on_a_healthy_setup(
     lines = out.strip().splitlines()
     assert all(line.startswith("✓") for line in lines[:-1]), out
     for expected in ("state store: 127.0.0.1:", "schema at revision", "Slack bot token",
-                     "Socket Mode is enabled", "sts:GetCallerIdentity",
+                     "Socket Mode is enabled",
+                     "approvals channel #c0approvals (C0APPROVALS): the bot is a member",
+                     "approvals channel #c0orders (C0ORDERS): the bot is a member",
+                     "sts:GetCallerIdentity",
                      f"orders-prod: RDS resource id: resource id {setup.resource_id}",
                      "role/DatabasesRole_ada exists", "orders-prod: admin connection",
                      "PrivateBin: the JSON API answers"):
@@ -66,3 +71,53 @@ async def test_failures_say_what_to_fix_and_exit_2(
                in line for line in failed), out
     assert any(line.startswith("✗ PrivateBin") and "PRIVATEBIN_URL" in line
                for line in failed), out
+
+
+async def test_an_approvals_channel_without_the_bot_is_named_with_the_invite(
+        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
+        emu: SlackEmulator, state_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url)
+    aws_seed.create_role("DatabasesRole_ada")
+    emu.add_channel(catalogs.ORDERS_CHANNEL, "orders-approvals", bot_member=False)
+    code = await run_online_checks(settings_for(emu, privatebin_server.url, state_url),
+                                   setup.catalog, setup.providers)
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert [line for line in out.splitlines() if line.startswith("✗")] == [
+        "✗ approvals channel #orders-approvals (C0ORDERS): the bot is not a member, so "
+        "approval cards cannot be posted — invite the bot: `/invite @db-access-bot` in "
+        "#orders-approvals"], out
+
+
+async def test_each_channel_problem_says_what_to_do() -> None:
+    async with SlackEmulator(bot_scopes={"chat:write", "channels:read"}) as emu:
+        emu.add_channel("C0MEMBER", "dba-approvals")
+        emu.add_channel("C0OLD", "old-approvals", archived=True)
+        emu.add_channel("G0SECRET", "secret-approvals")
+        emu.add_channel("G0HIDDEN", "hidden-approvals", bot_member=False)
+        emu.delete_channel("C0GONE")
+        client = slack_client(emu.bot_token, emu.api_url)
+        data = catalogs.catalog_data(approvals_channel="C0MEMBER")
+        for name, channel in zip(["orders-prod", "analytics"], ["C0OLD", "C0GONE"],
+                                 strict=True):
+            data["databases"][name]["approvals_channel"] = channel
+        data["databases"]["other"] = {**data["databases"]["analytics"],
+                                      "approvals_channel": "G0HIDDEN"}
+        data["databases"]["secret"] = {**data["databases"]["analytics"],
+                                       "approvals_channel": "G0SECRET"}
+        statuses = await channel_statuses(client, catalogs.make_catalog(data), "dbbot")
+    report = {s.what: (s.ok, s.detail) for s in statuses}
+    assert report == {
+        "approvals channel #dba-approvals (C0MEMBER)": (True, "the bot is a member"),
+        "approvals channel #old-approvals (C0OLD)": (
+            False, "the channel is archived — unarchive it or point approvals_channel at "
+                   "another one"),
+        "approvals channel C0GONE": (
+            False, "no such channel, or a private channel the bot is not in — check the "
+                   "catalog's approvals_channel, or invite the bot: `/invite @dbbot` in that "
+                   "channel"),
+        "approvals channel G0HIDDEN": report["approvals channel C0GONE"],
+        "approvals channel G0SECRET": (
+            False, "the app lacks channels:read and groups:read — add them (the manifest "
+                   "from `db-access-bot manifest` has them) and reinstall the app"),
+    }

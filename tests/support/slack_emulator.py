@@ -107,11 +107,13 @@ class SlackEmulator:
         trigger_ttl: float | None = TRIGGER_TTL,
         rate_limits: bool = True,
         rate_limit_speed: float = 1.0,
+        bot_scopes: set[str] | None = None,
     ) -> None:
         """Given tokens are the only ones accepted (default: any ``xoxb-``/``xapp-``).
 
         trigger_ttl=None disables trigger_id expiry (Slack: 3 s). Slack's rate limits apply
         unless rate_limits=False; rate_limit_speed > 1 refills them that many times faster.
+        bot_scopes (default: all) are the scopes the app was installed with.
         """
         self.bot_token = bot_token or DEFAULT_BOT_TOKEN
         self.app_token = app_token or DEFAULT_APP_TOKEN
@@ -123,6 +125,7 @@ class SlackEmulator:
             bot_token=bot_token,
             app_token=app_token,
             new_socket_url=self._new_socket_url,
+            bot_scopes=bot_scopes,
         )
         limits = RateLimits(speed=rate_limit_speed) if rate_limits else None
         self.http = HttpEndpoints(self.workspace, self.web_api, self.recorder, limits)
@@ -230,6 +233,27 @@ class SlackEmulator:
     def add_usergroup(self, usergroup_id: str, user_ids: list[str]) -> None:
         """Register a user group and its members."""
         self.workspace.add_usergroup(usergroup_id, user_ids)
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool | None = None,
+        bot_member: bool = True,
+        members: tuple[str, ...] = (),
+        archived: bool = False,
+    ) -> None:
+        """Create a channel (a G… id is private); bot_member=False: the bot was not invited."""
+        self.workspace.channels[channel_id] = name
+        self.workspace.conversations.add(
+            channel_id, name, private=private, bot_member=bot_member, members=members,
+            archived=archived,
+        )
+
+    def delete_channel(self, channel_id: str) -> None:
+        """Remove a channel: Slack answers channel_not_found from then on."""
+        self.workspace.conversations.delete(channel_id)
 
     def dm_channel(self, user_id: str) -> str:
         """The DM channel id conversations.open returns for user_id."""

@@ -58,15 +58,18 @@ class WebApi:
         bot_token: str | None,
         app_token: str | None,
         new_socket_url: Callable[[], str],
+        bot_scopes: set[str] | None = None,
     ) -> None:
         """Only these tokens are accepted (None: any ``xoxb-``/``xapp-`` token).
 
-        new_socket_url issues the ``/link/`` URL apps.connections.open returns.
+        new_socket_url issues the ``/link/`` URL apps.connections.open returns; bot_scopes
+        (None: every scope) are the OAuth scopes the app was installed with.
         """
         self.ws = workspace
         self.bot_token = bot_token
         self.app_token = app_token
         self.new_socket_url = new_socket_url
+        self.bot_scopes = bot_scopes
         self.failures: dict[str, deque[str]] = defaultdict(deque)
         self.violations: list[Violation] = []
         self.handlers: dict[str, Callable[[Params], Reply]] = {
@@ -78,6 +81,8 @@ class WebApi:
             "conversations.open": self.conversations_open,
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
+            "conversations.info": self.conversations_info,
+            "conversations.members": self.conversations_members,
             "users.info": self.users_info,
             "usergroups.users.list": self.usergroups_users_list,
             "views.open": self.views_open,
@@ -170,6 +175,9 @@ class WebApi:
         channel = self.ws.resolve_channel(str(p.get("channel", "")))
         if channel is None:
             return _error("channel_not_found")
+        membership = self.ws.conversations.post_problem(channel)
+        if membership:
+            return _error(membership)
         problem = self._message_content("chat.postMessage", p)
         if problem:
             return problem
@@ -272,6 +280,31 @@ class WebApi:
             "already_open": already_open,
             "channel": {"id": channel},
         }
+
+    def _channel_read(self, p: Params) -> tuple[Any, Reply | None]:
+        """The channel conversations.info/members ask about, or Slack's error for the call."""
+        channel = self.ws.conversations.find(str(p.get("channel", "")))
+        if channel is None or (channel.private and not channel.to_slack()["is_member"]):
+            return None, _error("channel_not_found")
+        needed = "groups:read" if channel.private else "channels:read"
+        if self.bot_scopes is not None and needed not in self.bot_scopes:
+            reply = _error("missing_scope")
+            reply.update(needed=needed, provided=",".join(sorted(self.bot_scopes)))
+            return None, reply
+        return channel, None
+
+    def conversations_info(self, p: Params) -> Reply:
+        """conversations.info: the channel, with is_member for the bot."""
+        channel, problem = self._channel_read(p)
+        return problem or {"ok": True, "channel": channel.to_slack()}
+
+    def conversations_members(self, p: Params) -> Reply:
+        """conversations.members: every member id (one page)."""
+        channel, problem = self._channel_read(p)
+        if problem:
+            return problem
+        return {"ok": True, "members": sorted(channel.members),
+                "response_metadata": {"next_cursor": ""}}
 
     def users_info(self, p: Params) -> Reply:
         """users.info for a registered user."""

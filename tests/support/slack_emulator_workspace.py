@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.support.slack_emulator_blocks import normalize_blocks
+from tests.support.slack_emulator_channels import Channels
 from tests.support.slack_emulator_models import (
     APP_ID,
     BOT_ID,
@@ -88,6 +89,7 @@ class Workspace:
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.channels: dict[str, str] = {DEFAULT_CHANNEL_ID: "general"}
+        self.conversations = Channels()  # membership, privacy, archived (slack_emulator_channels)
         self.messages: dict[tuple[str, str], StoredMessage] = {}
         self.ephemerals: list[StoredMessage] = []
         self.deleted: list[StoredMessage] = []
