@@ -96,3 +96,34 @@ class Channels:
         if BOT_USER_ID not in channel.members:
             return "not_in_channel"
         return None
+
+
+def _readable(
+    channels: Channels, params: dict[str, Any], scopes: set[str] | None
+) -> tuple[Channel | None, dict[str, Any] | None]:
+    """The channel conversations.info/members ask about, or Slack's error for the call."""
+    channel = channels.find(str(params.get("channel", "")))
+    if channel is None or (channel.private and BOT_USER_ID not in channel.members):
+        return None, {"ok": False, "error": "channel_not_found"}
+    needed = "groups:read" if channel.private else "channels:read"
+    if scopes is not None and needed not in scopes:
+        provided = ",".join(sorted(scopes))
+        return None, {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+    return channel, None
+
+
+def channel_info(
+    channels: Channels, params: dict[str, Any], scopes: set[str] | None
+) -> dict[str, Any]:
+    """conversations.info: the channel, with is_member for the bot (scopes None: all)."""
+    channel, problem = _readable(channels, params, scopes)
+    return problem or {"ok": True, "channel": channel.to_slack() if channel else {}}
+
+
+def channel_members(
+    channels: Channels, params: dict[str, Any], scopes: set[str] | None
+) -> dict[str, Any]:
+    """conversations.members: every member id, in one page."""
+    channel, problem = _readable(channels, params, scopes)
+    members = sorted(channel.members) if channel else []
+    return problem or {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}

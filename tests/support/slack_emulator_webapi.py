@@ -8,6 +8,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.slack_emulator_channels import channel_info, channel_members
 from tests.support.slack_emulator_models import (
     APP_ID,
     BOT_ID,
@@ -81,8 +82,10 @@ class WebApi:
             "conversations.open": self.conversations_open,
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
-            "conversations.info": self.conversations_info,
-            "conversations.members": self.conversations_members,
+            "conversations.info": lambda p: channel_info(self.ws.conversations, p, self.bot_scopes),
+            "conversations.members": lambda p: channel_members(
+                self.ws.conversations, p, self.bot_scopes
+            ),
             "users.info": self.users_info,
             "usergroups.users.list": self.usergroups_users_list,
             "views.open": self.views_open,
@@ -280,31 +283,6 @@ class WebApi:
             "already_open": already_open,
             "channel": {"id": channel},
         }
-
-    def _channel_read(self, p: Params) -> tuple[Any, Reply | None]:
-        """The channel conversations.info/members ask about, or Slack's error for the call."""
-        channel = self.ws.conversations.find(str(p.get("channel", "")))
-        if channel is None or (channel.private and not channel.to_slack()["is_member"]):
-            return None, _error("channel_not_found")
-        needed = "groups:read" if channel.private else "channels:read"
-        if self.bot_scopes is not None and needed not in self.bot_scopes:
-            reply = _error("missing_scope")
-            reply.update(needed=needed, provided=",".join(sorted(self.bot_scopes)))
-            return None, reply
-        return channel, None
-
-    def conversations_info(self, p: Params) -> Reply:
-        """conversations.info: the channel, with is_member for the bot."""
-        channel, problem = self._channel_read(p)
-        return problem or {"ok": True, "channel": channel.to_slack()}
-
-    def conversations_members(self, p: Params) -> Reply:
-        """conversations.members: every member id (one page)."""
-        channel, problem = self._channel_read(p)
-        if problem:
-            return problem
-        return {"ok": True, "members": sorted(channel.members),
-                "response_metadata": {"next_cursor": ""}}
 
     def users_info(self, p: Params) -> Reply:
         """users.info for a registered user."""
