@@ -72,6 +72,13 @@ class ConnectionTrouble(logging.Filter):
                 f"The Socket Mode connection is down and reconnecting failed "
                 f"({cause}); retrying in {RETRY_SECONDS} s. {NETWORK_HINT}",
             )
+        elif message.startswith("Failed to receive or enqueue a message"):
+            cause = message.partition(": ")[2].rsplit(" (", 1)[0][:MAX_CAUSE]
+            _reword(
+                record,
+                f"The Socket Mode connection was lost and reconnecting failed ({cause}); "
+                f"retrying in {RETRY_SECONDS} s. {NETWORK_HINT}",
+            )
         return True
 
 

@@ -89,3 +89,28 @@ async def test_a_refused_app_token_is_named_with_what_to_fix(
     [warning] = socket_warnings(bot)
     assert "Slack answered invalid_auth" in warning["message"]
     assert "SLACK_APP_TOKEN" in warning["message"]
+
+
+async def test_slack_going_away_is_reported_calmly_and_sigterm_still_stops(
+    tmp_path: Path, state_url: str
+) -> None:
+    emu = SlackEmulator()
+    await emu.start()
+    bot = offline_bot(emu.api_url, state_url, tmp_path, token="went-away").start()
+    try:
+        await asyncio.to_thread(bot.wait_health, 200)
+        await emu.stop()  # Slack is gone: the socket closes and cannot be opened again
+        await asyncio.to_thread(bot.wait_health, 503)
+        await asyncio.to_thread(wait_for_warnings, bot, 2)
+        bot.signal(signal.SIGTERM)
+        assert await asyncio.to_thread(bot.wait, STOP_BUDGET) == 0, bot.output()
+    finally:
+        bot.kill()
+        await emu.stop()
+    assert_calm(bot)
+    lines = [json.loads(line) for line in bot.output().splitlines() if line.startswith("{")]
+    assert [line for line in lines if line["level"] == "ERROR"] == []
+    assert all(
+        "reconnecting failed" in w["message"] and "SLACK_API_URL" in w["message"]
+        for w in socket_warnings(bot)
+    )
