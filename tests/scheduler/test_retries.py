@@ -63,7 +63,8 @@ async def test_a_report_that_slack_refused_arrives_once_when_slack_is_back(
     clock.advance(timedelta(minutes=16))
     for attempt in range(1, 5):
         if attempt == 3:
-            h.emu.fail_next("chat.postMessage", "ratelimited")
+            # Not ratelimited: the Slack client retries that itself; this reaches the outbox.
+            h.emu.fail_next("chat.postMessage", "internal_error")
         await sweeper.run()
         clock.advance(backoff(attempt) + timedelta(seconds=1))
         await steps.run_due()
