@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.fixtures_mariadb",
     "tests.support.fixtures_moto",
     "tests.support.fixtures_privatebin",
+    "tests.support.fixtures_admin_targets",
     "pytester",
 ]
 

@@ -1,92 +1,40 @@
 """PostgresAdmin, MysqlAdmin and the router against a real PostgreSQL and a real MariaDB."""
 # Setup SQL here is built from names the tests generate themselves, never from input.
+# The target fixtures (pg, my) come from tests/support/fixtures_admin_targets.py.
 
 import asyncio
-import itertools
 import ssl
 import struct
-from datetime import timedelta
 
 import asyncpg
 import pymysql
 import pytest
 from pymysql.constants import CLIENT
 
-from bot.catalog import DatabaseSpec, LevelSpec
-from bot.domain import AdminLogin, Engine, Level
+from bot.catalog import LevelSpec
+from bot.domain import Engine, Level
 from bot.errors import DatabaseAdminError
 from providers.database_admin import DatabaseAdminRouter
 from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin
+from tests.support.fixtures_admin_targets import (
+    ADMIN_PASSWORD,
+    RO,
+    WRONG_PASSWORD,
+    FakeSecrets,
+    mariadb_admin,
+    next_id,
+    spec,
+)
 from tests.support.mariadb_server import MariadbServer
-from tests.support.pg_target import rds_like_target
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 
-ADMIN_PASSWORD = "Adm1n-pa55-never-shown"
-WRONG_PASSWORD = "Wr0ng-pa55-never-shown"
 USER_PASSWORD = "stand-in-user-pw"
 STAND_IN_AUTH = f"IDENTIFIED BY '{USER_PASSWORD}'"
 EVIL = "Robert'); DROP TABLE x;--"
-RO = LevelSpec(name=Level.RO, grants=("app_reader",))
 MY_RO = LevelSpec(name=Level.RO, grants=("SELECT",))
 MY_RW = LevelSpec(name=Level.RW, grants=("select, INSERT", "UPDATE", "DELETE"))
-_ids = itertools.count()
-
-
-class FakeSecrets:
-    """AdminSecrets that hands out one fixed admin login."""
-
-    def __init__(self, username: str, password: str) -> None:
-        self.login = AdminLogin(username=username, password=password)
-
-    async def admin_login(self, database: DatabaseSpec) -> AdminLogin:
-        return self.login
-
-
-def spec(engine: Engine, host: str, port: int, dbname: str) -> DatabaseSpec:
-    return DatabaseSpec(
-        name=f"{engine}-target", account_id="123456789012", region="eu-west-1", engine=engine,
-        host=host, port=port, dbname=dbname, levels={Level.RO: RO},
-        durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS",
-        resource_id="db-TARGET")
-
-
-# ---------------------------------------------------------------- PostgreSQL
-
-
-@pytest.fixture
-async def pg(postgres_server: PostgresServer) -> tuple[DatabaseSpec, str]:
-    """A fresh target database with RDS-like roles; returns it and the admin role's name."""
-    server = postgres_server
-    admin = f"dbaccess_admin_{next(_ids)}"
-    dbname = rds_like_target(server, prefix="target", admin=admin, password=ADMIN_PASSWORD)
-    server.psql("CREATE TABLE x (id int)", dbname)
-    await _require_password(server, admin)
-    return spec(Engine.POSTGRES, "127.0.0.1", server.port, dbname), admin
-
-
-async def _require_password(server: PostgresServer, role: str) -> None:
-    """The cluster trusts everyone; make just this role log in with its password."""
-    hba = server.datadir / "pg_hba.conf"
-    rules = "".join(f"host all {role} {net} scram-sha-256\n" for net in ("127.0.0.1/32", "::1/128"))
-    hba.write_text(rules + hba.read_text())
-    server.psql("SELECT pg_reload_conf()")
-    for _ in range(200):  # the postmaster reloads asynchronously
-        if not await _try_login(server.port, role, WRONG_PASSWORD):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("pg_hba.conf reload did not take effect")
-
-
-async def _try_login(port: int, user: str, password: str) -> bool:
-    try:
-        conn = await asyncpg.connect(host="127.0.0.1", port=port, user=user, password=password,
-                                     database="postgres")
-    except asyncpg.InvalidPasswordError:
-        return False
-    await conn.close()
-    return True
 
 
 def user_state(server: PostgresServer, user: str) -> str:
@@ -100,7 +48,7 @@ def user_state(server: PostgresServer, user: str) -> str:
 
 async def test_postgres_ensure_user_creates_iam_login_role(pg, postgres_server) -> None:
     database, admin = pg
-    user = f"alice_{next(_ids)}_ro"
+    user = f"alice_{next_id()}_ro"
     pg_admin = PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD))
     await pg_admin.ensure_user(database, db_user=user, level=RO)
     first = user_state(postgres_server, user)
@@ -115,7 +63,7 @@ async def test_postgres_ensure_user_creates_iam_login_role(pg, postgres_server) 
 
 async def test_postgres_terminate_sessions_ends_the_users_connections(pg, postgres_server) -> None:
     database, admin = pg
-    user = f"bob_{next(_ids)}_ro"
+    user = f"bob_{next_id()}_ro"
     pg_admin = PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD))
     await pg_admin.ensure_user(database, db_user=user, level=RO)
     postgres_server.psql(f"ALTER ROLE {user} PASSWORD '{USER_PASSWORD}'")
@@ -169,23 +117,6 @@ async def test_postgres_connection_errors_are_clear_and_hide_the_password(pg) ->
 # ---------------------------------------------------------------- MariaDB
 
 
-def mariadb_admin(server: MariadbServer, *privileges: str) -> str:
-    """A password admin like RDS's master user, plus extra global privileges."""
-    name = f"dbaccess_admin_{next(_ids)}"
-    server.sql(f"CREATE USER {name}@'%' IDENTIFIED BY '{ADMIN_PASSWORD}'")
-    server.sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON *.* TO {name}@'%' WITH GRANT OPTION")
-    server.sql(f"GRANT {', '.join(('CREATE USER', 'PROCESS', *privileges))} ON *.* TO {name}@'%'")
-    return name
-
-
-@pytest.fixture
-def my(mariadb_server: MariadbServer) -> DatabaseSpec:
-    dbname = f"target_{next(_ids)}"  # the _ must not act as a GRANT wildcard
-    mariadb_server.sql(f"CREATE DATABASE {dbname}")
-    mariadb_server.sql(f"CREATE TABLE {dbname}.t (id INT)")
-    return spec(Engine.MYSQL, mariadb_server.host, mariadb_server.port, dbname)
-
-
 def user_tls(server: MariadbServer) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(server.ca_file))
 
@@ -198,7 +129,7 @@ def connect_as(server: MariadbServer, user: str) -> pymysql.Connection:
 async def test_mysql_ensure_user_requires_ssl_and_grants_on_the_database(my, mariadb_server):
     admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
                        auth_clause=STAND_IN_AUTH)
-    user = f"dave_{next(_ids)}_rw"
+    user = f"dave_{next_id()}_rw"
     await admin.ensure_user(my, db_user=user, level=MY_RW)
     created = mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0]
     grants = sorted(row[0] for row in mariadb_server.sql(f"SHOW GRANTS FOR {user}@'%'"))
@@ -217,7 +148,7 @@ async def test_mysql_ensure_user_requires_ssl_and_grants_on_the_database(my, mar
 async def test_mysql_ensure_user_takes_over_a_password_user(my, mariadb_server):
     admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
                        auth_clause=STAND_IN_AUTH)
-    user = f"judy_{next(_ids)}_ro"
+    user = f"judy_{next_id()}_ro"
     mariadb_server.sql(f"CREATE USER {user}@'%' IDENTIFIED BY 'old-static-pw'")
     await admin.ensure_user(my, db_user=user, level=MY_RO)
     assert "REQUIRE SSL" in mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0]
@@ -230,7 +161,7 @@ async def test_mysql_ensure_user_takes_over_a_password_user(my, mariadb_server):
 async def test_mysql_terminate_sessions_kills_the_users_connections(my, mariadb_server):
     admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server, "CONNECTION ADMIN"),
                                    ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH)
-    user = f"erin_{next(_ids)}_ro"
+    user = f"erin_{next_id()}_ro"
     await admin.ensure_user(my, db_user=user, level=MY_RO)
     held = [connect_as(mariadb_server, user) for _ in range(2)]
     assert await admin.terminate_sessions(my, db_user=user) == 2
@@ -245,7 +176,7 @@ async def test_mysql_terminate_sessions_uses_rds_kill_when_present(my, mariadb_s
     # Without CONNECTION ADMIN the admin cannot KILL other users' threads, exactly like RDS.
     name = mariadb_admin(server)
     admin = MysqlAdmin(FakeSecrets(name, ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH)
-    user = f"frank_{next(_ids)}_ro"
+    user = f"frank_{next_id()}_ro"
     await admin.ensure_user(my, db_user=user, level=MY_RO)
     server.sql(f"CREATE TABLE {my.dbname}.kills (id BIGINT)")
     server.sql(f"CREATE PROCEDURE mysql.rds_kill(IN thread BIGINT) BEGIN "
