@@ -15,6 +15,7 @@ from providers.base import AdminSecrets
 from providers.postgres_admin import CONNECT_TIMEOUT, is_loopback, scrub
 from providers.sql_identifiers import (
     mysql_database_pattern,
+    mysql_privilege_set,
     mysql_privileges,
     mysql_user,
     validate_identifier,
@@ -35,6 +36,34 @@ PRIVILEGE_ERRORS = frozenset({ER_DB_ACCESS_DENIED, ER_ACCESS_DENIED, ER_KILL_DEN
                               1144, ER_SPECIFIC_ACCESS_DENIED, ER_CANT_CREATE_USER_WITH_GRANT})
 
 
+def managed_mysql_privileges(database: DatabaseSpec) -> frozenset[str]:
+    """Every privilege some level of database grants on it: those the bot keeps in step."""
+    return frozenset().union(*(mysql_privilege_set(spec.grants, level=str(spec.name))
+                               for spec in database.levels.values()))
+
+
+async def _schema_privileges(cur: aiomysql.Cursor, db_user: str, dbname: str) -> frozenset[str]:
+    """The privileges db_user@'%' holds on dbname.*, named as GRANT names them."""
+    # mysql.db itself, not information_schema: an admin without SELECT on it gets an error
+    # here instead of an empty answer that would leave another level's privileges in place.
+    await cur.execute("SELECT * FROM mysql.db WHERE User = %s AND Host = '%%' AND Db = %s",
+                      (db_user, dbname.replace("_", "\\_")))
+    row = await cur.fetchone()
+    if row is None:
+        return frozenset()
+    columns = [str(column[0]) for column in cur.description]
+    return frozenset(_privilege_name(column) for column, value in zip(columns, row, strict=True)
+                     if column.endswith("_priv") and column != "Grant_priv"
+                     and str(value).upper() == "Y")
+
+
+def _privilege_name(column: str) -> str:
+    """Select_priv -> SELECT, Show_view_priv -> SHOW VIEW (mysql.db column to GRANT name)."""
+    if column == "Create_tmp_table_priv":
+        return "CREATE TEMPORARY TABLES"
+    return column.removesuffix("_priv").replace("_", " ").upper()
+
+
 class _TlsOnlyConnection(aiomysql.Connection):  # type: ignore[misc]
     """aiomysql silently falls back to plaintext when the server hides TLS; refuse instead."""
 
@@ -47,7 +76,8 @@ class _TlsOnlyConnection(aiomysql.Connection):  # type: ignore[misc]
 
 
 class MysqlAdmin:
-    """Creates IAM users (AWSAuthenticationPlugin, REQUIRE SSL) and kills their sessions.
+    """Creates IAM users (AWSAuthenticationPlugin, REQUIRE SSL), keeps their level's privileges
+    exact on the database, and kills their sessions.
 
     `auth_clause` exists for tests only: MariaDB has no AWSAuthenticationPlugin, so tests pass
     a stand-in such as `IDENTIFIED BY '…'`, just as PostgreSQL tests use a local `rds_iam` role
@@ -65,12 +95,13 @@ class MysqlAdmin:
         self._connect_timeout = connect_timeout
 
     async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
-        """Create db_user for IAM auth with REQUIRE SSL and grant the level on dbname.*.
+        """Create db_user for IAM auth (REQUIRE SSL); its managed privileges become the level's.
 
         Returns whether this call created the user.
         """
         account = mysql_user(db_user)
-        privileges = mysql_privileges(level.grants, level=str(level.name))
+        wanted = mysql_privilege_set(level.grants, level=str(level.name))
+        managed = managed_mysql_privileges(database)
         target = mysql_database_pattern(database.dbname)
         created = True
         async with self._connect(database) as cur, self._statements(database, db_user):
@@ -83,7 +114,16 @@ class MysqlAdmin:
                 # the bot, say with a password): make it IAM-only with TLS before granting.
                 created = False
                 await cur.execute(f"ALTER USER {account} {self._auth_clause} REQUIRE SSL")
-            if privileges:
+            # Another level's privileges go before this level's arrive: the user never holds
+            # two levels at once, even for a moment.
+            held = await _schema_privileges(cur, db_user, database.dbname)
+            if "ALL PRIVILEGES" in managed:
+                managed |= held  # a level with ALL manages whatever this server calls a privilege
+            extra = sorted(held & managed - (held if "ALL PRIVILEGES" in wanted else wanted))
+            if extra:
+                await cur.execute(f"REVOKE {', '.join(extra)} ON {target} FROM {account}")
+            if wanted:
+                privileges = mysql_privileges(level.grants, level=str(level.name))
                 await cur.execute(f"GRANT {privileges} ON {target} TO {account}")
         return created
 
@@ -179,8 +219,8 @@ class MysqlAdmin:
             if code in PRIVILEGE_ERRORS:
                 raise DatabaseAdminError(
                     f"the admin login on {database.name} lacks a privilege{about}: "
-                    f"{_message(exc)} (give it CREATE USER, PROCESS, and the level's privileges "
-                    "WITH GRANT OPTION)", retryable=False) from None
+                    f"{_message(exc)} (give it CREATE USER, PROCESS, SELECT on mysql.*, and the "
+                    "levels' privileges WITH GRANT OPTION)", retryable=False) from None
             raise DatabaseAdminError(
                 f"admin statement on {database.name} failed{about}: {_message(exc)}") from None
         except (OSError, TimeoutError) as exc:

@@ -27,8 +27,31 @@ def scrub(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
 
 
+def managed_postgres_roles(database: DatabaseSpec) -> set[str]:
+    """Every role some level of database grants: the memberships the bot keeps in step."""
+    return {role.strip('"') for spec in database.levels.values()
+            for role in postgres_grant_roles(spec.grants, level=str(spec.name))}
+
+
+async def _memberships(conn: asyncpg.Connection, db_user: str) -> set[str]:
+    """The roles db_user is a direct member of."""
+    rows = await conn.fetch(
+        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+        " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1", db_user)
+    return {row["rolname"] for row in rows}
+
+
+def _cannot_revoke(database: DatabaseSpec, db_user: str, roles: list[str],
+                   why: str) -> DatabaseAdminError:
+    return DatabaseAdminError(
+        f"cannot take {', '.join(roles)} away from database user {db_user!r} on "
+        f"{database.name} ({why}); another level of the catalog grants it, so the grant was "
+        "not made: give the admin login ADMIN OPTION on it, or revoke it by hand",
+        retryable=False)
+
+
 class PostgresAdmin:
-    """Creates IAM login roles (members of rds_iam) and terminates their backends."""
+    """Creates IAM login roles (rds_iam members), keeps their level roles exact, ends sessions."""
 
     def __init__(self, secrets: AdminSecrets, *, tls: ssl.SSLContext | None = None,
                  connect_timeout: float = CONNECT_TIMEOUT) -> None:
@@ -39,19 +62,21 @@ class PostgresAdmin:
         self._connect_timeout = connect_timeout
 
     async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
-        """Create db_user LOGIN if missing, add it to rds_iam and the level's roles (idempotent).
+        """Create db_user LOGIN if missing; its managed roles become exactly the level's.
 
         Returns whether this call created the user.
         """
         quote_postgres(db_user, what="database user")
-        roles = [quote_postgres(RDS_IAM_ROLE),
-                 *postgres_grant_roles(level.grants, level=str(level.name))]
+        wanted = postgres_grant_roles(level.grants, level=str(level.name))
+        managed = managed_postgres_roles(database)
         async with self._connect(database) as conn, self._statements(database, db_user):
             try:
-                return await self._ensure(conn, database, db_user=db_user, roles=roles)
+                return await self._ensure(conn, database, db_user=db_user, wanted=wanted,
+                                          managed=managed)
             except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                 # Another grant created the same user between our check and CREATE ROLE.
-                return await self._ensure(conn, database, db_user=db_user, roles=roles)
+                return await self._ensure(conn, database, db_user=db_user, wanted=wanted,
+                                          managed=managed)
 
     async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
         """Drop db_user if it exists (undoing a grant that created it and then failed)."""
@@ -60,7 +85,7 @@ class PostgresAdmin:
             await conn.execute(f"DROP ROLE IF EXISTS {user}")
 
     async def _ensure(self, conn: asyncpg.Connection, database: DatabaseSpec, *, db_user: str,
-                      roles: list[str]) -> bool:
+                      wanted: list[str], managed: set[str]) -> bool:
         user = quote_postgres(db_user, what="database user")
         async with conn.transaction():
             existing = await conn.fetchrow(
@@ -75,17 +100,23 @@ class PostgresAdmin:
                     retryable=False)
             elif not existing["rolcanlogin"]:
                 await conn.execute(f"ALTER ROLE {user} LOGIN")
-            held = {
-                row["rolname"] for row in await conn.fetch(
-                    "SELECT r.rolname FROM pg_auth_members m"
-                    " JOIN pg_roles r ON r.oid = m.roleid"
-                    " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1", db_user)
-            }
-            for role in roles:
+            held = await _memberships(conn, db_user)
+            extra = sorted(held & managed - {role.strip('"') for role in wanted})
+            for role in extra:
+                try:
+                    await conn.execute(f"REVOKE {quote_postgres(role)} FROM {user}")
+                except asyncpg.InsufficientPrivilegeError as exc:
+                    raise _cannot_revoke(database, db_user, [role], str(exc)) from None
+            for role in [quote_postgres(RDS_IAM_ROLE), *wanted]:
                 # Granting again is harmless but, since PostgreSQL 16, can add a second
                 # membership row with another grantor; skip what is already there.
                 if role.strip('"') not in held:
                     await conn.execute(f"GRANT {role} TO {user}")
+            kept = sorted(set(extra) & await _memberships(conn, db_user))
+            if kept:
+                # PostgreSQL 16 revokes only the admin's own grants (with a warning, not an
+                # error); a user left holding two levels' roles must not be handed out.
+                raise _cannot_revoke(database, db_user, kept, "granted by another role")
         return existing is None
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:

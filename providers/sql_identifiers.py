@@ -19,6 +19,10 @@ MYSQL_PRIVILEGES = frozenset({
 })
 
 
+# What GRANT ALL ON db.* gives, as information_schema.SCHEMA_PRIVILEGES lists it.
+MYSQL_ALL_MEANS = MYSQL_PRIVILEGES - {"ALL", "ALL PRIVILEGES"}
+
+
 def _shown(value: str) -> str:
     """The value as it appears in an error message: repr, and capped so logs stay readable."""
     return repr(value if len(value) <= 80 else value[:77] + "...")
@@ -96,3 +100,11 @@ def mysql_privileges(grants: Iterable[str], *, level: str = "") -> str:
     if "ALL PRIVILEGES" in privileges:
         return "ALL PRIVILEGES"
     return ", ".join(privileges)
+
+
+def mysql_privilege_set(grants: Iterable[str], *, level: str = "") -> frozenset[str]:
+    """The level's grants as a set of privilege names; ALL also stands for everything held."""
+    listed = mysql_privileges(grants, level=level)
+    if listed == "ALL PRIVILEGES":
+        return MYSQL_ALL_MEANS | {"ALL PRIVILEGES"}
+    return frozenset(listed.split(", ")) if listed else frozenset()

@@ -19,6 +19,8 @@ from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin
 from tests.support.fixtures_admin_targets import (
     ADMIN_PASSWORD,
+    MY_RO,
+    MY_RW,
     RO,
     WRONG_PASSWORD,
     FakeSecrets,
@@ -33,8 +35,6 @@ from tests.support.postgres_server import PostgresServer
 USER_PASSWORD = "stand-in-user-pw"
 STAND_IN_AUTH = f"IDENTIFIED BY '{USER_PASSWORD}'"
 EVIL = "Robert'); DROP TABLE x;--"
-MY_RO = LevelSpec(name=Level.RO, grants=("SELECT",))
-MY_RW = LevelSpec(name=Level.RW, grants=("select, INSERT", "UPDATE", "DELETE"))
 
 
 def user_state(server: PostgresServer, user: str) -> str:

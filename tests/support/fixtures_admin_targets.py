@@ -17,6 +17,8 @@ from tests.support.postgres_server import PostgresServer
 ADMIN_PASSWORD = "Adm1n-pa55-never-shown"
 WRONG_PASSWORD = "Wr0ng-pa55-never-shown"
 RO = LevelSpec(name=Level.RO, grants=("app_reader",))
+MY_RO = LevelSpec(name=Level.RO, grants=("SELECT",))
+MY_RW = LevelSpec(name=Level.RW, grants=("select, INSERT", "UPDATE", "DELETE"))
 _ids = itertools.count()
 
 
@@ -35,14 +37,24 @@ class FakeSecrets:
         return self.login
 
 
-def spec(engine: Engine, host: str, port: int, dbname: str,
-         levels: dict[Level, LevelSpec] | None = None) -> DatabaseSpec:
+def spec(
+    engine: Engine, host: str, port: int, dbname: str, levels: dict[Level, LevelSpec] | None = None
+) -> DatabaseSpec:
     """A catalog entry for a target database (one ro level unless levels are given)."""
     return DatabaseSpec(
-        name=f"{engine}-target", account_id="123456789012", region="eu-west-1", engine=engine,
-        host=host, port=port, dbname=dbname, levels=levels or {Level.RO: RO},
-        durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS",
-        resource_id="db-TARGET")
+        name=f"{engine}-target",
+        account_id="123456789012",
+        region="eu-west-1",
+        engine=engine,
+        host=host,
+        port=port,
+        dbname=dbname,
+        levels=levels or {Level.RO: RO},
+        durations=(timedelta(hours=1),),
+        approvers=("U0DBA",),
+        approvals_channel="C0APPROVALS",
+        resource_id="db-TARGET",
+    )
 
 
 @pytest.fixture
@@ -72,8 +84,9 @@ async def _require_password(server: PostgresServer, role: str) -> None:
 async def try_login(port: int, user: str, password: str) -> bool:
     """Whether user can log in to PostgreSQL with password."""
     try:
-        conn = await asyncpg.connect(host="127.0.0.1", port=port, user=user, password=password,
-                                     database="postgres")
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=port, user=user, password=password, database="postgres"
+        )
     except asyncpg.InvalidPasswordError:
         return False
     await conn.close()
@@ -95,4 +108,10 @@ def my(mariadb_server: MariadbServer) -> DatabaseSpec:
     dbname = f"target_{next_id()}"
     mariadb_server.sql(f"CREATE DATABASE {dbname}")
     mariadb_server.sql(f"CREATE TABLE {dbname}.t (id INT)")
-    return spec(Engine.MYSQL, mariadb_server.host, mariadb_server.port, dbname)
+    return spec(
+        Engine.MYSQL,
+        mariadb_server.host,
+        mariadb_server.port,
+        dbname,
+        levels={Level.RO: MY_RO, Level.RW: MY_RW},
+    )
