@@ -140,14 +140,28 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Export the audit trail."""
+    """Export the audit trail, or verify its hash chain."""
+    if args.verify == args.csv:
+        return _fail(["audit: give exactly one of --csv (export) or --verify (check the chain)"])
+    if args.verify:
+        if args.since or args.db:
+            return _fail(["audit --verify checks the whole chain; drop --since and --db"])
+        return _verify(_store_url())
     from bot.audit_export import export_csv, since_start
 
-    if not args.csv:
-        return _fail(["audit: only --csv output exists; run `db-access-bot audit --csv`"])
     start = since_start(args.since)
     url = _store_url()
     return asyncio.run(export_csv(url, since=start, database=args.db, out=sys.stdout))
+
+
+def _verify(url: str) -> int:
+    from bot.audit_verify import verify_url
+
+    result = asyncio.run(verify_url(url))
+    if not result.ok:
+        return _fail([result.summary()])
+    print(f"✓ {result.summary()}")
+    return EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -184,10 +198,13 @@ def parser() -> argparse.ArgumentParser:
         help="print the trust policy each per-user role needs for this bot role",
     )
     p.set_defaults(func=cmd_iam_policy)
-    p = sub.add_parser("audit", help="export the audit trail")
+    p = sub.add_parser("audit", help="export the audit trail or verify its hash chain")
     p.add_argument("--csv", action="store_true", help="write CSV to stdout (RFC 4180)")
-    p.add_argument("--since", help="only events newer than this, e.g. 7d, 12h")
-    p.add_argument("--db", help="only events of this database")
+    p.add_argument("--verify", action="store_true",
+                   help="check every row against the hash chain; exit 2 naming the first "
+                        "broken row")
+    p.add_argument("--since", help="only events newer than this, e.g. 7d, 12h (--csv)")
+    p.add_argument("--db", help="only events of this database (--csv)")
     p.set_defaults(func=cmd_audit)
     return top
 

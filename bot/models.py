@@ -212,6 +212,8 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(16), index=True)
     grant_id: Mapped[str | None] = mapped_column(String(16), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # sha256 over the previous row's hash and this row (bot.audit_chain); set at commit.
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class TokenIssue(Base):
@@ -225,3 +227,25 @@ class TokenIssue(Base):
     actor: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
     delivered: Mapped[bool] = mapped_column(default=True)
+
+
+class AuditChain(Base):
+    """The audit hash chain's tip (one row): locked while rows are chained, so replicas queue."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    last_id: Mapped[int | None] = mapped_column(BigInteger)
+    length: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdentityBinding(Base):
+    """A handle belongs to the first Slack user id that used it, for good (and vice versa)."""
+
+    __tablename__ = "identity_bindings"
+
+    handle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    bound_at: Mapped[datetime] = mapped_column(UtcTime())

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit_chain import queue
 from bot.domain import DecisionKind, GrantStatus, RequestStatus
 from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant, TokenIssue
 
@@ -102,9 +103,10 @@ async def other_live_grants(session: AsyncSession, *, grant: Grant,
 async def add_audit(session: AsyncSession, *, at: datetime, actor: str, action: str,
                     database: str | None = None, request_id: str | None = None,
                     grant_id: str | None = None, details: dict[str, Any] | None = None) -> None:
-    """Append an audit event."""
-    session.add(AuditEvent(at=at, actor=actor, action=action, database=database,
-                           request_id=request_id, grant_id=grant_id, details=details or {}))
+    """Append an audit event; it is chained and inserted when the transaction commits."""
+    queue(session.sync_session, AuditEvent(at=at, actor=actor, action=action, database=database,
+                                           request_id=request_id, grant_id=grant_id,
+                                           details=details or {}))
 
 
 def _audit_query(query: Any, *, since: datetime, databases: Sequence[str] | None) -> Any:

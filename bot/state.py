@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 import migrations
+from bot.audit_chain import ChainedSession
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -31,8 +32,8 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker:
-    """Session factory whose objects stay readable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Session factory whose objects stay readable after commit and whose audit rows chain."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=ChainedSession)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -1,10 +1,13 @@
 """The operator commands: check, manifest, iam-policy, migrate, audit --csv."""
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -109,11 +112,9 @@ def test_migrate_then_audit_csv(tmp_path: Path, postgres_server: PostgresServer)
     migrated = cli("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert migrated.returncode == 0, migrated.stderr
     assert "is at revision head" in migrated.stdout
-    postgres_server.psql(
-        "INSERT INTO audit_events (at, actor, action, database, details) VALUES "
-        "(now(), 'U1', 'request.submitted', 'orders-prod', '{\"reason\": \"a, \\\"quoted\\\"\"}'),"
-        "(now() - interval '30 days', 'U2', 'grant.revoked', 'analytics', '{}')",
-        url.rsplit("/", 1)[1])
+    asyncio.run(_audit_rows(url, [
+        (timedelta(0), "U1", "request.submitted", "orders-prod", {"reason": 'a, "quoted"'}),
+        (timedelta(days=30), "U2", "grant.revoked", "analytics", {})]))
     base = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_URL")}
     result = subprocess.run([sys.executable, "-m", "bot", "audit", "--csv", "--since", "7d"],
                             cwd=tmp_path, capture_output=True, timeout=60,
@@ -123,3 +124,21 @@ def test_migrate_then_audit_csv(tmp_path: Path, postgres_server: PostgresServer)
     assert rows[0] == "id,at,actor,action,database,request_id,grant_id,details"
     assert len([r for r in rows if r]) == 2
     assert '"{""reason"": ""a, \\""quoted\\""""}"' in rows[1]
+
+
+AuditRow = tuple[timedelta, str, str, str, dict[str, Any]]
+
+
+async def _audit_rows(url: str, rows: list[AuditRow]) -> None:
+    """Audit rows written the way the bot writes them (chained), each some time ago."""
+    from bot import repo
+    from bot.state import make_engine, make_sessions
+
+    engine = make_engine(url)
+    try:
+        async with make_sessions(engine)() as session, session.begin():
+            for ago, actor, action, database, details in rows:
+                await repo.add_audit(session, at=datetime.now(UTC) - ago, actor=actor,
+                                     action=action, database=database, details=details)
+    finally:
+        await engine.dispose()
