@@ -71,11 +71,13 @@ class PostgresServer:
         _wait_ready(self)
 
 
-def _spawn(datadir: Path, port: int) -> subprocess.Popen:
+def _spawn(datadir: Path, port: int, *, durable: bool = False) -> subprocess.Popen:
+    # Tests skip fsync for speed; durable=True keeps PostgreSQL's defaults (benchmarks).
+    fast = [] if durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                               "-c", "full_page_writes=off"]
     return subprocess.Popen(
         [_binary("postgres"), "-D", str(datadir), "-p", str(port), "-h", "127.0.0.1",
-         "-k", str(datadir), "-c", "fsync=off", "-c", "synchronous_commit=off",
-         "-c", "full_page_writes=off", "-c", "max_connections=300"],
+         "-k", str(datadir), *fast, "-c", "max_connections=300"],
         user=_run_as(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
@@ -94,7 +96,7 @@ def _wait_ready(server: PostgresServer, timeout: float = 30.0) -> None:
     raise TimeoutError("postgres did not become ready")
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(*, durable: bool = False) -> PostgresServer:
     """initdb a fresh cluster into a temp dir and start it on a free port."""
     root = Path(tempfile.mkdtemp(prefix="dab-pg-"))
     datadir = root / "data"
@@ -105,7 +107,7 @@ def start_postgres() -> PostgresServer:
     subprocess.run([_binary("initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
                     "-E", "UTF8", "--no-locale"], user=user, check=True, capture_output=True)
     server = PostgresServer(port=free_port(), datadir=datadir, process=None)  # type: ignore[arg-type]
-    server.process = _spawn(datadir, server.port)
+    server.process = _spawn(datadir, server.port, durable=durable)
     _wait_ready(server)
     return server
 
