@@ -231,6 +231,9 @@ class IdentitySpec(Section):
         dict[EmailKey, Annotated[dict[str, str], Through(IdentityOverride)]],
         AsMapping("a mapping of email to {handle: …}", null_is_empty=True),
     ] = Field(default_factory=dict, description="per email: {handle: …} (also principal, db_user)")
+    email_domains: tuple[str, ...] = Field(
+        default=(), description="the email domains that are mapped to AWS roles"
+    )
 
 
 class AccountSpec(Section):

@@ -135,3 +135,6 @@ class SlackUser:
     name: str
     is_bot: bool
     deleted: bool
+    is_guest: bool = False  # is_restricted or is_ultra_restricted
+    is_external: bool = False  # Slack Connect: another organisation, or is_stranger
+    is_app_user: bool = False

@@ -46,7 +46,15 @@ class InputError(DbAccessError):
 
 
 class IdentityError(DbAccessError):
-    """The Slack user has no usable identity (guest without email, bot, deleted)."""
+    """The Slack user may not be mapped (guest, other organisation, bot, unlisted domain…).
+
+    `code` names the rule for the audit trail: guest, external, bot, app_user, deactivated,
+    no_email, email_domain, handle_taken or lookup_failed.
+    """
+
+    def __init__(self, message: str, *, code: str = "unmapped") -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class NotAuthorized(DbAccessError):

@@ -1,4 +1,4 @@
-"""Who a Slack user is: email -> handle -> principal ARN and database user; group membership."""
+"""Who may be mapped, and how: email -> handle -> principal and database user; group members."""
 
 import asyncio
 import re
@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from bot.catalog import Catalog, DatabaseSpec
-from bot.domain import Identity, Level
+from bot.domain import Identity, Level, SlackUser
 from bot.errors import IdentityError, SlackError
 from providers.base import SlackDirectory
 
@@ -44,6 +44,40 @@ def db_user_for(catalog: Catalog, identity: Identity, level: Level) -> str:
     return name
 
 
+def refusal(user: SlackUser, email_domains: tuple[str, ...]) -> IdentityError | None:
+    """Why this Slack account may not be mapped to an AWS principal, or None if it may."""
+    if user.deleted:
+        return IdentityError("Your Slack account is deactivated, so it cannot get database "
+                             "access.", code="deactivated")
+    if user.is_bot:
+        return IdentityError("Bots cannot request database access; a person must ask.",
+                             code="bot")
+    if user.is_app_user:
+        return IdentityError("This is an app's account, not a person's; request database "
+                             "access from your own Slack account.", code="app_user")
+    if user.is_external:
+        return IdentityError("You are in another organisation's Slack (Slack Connect), so I "
+                             "cannot map you to an AWS role here. Ask someone in this "
+                             "workspace to help, or a workspace admin for a member account.",
+                             code="external")
+    if user.is_guest:
+        return IdentityError("Guest accounts cannot be mapped to an AWS role. Ask a workspace "
+                             "admin for a full member account, or an approver to help.",
+                             code="guest")
+    if not user.email:
+        return IdentityError("Your Slack profile has no email address I can read, so I cannot "
+                             "map you to an AWS role. Ask a workspace admin to check your "
+                             "profile (the bot needs the users:read.email scope).",
+                             code="no_email")
+    domain = user.email.rsplit("@", 1)[-1].lower()
+    if email_domains and domain not in email_domains:
+        return IdentityError(f"Your email domain {domain} is not one I map to AWS roles "
+                             f"({', '.join(email_domains)}). Use an account with one of those "
+                             "domains, or ask an admin to add yours to identity.email_domains "
+                             "in the catalog.", code="email_domain")
+    return None
+
+
 class TtlCache(Generic[T]):
     """A tiny per-key cache whose entries expire after ttl seconds.
 
@@ -74,28 +108,28 @@ class People:
     def __init__(self, directory: SlackDirectory, catalog: Catalog, *,
                  user_ttl: float = 600, group_ttl: float = 120) -> None:
         self._directory, self._catalog = directory, catalog
-        self._users: TtlCache[Identity | str] = TtlCache(user_ttl)
+        self._users: TtlCache[Identity | IdentityError] = TtlCache(user_ttl)
         self._groups: TtlCache[frozenset[str]] = TtlCache(group_ttl)
 
     async def identity(self, user_id: str) -> Identity:
-        """The user's identity; IdentityError for bots, deleted users and users without email."""
+        """The user's identity; IdentityError (with its rule's code) for anyone not mappable."""
         found = await self._users.get(user_id, lambda: self._lookup(user_id))
-        if isinstance(found, str):
-            raise IdentityError(found)
+        if isinstance(found, IdentityError):
+            raise IdentityError(found.user_message, code=found.code)
         return found
 
-    async def _lookup(self, user_id: str) -> Identity | str:
+    async def _lookup(self, user_id: str) -> Identity | IdentityError:
         try:
             user = await self._directory.user(user_id)
         except SlackError:
             # Raised, not returned, so a passing Slack failure is not cached.
             raise IdentityError("I could not look you up in Slack (users.info failed), so I "
-                                "cannot map you to an AWS role. Try again in a minute.") from None
-        if user.is_bot or user.deleted:
-            return "Bots and deactivated users cannot request database access."
-        if not user.email:
-            return ("Your Slack profile has no email address I can read (guest accounts have "
-                    "none), so I cannot map you to an AWS role. Ask an admin for access.")
+                                "cannot map you to an AWS role. Try again in a minute.",
+                                code="lookup_failed") from None
+        refused = refusal(user, self._catalog.identity.email_domains)
+        if refused is not None:
+            return refused
+        assert user.email is not None
         return Identity(user_id=user.user_id, email=user.email.lower(),
                         handle=handle_for(user.email, self._catalog), display_name=user.name)
 

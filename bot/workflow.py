@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
+from bot.bindings import bind
 from bot.blocks import escape as _escape
 from bot.blocks import quoted, section
 from bot.carry_out import carry_out
@@ -64,11 +65,11 @@ class Workflow:
             await self.d.audit(session, actor=actor_id, action=action, **details)
 
     async def identify(self, actor_id: str) -> Identity:
-        """The actor's identity; a refusal (guest without email, bot) is audited, then raised."""
+        """The actor's identity with its bound handle; a refusal is audited, then raised."""
         try:
-            return await self.d.people.identity(actor_id)
+            return await bind(self.d, await self.d.people.identity(actor_id))
         except IdentityError as exc:
-            await self.note(actor_id, "request.refused", why=exc.user_message)
+            await self.note(actor_id, "request.refused", why=exc.user_message, code=exc.code)
             raise
 
     async def submit(self, actor_id: str, valid: ValidRequest) -> Submitted:

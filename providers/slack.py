@@ -20,6 +20,7 @@ PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_bloc
              "msg_too_long", "no_text", "invalid_auth", "account_inactive", "token_revoked",
              "user_not_found", "user_disabled", "cannot_dm_bot", "missing_scope",
              "restricted_action", "message_not_found", "cant_update_message"}
+SLACKBOT = "USLACKBOT"  # Slackbot: users.info says is_bot false, yet it is no person
 
 
 def _failure(method: str, exc: Exception) -> SlackError:
@@ -51,6 +52,7 @@ class SlackWeb:
         self._client = client
         self._dm_channels: dict[str, str] = {}
         self._channel_queues: dict[str, asyncio.Lock] = {}
+        self._home_ids: tuple[str, str | None] | None = None
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -118,7 +120,7 @@ class SlackWeb:
         return None
 
     async def user(self, user_id: str) -> SlackUser:
-        """users.info, reduced to what identity needs."""
+        """users.info, reduced to what identity needs (and whose organisation the user is of)."""
         try:
             response = await self._client.users_info(user=user_id)
         except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
@@ -127,7 +129,30 @@ class SlackWeb:
         profile = user.get("profile") or {}
         return SlackUser(user_id=user.get("id", user_id), email=profile.get("email"),
                          name=user.get("real_name") or user.get("name") or user_id,
-                         is_bot=bool(user.get("is_bot")), deleted=bool(user.get("deleted")))
+                         is_bot=bool(user.get("is_bot")) or user_id == SLACKBOT,
+                         deleted=bool(user.get("deleted")),
+                         is_guest=bool(user.get("is_restricted")
+                                       or user.get("is_ultra_restricted")),
+                         is_external=await self._is_external(user),
+                         is_app_user=bool(user.get("is_app_user")))
+
+    async def _is_external(self, user: dict[str, Any]) -> bool:
+        """Whether user belongs to another organisation (Slack Connect) than the bot's."""
+        if user.get("is_stranger"):
+            return True
+        team, enterprise = await self._home()
+        if user.get("team_id") == team:
+            return False
+        # Enterprise Grid: another workspace of the same organisation is not Slack Connect.
+        theirs = (user.get("enterprise_user") or {}).get("enterprise_id")
+        return not (enterprise and theirs == enterprise)
+
+    async def _home(self) -> tuple[str, str | None]:
+        """The bot's own team id and Enterprise Grid id (auth.test, asked once)."""
+        if self._home_ids is None:
+            data = await self._call("auth.test")
+            self._home_ids = (str(data.get("team_id") or ""), data.get("enterprise_id"))
+        return self._home_ids
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         """usergroups.users.list."""

@@ -29,13 +29,13 @@ async def test_identity_maps_email_to_role_and_db_user_with_overrides(state_url:
         assert sorted(c.params["user"] for c in infos) == sorted([catalogs.DEV, catalogs.DEV2])
 
 
-async def test_guest_without_email_and_bots_are_refused_clearly(h: BotHarness) -> None:
-    h.emu.add_user(GUEST, "guest.person")  # a guest: users.info has no profile.email
+async def test_users_without_email_and_bots_are_refused_clearly(h: BotHarness) -> None:
+    h.emu.add_user(GUEST, "no.mail")  # users.info has no profile.email (a missing scope)
     h.emu.add_user(ROBOT, "robot", email="robot@example.com", is_bot=True)
     ack = await h.command("request orders-prod ro 1h INC-1", user_id=GUEST)
     assert ack == {}
     [refusal] = x.ephemeral_texts(h, GUEST)
-    assert "no email address" in refusal and "guest" in refusal
+    assert "no email address" in refusal and "users:read.email" in refusal
     assert await h.requests() == []
 
     views_before = len(h.emu.views)

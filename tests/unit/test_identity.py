@@ -1,5 +1,8 @@
 """Identity: email -> handle -> principal and database user; the Slack lookups and their cache."""
 
+import re
+from dataclasses import replace
+
 import pytest
 
 from bot.domain import Identity, Level, SlackUser
@@ -14,6 +17,8 @@ DATA = catalogs.catalog_data(identity={
                   "ops@example.com": {"principal": "arn:aws:iam::{account_id}:user/ops",
                                       "db_user": "ops_{level}"}}})
 CATALOG = catalogs.make_catalog(DATA)
+LISTED_DOMAINS = replace(CATALOG, identity=replace(CATALOG.identity,
+                                                   email_domains=("example.com",)))
 ORDERS = CATALOG.databases["orders-prod"]
 
 
@@ -50,9 +55,15 @@ class Directory:
     def __init__(self) -> None:
         self.users = {
             "U1": SlackUser("U1", "Bob@Example.com", "Bob", False, False),
-            "UGUEST": SlackUser("UGUEST", None, "Guest", False, False),
+            "UNOMAIL": SlackUser("UNOMAIL", None, "No Mail", False, False),
+            "UGUEST": SlackUser("UGUEST", "guest@example.com", "Guest", False, False,
+                                is_guest=True),
+            "UCONNECT": SlackUser("UCONNECT", "carl@partner.example", "Carl", False, False,
+                                  is_external=True),
+            "UAPP": SlackUser("UAPP", "app@example.com", "App", False, False, is_app_user=True),
             "UBOT": SlackUser("UBOT", "bot@example.com", "Bot", True, False),
             "UGONE": SlackUser("UGONE", "gone@example.com", "Gone", False, True),
+            "UVENDOR": SlackUser("UVENDOR", "bob@vendor.example", "Vendor Bob", False, False),
         }
         self.groups = {"S1": frozenset({"U7", "U8"})}
         self.calls: list[str] = []
@@ -66,6 +77,8 @@ class Directory:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         self.calls.append(group_id)
+        if self.failing:
+            raise SlackError("Slack usergroups.users.list failed (ratelimited).")
         return self.groups[group_id]
 
 
@@ -78,15 +91,27 @@ async def test_people_resolves_and_caches_identities() -> None:
     assert directory.calls == ["U1"]
 
 
-@pytest.mark.parametrize(("user_id", "words"), [
-    ("UGUEST", "no email address"),
-    ("UBOT", "Bots and deactivated users"),
-    ("UGONE", "Bots and deactivated users"),
+@pytest.mark.parametrize(("user_id", "code", "words"), [
+    ("UNOMAIL", "no_email", "no email address"),
+    ("UGUEST", "guest", "Guest accounts cannot be mapped"),
+    ("UCONNECT", "external", "another organisation's Slack (Slack Connect)"),
+    ("UAPP", "app_user", "an app's account"),
+    ("UBOT", "bot", "Bots cannot request"),
+    ("UGONE", "deactivated", "deactivated"),
+    ("UVENDOR", "email_domain", "vendor.example is not one I map to AWS roles (example.com)"),
 ])
-async def test_people_refuses_users_without_a_usable_email(user_id: str, words: str) -> None:
-    people = People(Directory(), CATALOG)
-    with pytest.raises(IdentityError, match=words):
+async def test_people_refuses_whoever_may_not_be_mapped(user_id: str, code: str,
+                                                        words: str) -> None:
+    people = People(Directory(), LISTED_DOMAINS)
+    with pytest.raises(IdentityError, match=re.escape(words)) as refused:
         await people.identity(user_id)
+    assert refused.value.code == code
+    assert (await people.identity("U1")).handle == "bob"
+
+
+async def test_without_email_domains_any_domain_is_mapped() -> None:
+    people = People(Directory(), CATALOG)
+    assert (await people.identity("UVENDOR")).handle == "bob"
 
 
 async def test_a_slack_failure_is_not_cached() -> None:
