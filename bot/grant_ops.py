@@ -3,6 +3,7 @@
 from typing import Any
 
 from bot import repo, step_store
+from bot.authorization import audit_readers, revoker_refusal
 from bot.blocks import Block, quoted, when
 from bot.catalog import DatabaseSpec
 from bot.delivery import is_live
@@ -127,12 +128,11 @@ class GrantOps:
         """End a grant now: its holder, an approver of its database, or an admin."""
         with self.w.inflight:
             grant, database = await self._grant(grant_id)
-            allowed = (grant.user_id == actor_id
-                       or await self.d.people.is_member(actor_id, database.approvers)
-                       or await self.d.people.is_member(actor_id, self.d.catalog.admins))
-            if not allowed:
-                await self._refuse(actor_id, "revoke", grant, "Only the grant's holder, an "
-                                   f"approver of {database.name} or an admin can revoke it.")
+            if grant.user_id != actor_id:
+                refusal = await revoker_refusal(self.d.people, actor_id, database,
+                                                self.d.catalog.admins)
+                if refusal:
+                    await self._refuse(actor_id, "revoke", grant, refusal)
             return await self.w.revoker.revoke(grant.id, reason="revoked", actor=actor_id)
 
     async def audit(self, actor_id: str, database: str | None,
@@ -147,16 +147,16 @@ class GrantOps:
             raise InputError(str(exc)) from None
         scope_dbs = [self.d.catalog.databases[database]] if database else \
             list(self.d.catalog.databases.values())
-        admin = await self.d.people.is_member(actor_id, self.d.catalog.admins)
-        approves = [db.name for db in scope_dbs
-                    if await self.d.people.is_member(actor_id, db.approvers)]
+        admin, approves, unknown = await audit_readers(self.d.people, actor_id,
+                                                       self.d.catalog.admins, scope_dbs)
         allowed = admin or bool(approves)
         async with transaction(self.d.sessions) as session:
             await self.d.audit(session, actor=actor_id, action="command.audit" if allowed
-                               else "audit.refused", database=database)
+                               else "audit.refused", database=database,
+                               **({"why": unknown} if unknown else {}))
         if not allowed:
-            raise NotAuthorized("Only approvers (of that database) and admins can read the "
-                                "audit trail.")
+            raise NotAuthorized(unknown or "Only approvers (of that database) and admins can "
+                                "read the audit trail.")
         start = self.d.clock() - window
         # An approver sees the history of the databases they approve, not all of it.
         databases = [database] if database and admin else None if admin else approves

@@ -101,6 +101,10 @@ class TtlCache(Generic[T]):
             self._items[key] = (self._clock() + self._ttl, value)
             return value
 
+    def put(self, key: str, value: T) -> None:
+        """Store a value just loaded elsewhere (it restarts the key's ttl)."""
+        self._items[key] = (self._clock() + self._ttl, value)
+
 
 class People:
     """Resolves Slack users to identities and checks user-group membership, with caching."""
@@ -133,8 +137,12 @@ class People:
         return Identity(user_id=user.user_id, email=user.email.lower(),
                         handle=handle_for(user.email, self._catalog), display_name=user.name)
 
+    def fresh(self) -> "FreshMembership":
+        """Membership checks that ask Slack now, for one decision (approve, deny, revoke, audit)."""
+        return FreshMembership(self._directory, self._groups)
+
     async def is_member(self, user_id: str, ids: tuple[str, ...]) -> bool:
-        """Whether user_id is one of ids, or a member of one of the user groups among them."""
+        """Whether user_id is one of ids or in one of their groups (cached: for display only)."""
         if user_id in ids:
             return True
         for group in (i for i in ids if i.startswith("S")):
@@ -152,3 +160,27 @@ class People:
 
     async def _group(self, group_id: str) -> frozenset[str]:
         return await self._directory.group_members(group_id)
+
+
+class FreshMembership:
+    """Group membership asked of Slack at the moment of a decision; each group once per decision.
+
+    A lookup that fails raises SlackError: callers refuse, because a removed approver must not
+    be let through by a stale cache or by Slack being unreachable.
+    """
+
+    def __init__(self, directory: SlackDirectory, cache: TtlCache[frozenset[str]]) -> None:
+        self._directory, self._cache = directory, cache
+        self._seen: dict[str, frozenset[str]] = {}
+
+    async def is_member(self, user_id: str, ids: tuple[str, ...]) -> bool:
+        """Whether user_id is one of ids, or in one of their user groups right now."""
+        if user_id in ids:
+            return True
+        for group in (i for i in ids if i.startswith("S")):
+            if group not in self._seen:
+                self._seen[group] = await self._directory.group_members(group)
+                self._cache.put(group, self._seen[group])  # displays catch up too
+            if user_id in self._seen[group]:
+                return True
+        return False

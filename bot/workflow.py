@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
+from bot.authorization import approver_refusal
 from bot.bindings import bind
 from bot.blocks import escape as _escape
 from bot.blocks import quoted, section
@@ -208,23 +209,26 @@ class Workflow:
         """The request and its database, if actor may decide it now; refusals are audited."""
         async with transaction(self.d.sessions) as session:
             request = await repo.get_request(session, request_id=request_id)
-            if request is None:
-                raise NotFound(f"There is no request {quoted(request_id, 16)}.")
-            db = self.d.catalog.database(request.database)
-            refusal = None
-            if request.requester_id == actor_id:
-                refusal = f"You cannot {verb} your own request."
-            elif db is None or not await self.d.people.is_member(actor_id, db.approvers):
-                refusal = f"Only approvers of {request.database} can {verb} this request."
-            if refusal:
+        if request is None:
+            raise NotFound(f"There is no request {quoted(request_id, 16)}.")
+        db = self.d.catalog.database(request.database)
+        refusal = None
+        if request.requester_id == actor_id:
+            refusal = f"You cannot {verb} your own request."
+        elif request.status != RS.PENDING:
+            raise AlreadyDecided(f"Request `{request.id}` is already {request.status}; "
+                                 "nothing was changed.")
+        elif db is None:
+            refusal = f"Only approvers of {request.database} can {verb} this request."
+        else:
+            # Asked of Slack now, outside any transaction: group membership may have changed.
+            refusal = await approver_refusal(self.d.people, actor_id, db, verb)
+        if refusal:
+            async with transaction(self.d.sessions) as session:
                 await self.d.audit(session, actor=actor_id, action="decision.refused",
                                    database=request.database, request_id=request.id,
                                    attempted=verb, why=refusal)
-        if refusal:
             raise NotAuthorized(refusal)
-        if request.status != RS.PENDING:
-            raise AlreadyDecided(f"Request `{request.id}` is already {request.status}; "
-                                 "nothing was changed.")
         assert db is not None
         return request, db
 

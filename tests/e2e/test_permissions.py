@@ -109,17 +109,6 @@ async def test_authorization_comes_from_the_stored_request(state_url: str) -> No
         assert (await x.only_grant(h)).database == "analytics"
 
 
-async def test_group_membership_is_looked_up_once_and_cached(h: BotHarness) -> None:
-    for n in range(2):
-        await h.command(f"request orders-prod ro 1h INC-{n}", user_id=(catalogs.DEV,
-                                                                       catalogs.DEV2)[n])
-    for request in await h.requests():
-        await h.click_card(request.id, ActionId.APPROVE, catalogs.APPROVER2)
-    assert len(await h.grants()) == 2
-    lookups = [c for c in h.emu.calls if c.method == "usergroups.users.list"]
-    assert [c.params["usergroup"] for c in lookups] == [catalogs.DBA_GROUP]
-
-
 async def test_no_eligible_approver_is_said_at_once(state_url: str) -> None:
     # The group is empty, so the requester is the only approver of orders-prod.
     async with BotHarness(state_url, group_members=()) as h:
