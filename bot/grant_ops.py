@@ -14,6 +14,7 @@ from bot.errors import InputError, NotAuthorized, NotFound
 from bot.ids import new_id
 from bot.models import Grant
 from bot.policy import ValidRequest, check_duration, check_reason
+from bot.requesters import nothing_requestable, requestable
 from bot.revoking import Revoked
 from bot.transactions import transaction
 from bot.views import (
@@ -191,17 +192,21 @@ class GrantOps:
     async def open_request_form(self, actor_id: str) -> dict[str, Any]:
         """The request modal, for someone the bot can map to an AWS role (not a guest)."""
         await self.w.identify(actor_id)
-        return self.request_form()
+        return await self.request_form(actor_id=actor_id)
 
-    def request_form(self, database: str | None = None) -> dict[str, Any]:
-        """The request modal, showing the levels and durations of the chosen database."""
-        chosen = self.d.catalog.database(database or "") or \
-            next(iter(self.d.catalog.databases.values()))
-        return request_modal(self.d.catalog, chosen)
+    async def request_form(self, database: str | None = None, *,
+                           actor_id: str) -> dict[str, Any]:
+        """The request modal offering the databases actor_id may request, one of them chosen."""
+        offered = await requestable(self.d.catalog, actor_id, self.d.people.is_member)
+        if not offered:
+            raise NotAuthorized(nothing_requestable(self.d.catalog))
+        chosen = next((db for db in offered if db.name == database), offered[0])
+        return request_modal(self.d.catalog, chosen, offered)
 
-    def database_choices(self, typed: str) -> dict[str, Any]:
-        """The databases the request form's search offers for what the user typed."""
-        return database_options(self.d.catalog, typed)
+    async def database_choices(self, typed: str, *, actor_id: str) -> dict[str, Any]:
+        """The databases actor_id may request that the form's search offers for typed text."""
+        offered = await requestable(self.d.catalog, actor_id, self.d.people.is_member)
+        return database_options(self.d.catalog, typed, offered)
 
     async def deny_form(self, actor_id: str, request_id: str) -> dict[str, Any]:
         """The deny modal, only for someone who may decide."""

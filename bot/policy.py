@@ -10,6 +10,7 @@ from bot.catalog import Catalog, DatabaseSpec
 from bot.domain import Level
 from bot.durations import format_duration, parse_duration
 from bot.errors import InputError
+from bot.requesters import not_a_requester
 
 MAX_REASON = 500
 LEVEL_RANK = {Level.RO: 0, Level.RW: 1}
@@ -115,8 +116,7 @@ def decide(request: ValidRequest, *, may_request: bool,
     """Deny, auto-approve, or require N approvals (the requester never counts as an approver)."""
     db, level = request.database, request.level
     if not may_request:
-        return Verdict(Outcome.DENY, reason=f"You are not among the people allowed to request "
-                                            f"access to {db.name}. Ask one of its approvers.")
+        return Verdict(Outcome.DENY, reason=not_a_requester(db))
     if request.duration > db.max_duration:
         return Verdict(Outcome.DENY, reason=f"{format_duration(request.duration)} is longer "
                        f"than the {format_duration(db.max_duration)} allowed on {db.name}.")

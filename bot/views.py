@@ -65,20 +65,23 @@ def _database_option(database: DatabaseSpec) -> dict[str, Any]:
     return _option(database.name, database.name, database.description)
 
 
-def database_select(catalog: Catalog, selected: DatabaseSpec) -> dict[str, Any]:
-    """All databases in a static select; past Slack's 100 options, one searched as you type."""
+def database_select(catalog: Catalog, selected: DatabaseSpec,
+                    offered: Sequence[DatabaseSpec] | None = None) -> dict[str, Any]:
+    """The offered databases (default: all) in a static select; past 100, searched as typed."""
+    offered = list(catalog.databases.values()) if offered is None else offered
     chosen = _database_option(selected)
-    if len(catalog.databases) <= STATIC_OPTIONS_MAX:
-        options = [_database_option(db) for db in catalog.databases.values()]
+    if len(offered) <= STATIC_OPTIONS_MAX:
+        options = [_database_option(db) for db in offered]
         return {"type": "static_select", "options": options, "initial_option": chosen}
     return {"type": "external_select", "min_query_length": 0, "initial_option": chosen,
-            "placeholder": _plain(f"Type to search {len(catalog.databases)} databases")}
+            "placeholder": _plain(f"Type to search {len(offered)} databases")}
 
 
-def database_options(catalog: Catalog, typed: str) -> dict[str, Any]:
-    """What the searching database select offers for the typed text (name or description)."""
+def database_options(catalog: Catalog, typed: str,
+                     offered: Sequence[DatabaseSpec] | None = None) -> dict[str, Any]:
+    """What the searching select offers (of offered; default all) for the typed text."""
     needle = typed.strip().lower()
-    found = [db for db in catalog.databases.values()
+    found = [db for db in (catalog.databases.values() if offered is None else offered)
              if needle in db.name.lower() or needle in db.description.lower()]
     # Names that start with the text first: typing a prefix finds that database at the top.
     found.sort(key=lambda db: (not db.name.lower().startswith(needle), db.name))
@@ -89,10 +92,11 @@ def database_options(catalog: Catalog, typed: str) -> dict[str, Any]:
     return {"option_groups": [{"label": _plain(label), "options": options}]}
 
 
-def request_modal(catalog: Catalog, database: DatabaseSpec) -> dict[str, Any]:
-    """The request form; level and duration choices are those of the selected database."""
+def request_modal(catalog: Catalog, database: DatabaseSpec,
+                  offered: Sequence[DatabaseSpec] | None = None) -> dict[str, Any]:
+    """The request form: the offered databases (default: all); the selected one's choices."""
     blocks = [
-        _input(BlockId.DATABASE, "Database", database_select(catalog, database),
+        _input(BlockId.DATABASE, "Database", database_select(catalog, database, offered),
                dispatch=True, action_id=ActionId.PICK_DATABASE),
         _input(BlockId.LEVEL, "Level", _level_radio(list(database.levels))),
         _input(BlockId.DURATION, "Duration", _duration_select(database.durations)),

@@ -44,13 +44,14 @@ async def on_pick_database(ack: Any, body: dict[str, Any], respond: Any,
         await action_reply(body, respond, client)(STALE_NOTE)
         return
     picked = (body["actions"][0].get("selected_option") or {}).get("value")
-    await client.views_update(view_id=view["id"], hash=view.get("hash"),
-                              view=ops(context).request_form(picked))
+    form = await ops(context).request_form(picked, actor_id=body["user"]["id"])
+    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
 
 
 async def on_database_options(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """Offer the databases matching what the user typed (large catalogs search as you type)."""
-    await ack(**ops(context).database_choices(str(body.get("value") or "")))
+    typed, user = str(body.get("value") or ""), body["user"]["id"]
+    await ack(**await ops(context).database_choices(typed, actor_id=user))
 
 
 def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict[str, str]]:

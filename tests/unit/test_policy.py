@@ -74,7 +74,9 @@ def test_decide_auto_approves_catalog_levels() -> None:
 
 def test_decide_denies_who_may_not_ask_and_overlong_durations() -> None:
     verdict = decide(_valid(), may_request=False, eligible_approvers=frozenset({"U1"}))
-    assert verdict.outcome == Outcome.DENY and "not among the people" in verdict.reason
+    assert verdict.outcome == Outcome.DENY
+    assert verdict.reason.startswith("Nobody may request access to orders-prod. Ask one of its "
+                                     "approvers (<@U0APPROVER1>, <!subteam^S0DBAS>)")
     too_long = ValidRequest(ORDERS, Level.RO, 9 * H, "why", None)
     verdict = decide(too_long, may_request=True, eligible_approvers=frozenset({"U1"}))
     assert verdict.outcome == Outcome.DENY and "longer than the 8h" in verdict.reason
