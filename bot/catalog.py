@@ -54,6 +54,7 @@ from bot.catalog_shapes import (
 )
 from bot.domain import Level
 from bot.errors import CatalogError
+from bot.identity_templates import EmailDomains, identity_problems
 
 SLACK_IDS = "a list of Slack user ids (U…) or user-group ids (S…)"
 
@@ -231,8 +232,10 @@ class IdentitySpec(Section):
         dict[EmailKey, Annotated[dict[str, str], Through(IdentityOverride)]],
         AsMapping("a mapping of email to {handle: …}", null_is_empty=True),
     ] = Field(default_factory=dict, description="per email: {handle: …} (also principal, db_user)")
-    email_domains: tuple[str, ...] = Field(
-        default=(), description="the email domains that are mapped to AWS roles"
+    email_domains: EmailDomains = Field(
+        default=(),
+        description="the email domains that are mapped to AWS roles, e.g. [example.com]; "
+        "leave out to map every domain (check warns)",
     )
 
 
@@ -300,6 +303,15 @@ class Catalog(Section):
             else db.model_copy(update={"approvals_channel": channel})
             for name, db in value.items()
         }
+
+    @model_validator(mode="after")
+    def _identity_rules(self) -> "Catalog":
+        # Templates are judged against the databases: a db_user without {level} is fine only
+        # where every level grants the same.
+        found = identity_problems(self.identity, self.databases)
+        if found:
+            raise problems_at(type(self).__name__, found)
+        return self
 
     def database(self, name: str) -> DatabaseSpec | None:
         """The database called name, or None."""

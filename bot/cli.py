@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.catalog import Catalog, load_catalog
 from bot.config import Settings, load_settings
 from bot.errors import CatalogError, DbAccessError, SetupError
+from bot.identity_templates import catalog_warnings
 from bot.store_access import url_problem
 
 EXIT_OK, EXIT_BUG, EXIT_PROBLEMS = 0, 1, 2
@@ -65,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings, catalog = _validated()
     configure_logging(settings.log_level)
+    for warning in catalog_warnings(catalog):
+        logging.getLogger("db_access_bot.catalog").warning(warning)
 
     async def serve() -> None:
         store = await require_ready(settings.database_url)
@@ -98,6 +101,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"✓ {settings.db_access_catalog}: {len(catalog.databases)} databases, {levels} levels, "
         f"{len(channels)} approvals channel(s); settings ok"
     )
+    for warning in catalog_warnings(catalog):
+        print(f"  ⚠ {warning}", file=sys.stderr)
     if args.online:
         from bot.online_check import run_online_checks
 

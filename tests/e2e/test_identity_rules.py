@@ -1,7 +1,6 @@
 """Who may be mapped to an AWS role, and one Slack user per handle, through the emulator."""
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,9 +15,10 @@ LINE = "request analytics ro 1h INC-7"  # analytics ro is auto-approved: no huma
 
 
 def only_example_com() -> Catalog:
-    """The test catalog, mapping only @example.com addresses (identity.email_domains)."""
+    """The test catalog, which maps only @example.com addresses (identity.email_domains)."""
     catalog = catalogs.make_catalog()
-    return replace(catalog, identity=replace(catalog.identity, email_domains=("example.com",)))
+    assert catalog.identity.email_domains == ("example.com",)
+    return catalog
 
 
 def notices(h: BotHarness) -> list[str]:

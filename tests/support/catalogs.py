@@ -17,7 +17,7 @@ BASE: dict[str, Any] = {
     "admins": [ADMIN],
     "approval_timeout": "30m",
     "identity": {"principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
-                 "db_user": "{handle}_{level}"},
+                 "db_user": "{handle}_{level}", "email_domains": ["example.com"]},
     "databases": {
         "orders-prod": {
             "description": "Orders service, production",

@@ -1,7 +1,6 @@
 """Identity: email -> handle -> principal and database user; the Slack lookups and their cache."""
 
 import re
-from dataclasses import replace
 
 import pytest
 
@@ -17,8 +16,7 @@ DATA = catalogs.catalog_data(identity={
                   "ops@example.com": {"principal": "arn:aws:iam::{account_id}:user/ops",
                                       "db_user": "ops_{level}"}}})
 CATALOG = catalogs.make_catalog(DATA)
-LISTED_DOMAINS = replace(CATALOG, identity=replace(CATALOG.identity,
-                                                   email_domains=("example.com",)))
+LISTED_DOMAINS = catalogs.make_catalog(catalogs.catalog_data())  # email_domains: [example.com]
 ORDERS = CATALOG.databases["orders-prod"]
 
 
