@@ -1,6 +1,5 @@
 """One Slack user id, one handle, for good: two people never share an IAM role or database user."""
 
-import logging
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -10,24 +9,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.blocks import escape, section
 from bot.context import Deps
 from bot.domain import Identity
-from bot.errors import DbAccessError, IdentityError
-from bot.models import AuditEvent, IdentityBinding
+from bot.effects import Effects
+from bot.errors import IdentityError
+from bot.models import AuditEvent, IdentityBinding, Step
+from bot.steps import StepRunner
 from bot.transactions import transaction
 
-log = logging.getLogger(__name__)
 COLLISION = "identity.collision"
 
 
-async def bind(deps: Deps, identity: Identity) -> Identity:
+async def bind(deps: Deps, identity: Identity, steps: StepRunner) -> Identity:
     """The identity with the handle bound to its user id; a free handle is bound now.
 
     The Slack user id is the identity and the email only the lookup: after an email change
     the user keeps the handle bound first. A handle bound to another user id is refused (and
-    the admins are told once), because that person's role and database user would be shared.
+    the admins are told once, through the outbox), because that person's role and database
+    user would be shared.
     """
     for attempt in range(2):
         try:
-            return await _bind_once(deps, identity)
+            return await _bind_once(deps, identity, steps)
         except IntegrityError:
             if attempt:
                 raise
@@ -35,7 +36,8 @@ async def bind(deps: Deps, identity: Identity) -> Identity:
     raise AssertionError("unreachable")
 
 
-async def _bind_once(deps: Deps, identity: Identity) -> Identity:
+async def _bind_once(deps: Deps, identity: Identity, steps: StepRunner) -> Identity:
+    notice: list[Step] = []
     async with transaction(deps.sessions) as session:
         mine = await session.scalar(
             select(IdentityBinding).where(IdentityBinding.user_id == identity.user_id)
@@ -65,8 +67,7 @@ async def _bind_once(deps: Deps, identity: Identity) -> Identity:
             )
             await session.flush()  # a concurrent binding fails here, inside the retry
             return identity
-        first = not await _reported(session, identity.user_id, identity.handle)
-        if first:
+        if not await _reported(session, identity.user_id, identity.handle):
             await deps.audit(
                 session,
                 actor=identity.user_id,
@@ -75,8 +76,8 @@ async def _bind_once(deps: Deps, identity: Identity) -> Identity:
                 email=identity.email,
                 owner=owner.user_id,
             )
-    if first:
-        await _tell_admins(deps, identity, owner.user_id)
+            notice.append(_tell_admins(Effects(deps, session), deps, identity, owner.user_id))
+    await steps.run_now(notice)
     raise IdentityError(
         f"Your Slack account maps to the handle `{identity.handle}`, which already belongs to "
         "another person, so I cannot give you access with it. I told the admins: they can "
@@ -99,8 +100,8 @@ async def _reported(session: AsyncSession, user_id: str, handle: str) -> bool:
     return any(event.details.get("handle") == handle for event in earlier)
 
 
-async def _tell_admins(deps: Deps, identity: Identity, owner_id: str) -> None:
-    """Post the collision and its fix in the default approvals channel."""
+def _tell_admins(fx: Effects, deps: Deps, identity: Identity, owner_id: str) -> Step:
+    """The collision and its fix, as a message step for the default approvals channel."""
     email, handle = _shown(identity.email), identity.handle
     text = (
         f":warning: <@{identity.user_id}> ({email}) maps to the handle `{handle}`, which "
@@ -108,10 +109,9 @@ async def _tell_admins(deps: Deps, identity: Identity, owner_id: str) -> None:
         f"them their own handle in the catalog: identity.overrides: "
         f'`"{email}": {{handle: <new handle>}}`.'
     )
-    try:
-        await deps.slack.post(deps.catalog.approvals_channel, text=text, blocks=[section(text)])
-    except DbAccessError:
-        log.warning(
-            "could not tell the admins about a handle collision",
-            extra={"user_id": identity.user_id, "handle": handle},
-        )
+    return fx.post(
+        deps.catalog.approvals_channel,
+        key=f"collision:{identity.user_id}:{handle}",
+        text=text,
+        blocks=[section(text)],
+    )

@@ -68,7 +68,7 @@ class Workflow:
     async def identify(self, actor_id: str) -> Identity:
         """The actor's identity with its bound handle; a refusal is audited, then raised."""
         try:
-            return await bind(self.d, await self.d.people.identity(actor_id))
+            return await bind(self.d, await self.d.people.identity(actor_id), self.lifecycle.steps)
         except IdentityError as exc:
             await self.note(actor_id, "request.refused", why=exc.user_message, code=exc.code)
             raise

@@ -1,7 +1,7 @@
 """identity bindings; audit trail append-only (triggers) and hash-chained
 
 Revision ID: identity_0001
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22
 
 Existing deployments keep their history: handles are bound to the first Slack user id that
@@ -18,7 +18,7 @@ from bot.audit_chain import GENESIS, chain_hash
 from bot.models import AuditEvent, Json, UtcTime
 
 revision: str = "identity_0001"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
