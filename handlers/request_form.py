@@ -39,13 +39,16 @@ async def on_pick_database(ack: Any, body: dict[str, Any], respond: Any,
                            client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """Rebuild the form so level and duration offer only what the picked database allows."""
     await ack()
-    view = body.get("view")
+    view, user = body.get("view"), body["user"]["id"]
     if not isinstance(view, dict):  # a menu in a message: no version of the bot sent one
         await action_reply(body, respond, client)(STALE_NOTE)
         return
     picked = (body["actions"][0].get("selected_option") or {}).get("value")
-    form = await ops(context).request_form(picked, actor_id=body["user"]["id"])
-    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
+    # A refusal (say, no longer a requester of anything) arrives as a DM; the form stays.
+    form = await guarded(dm_reply(client, user),
+                         lambda: ops(context).request_form(picked, actor_id=user))
+    if form is not None:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
 
 
 async def on_database_options(ack: Any, body: dict[str, Any], context: AsyncBoltContext) -> None:
