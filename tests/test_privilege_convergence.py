@@ -25,8 +25,10 @@ STAND_IN_AUTH = f"IDENTIFIED BY '{USER_PASSWORD}'"
 
 
 def levels(ro: tuple[str, ...], rw: tuple[str, ...]) -> dict[Level, LevelSpec]:
-    return {Level.RO: LevelSpec(name=Level.RO, grants=ro),
-            Level.RW: LevelSpec(name=Level.RW, grants=rw, approvals=2)}
+    return {
+        Level.RO: LevelSpec(name=Level.RO, grants=ro),
+        Level.RW: LevelSpec(name=Level.RW, grants=rw, approvals=2),
+    }
 
 
 def with_levels(database: DatabaseSpec, ro: tuple[str, ...], rw: tuple[str, ...]) -> DatabaseSpec:

@@ -18,7 +18,10 @@ def test_email_domains_are_read_lowercase_without_duplicates() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("example.com", "identity.email_domains: must list at least one email domain"),
+        (
+            "example.com",
+            "identity.email_domains: must be a list of email domains, e.g. [example.com], not text",
+        ),
         ([], "identity.email_domains: must list at least one email domain"),
         (
             ["example.com", "alice@example.com"],
