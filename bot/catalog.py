@@ -234,6 +234,7 @@ class IdentitySpec(Section):
     ] = Field(default_factory=dict, description="per email: {handle: …} (also principal, db_user)")
     email_domains: EmailDomains = Field(
         default=(),
+        json_schema_extra=_quiet_default,  # absent means every domain; [] is not allowed
         description="the email domains that are mapped to AWS roles, e.g. [example.com]; "
         "leave out to map every domain (check warns)",
     )
