@@ -49,6 +49,9 @@ async def _bind_once(deps: Deps, identity: Identity, steps: StepRunner) -> Ident
                 else replace(identity, handle=mine.handle)
             )
         owner = await session.get(IdentityBinding, identity.handle)
+        if owner is not None and owner.user_id == identity.user_id:
+            # Bound by a concurrent request of this same person between the two reads.
+            return identity
         if owner is None:
             session.add(
                 IdentityBinding(

@@ -183,7 +183,7 @@ async def test_6_two_submits_at_once_make_one_pending_request(h: BotHarness) -> 
     pending = [r for r in await h.requests() if r.status == RequestStatus.PENDING]
     assert len(pending) == 1
     refused = [t for t in x.ephemeral_texts(h, catalogs.DEV) if "already have a pending" in t]
-    assert len(refused) == 2
+    assert len(refused) == 2, x.ephemeral_texts(h, catalogs.DEV)
 
 
 async def test_6_the_store_refuses_a_second_pending_request(h: BotHarness) -> None:
