@@ -32,7 +32,9 @@ from bot.catalog_fields import (
     EmailKey,
     EngineName,
     Flag,
+    IamPath,
     LevelName,
+    PolicyArnTemplate,
     Port,
     PrincipalTemplate,
     Region,
@@ -41,8 +43,12 @@ from bot.catalog_fields import (
     SecretArn,
     SlackMember,
     SqlName,
+    StatementLogName,
+    TagKey,
+    TagValue,
     Template,
     Text,
+    TrustPrincipal,
 )
 from bot.catalog_shapes import (
     FILLED_BY_KEY,
@@ -52,7 +58,7 @@ from bot.catalog_shapes import (
     problem,
     problems_at,
 )
-from bot.domain import Level
+from bot.domain import Engine, Level, StatementLog
 from bot.errors import CatalogError
 from bot.identity_templates import EmailDomains, identity_problems
 
@@ -78,6 +84,11 @@ class LevelSpec(Section):
     )
     standing: Flag = Field(
         default=False, description="no fixed end; revoked after unused_after without use"
+    )
+    log_statements: StatementLogName = Field(
+        default=StatementLog.NONE,
+        description="statements of this level's users the database logs: none, ddl, mod "
+        "(ddl + data changes) or all (PostgreSQL only)",
     )
 
 
@@ -171,6 +182,11 @@ class DatabaseSpec(Section):
     terminate_sessions: Flag = Field(
         default=False, description="end the user's open sessions at revoke"
     )
+    verify_login: Flag = Field(
+        default=True,
+        description="log in with each new token before saying it is ready (false where the "
+        "bot cannot reach the database)",
+    )
 
     @field_validator("auto_approve", mode="wrap")
     @classmethod
@@ -189,6 +205,26 @@ class DatabaseSpec(Section):
         if found:
             raise problems_at(cls.__name__, found)
         return valid
+
+    @model_validator(mode="after")
+    def _statement_logs_supported(self) -> "DatabaseSpec":
+        if self.engine == Engine.MYSQL:
+            why = ("cannot be done on MySQL: it has no per-user statement log (use none; "
+                   "README: Statements on record lists what RDS offers)")
+        elif self.admin is None:
+            why = ("needs an admin for this database: the bot sets the user's logging "
+                   "through the admin login (add admin, or use none)")
+        else:
+            return self
+        found = [
+            (("levels", str(name), "log_statements"), f"{spec.log_statements.value!r} {why}",
+             spec.log_statements.value)
+            for name, spec in self.levels.items()
+            if spec.log_statements != StatementLog.NONE
+        ]
+        if found:
+            raise problems_at(type(self).__name__, found)
+        return self
 
     @model_validator(mode="after")
     def _findable(self) -> "DatabaseSpec":
@@ -218,6 +254,37 @@ class IdentityOverride(Section):
     )
 
 
+class ProvisionSpec(Section):
+    """Per-user IAM roles the bot creates on a person's first grant and deletes when unused."""
+
+    path: IamPath = Field(
+        default="/db-access/",
+        description="IAM path of the roles the bot creates (default /db-access/); "
+        "identity.principal must use it",
+    )
+    permissions_boundary: PolicyArnTemplate = Field(
+        description="managed policy set as every created role's permissions boundary; it "
+        "should allow only rds-db:connect ({account_id} allowed)"
+    )
+    trust: Annotated[
+        tuple[TrustPrincipal, ...], AsList("a list of principal ARNs", null_is_empty=True)
+    ] = Field(
+        default=(),
+        description="who may assume the roles besides the bot, e.g. an SSO permission-set "
+        "role; {account_id} and {handle} allowed, * patterns match aws:PrincipalArn",
+    )
+    tags: Annotated[
+        dict[TagKey, TagValue], AsMapping("a mapping of tag key to value", null_is_empty=True)
+    ] = Field(default_factory=dict, description="extra tags on every role the bot creates")
+
+    @field_validator("tags", mode="after")
+    @classmethod
+    def _room_for_ours(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 47:
+            raise problem("at most 47 tags: IAM allows 50 per role and the bot sets three")
+        return value
+
+
 class IdentitySpec(Section):
     """Templates that turn a Slack user's handle into an IAM principal and a database user."""
 
@@ -238,6 +305,26 @@ class IdentitySpec(Section):
         description="the email domains that are mapped to AWS roles, e.g. [example.com]; "
         "leave out to map every domain (check warns)",
     )
+    provision: ProvisionSpec | None = Field(
+        default=None,
+        description="create each person's IAM role on first use: {path, permissions_boundary, "
+        "trust, tags}",
+    )
+
+    @model_validator(mode="after")
+    def _principal_under_the_path(self) -> "IdentitySpec":
+        if self.provision is None:
+            return self
+        path = self.provision.path
+        _, role, rest = self.principal.partition(":role/")
+        if not role or "/" + rest[: rest.rfind("/") + 1] != path:
+            raise problems_at(type(self).__name__, [(
+                ("principal",),
+                f"{self.principal!r} must be a role under identity.provision.path {path} "
+                f"(e.g. arn:aws:iam::{{account_id}}:role{path}DatabasesRole_{{handle}})",
+                self.principal,
+            )])
+        return self
 
 
 class AccountSpec(Section):

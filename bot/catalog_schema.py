@@ -18,6 +18,12 @@ from bot.errors import CatalogError
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _MAPPING_ERRORS = {"model_type", "model_attributes_type", "dict_type"}
 _LIST_ERRORS = {"list_type", "tuple_type", "set_type", "frozen_set_type"}
+# Required keys whose absence deserves more than "is required".
+_MISSING_HINTS = {
+    "permissions_boundary": "every role the bot creates gets this permissions boundary, a "
+    "managed policy allowing only rds-db:connect (`db-access-bot iam-policy --boundary` "
+    "prints one); the bot never creates a role without it",
+}
 
 
 def parse_catalog(data: Any) -> Catalog:
@@ -72,7 +78,8 @@ def _message(error: ErrorDetails, loc: tuple[str | int, ...]) -> str:
     if kind_of == "catalog":
         return error["msg"]
     if kind_of == "missing":
-        return "is required"
+        hint = _MISSING_HINTS.get(str(loc[-1])) if loc else None
+        return f"is required: {hint}" if hint else "is required"
     if kind_of == "extra_forbidden":
         return _unknown_key(str(loc[-1]), _allowed_keys(loc[:-1]))
     if kind_of in _MAPPING_ERRORS:

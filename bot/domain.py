@@ -19,6 +19,15 @@ class Engine(StrEnum):
     MYSQL = "mysql"
 
 
+class StatementLog(StrEnum):
+    """Which of a level's statements the database writes to its log (log_statements)."""
+
+    NONE = "none"
+    DDL = "ddl"  # CREATE, ALTER, DROP, GRANT…
+    MOD = "mod"  # DDL plus INSERT, UPDATE, DELETE, TRUNCATE, COPY FROM…
+    ALL = "all"  # every statement, reads too
+
+
 class RequestKind(StrEnum):
     """A new grant, or more time on a grant the user already holds."""
 
@@ -67,6 +76,30 @@ class StepStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+
+
+class RoleStatus(StrEnum):
+    """A per-user IAM role the bot created: in IAM, deleted when unused, or left alone."""
+
+    PRESENT = "present"
+    DELETED = "deleted"
+    KEPT = "kept"  # no longer the bot's to delete (its tag was removed, or it is used otherwise)
+
+
+class RoleChange(StrEnum):
+    """What making sure of a per-user role did."""
+
+    CREATED = "created"
+    UPDATED = "updated"  # the bot's own role, with its trust or boundary put back
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class RoleRemoval:
+    """What deleting an unused per-user role did: deleted, already gone, or kept (and why)."""
+
+    outcome: str  # "deleted" | "gone" | "kept"
+    reason: str = ""
 
 
 class CredentialKind(StrEnum):
