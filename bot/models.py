@@ -161,6 +161,7 @@ class Grant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcTime())
     sessions_ended: Mapped[int | None] = mapped_column(Integer)
     db_user_created: Mapped[bool] = mapped_column(default=False)  # by this grant: undo drops it
+    log_statements: Mapped[str | None] = mapped_column(String(64))  # what the server logs of it
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcTime())
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -197,6 +198,29 @@ class Step(Base):
     done_at: Mapped[datetime | None] = mapped_column(UtcTime())
 
     __table_args__ = (Index(None, "status", "next_attempt_at"),)
+
+
+class ProvisionedRole(Base):
+    """A per-user IAM role the bot created (identity.provision); deleted after long disuse."""
+
+    __tablename__ = "provisioned_roles"
+
+    arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    user_id: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcTime())
+    last_used_at: Mapped[datetime] = mapped_column(UtcTime())  # its latest grant was made
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    note: Mapped[str | None] = mapped_column(Text)  # why it was kept
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
+
+    __table_args__ = (Index(None, "status", "last_used_at"),)
 
 
 class AuditEvent(Base):

@@ -13,7 +13,8 @@ from bot.state import downgrade, upgrade
 from tests.support.fixtures_postgres import fresh_database
 from tests.support.postgres_server import PostgresServer
 
-TABLES = {"access_requests", "approval_decisions", "grants", "audit_events", "token_issues"}
+TABLES = {"access_requests", "approval_decisions", "grants", "audit_events", "token_issues",
+          "provisioned_roles"}
 
 
 def _tables_and_diff(url: str) -> tuple[set[str], list]:
