@@ -21,6 +21,7 @@ from providers.aws_policy import (
     policy_size,
 )
 from providers.aws_session import AwsClients, aws_error, error_code
+from providers.base import RoleProvisioner
 
 _NOT_FOUND = {"DBInstanceNotFound", "DBInstanceNotFoundFault", "DBClusterNotFoundFault",
               "DBClusterNotFound"}
@@ -31,9 +32,11 @@ _IAM_FIX = ("Give the bot's role (or the account's manage role) the permissions 
 class AwsIamGrants:
     """Inline-policy grants through boto3; every call runs in a worker thread."""
 
-    def __init__(self, catalog: Catalog, *, clients: AwsClients | None = None) -> None:
+    def __init__(self, catalog: Catalog, *, clients: AwsClients | None = None,
+                 roles: RoleProvisioner | None = None) -> None:
         self._catalog = catalog
         self._clients = clients or AwsClients(catalog)
+        self._roles = roles  # identity.provision: the roles the bot creates itself
         self._resource_ids: dict[str, str] = {}
         # Serialises budget-check-then-write per principal within this process.
         self._locks: dict[str, asyncio.Lock] = {}
@@ -56,6 +59,10 @@ class AwsIamGrants:
         """
         principal = _principal(principal_arn, database)
         await self.resource_id(database)
+        if self._roles is not None and self._roles.manages(principal.arn):
+            # A missing role is made on the first grant; only someone else's role refuses.
+            await self._roles.check(database, principal_arn=principal.arn)
+            return
         await asyncio.to_thread(self._get_principal, principal)
 
     async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:

@@ -5,7 +5,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.catalog import DatabaseSpec, LevelSpec
-from bot.domain import AdminLogin, DbCredential, GrantTarget, MessageRef, SlackUser
+from bot.domain import (
+    AdminLogin,
+    DbCredential,
+    GrantTarget,
+    MessageRef,
+    RoleChange,
+    RoleRemoval,
+    SlackUser,
+    StatementLog,
+)
 
 Blocks = Sequence[dict[str, Any]]
 
@@ -31,6 +40,38 @@ class IamGrants(Protocol):
 
     async def list_grant_policies(self, *, account_id: str, principal_arn: str) -> list[str]:
         """Grant ids of the `db-access-*` policies currently on the principal."""
+        ...
+
+
+class RoleProvisioner(Protocol):
+    """Per-user IAM roles the bot creates on first use (identity.provision) and deletes unused.
+
+    A role that exists without the bot's `managed-by` tag is never changed or deleted.
+    """
+
+    def manages(self, principal_arn: str) -> bool:
+        """Whether the bot creates this principal (a role under identity.provision.path)."""
+        ...
+
+    async def check(self, database: DatabaseSpec, *, principal_arn: str) -> None:
+        """Raise AwsError unless the role is missing (made on first grant) or the bot's own."""
+        ...
+
+    async def ensure(self, database: DatabaseSpec, target: GrantTarget) -> RoleChange:
+        """Create the role if missing (idempotent, safe with several replicas); ready to assume."""
+        ...
+
+    async def delete(self, *, account_id: str, principal_arn: str) -> RoleRemoval:
+        """Delete an unused role the bot created; one that is not (or no longer) ours stays."""
+        ...
+
+
+class LoginVerifier(Protocol):
+    """Logs in to a target database as a user, to prove a fresh grant works."""
+
+    async def try_login(self, database: DatabaseSpec, *, db_user: str, password: str,
+                        seconds: float) -> None:
+        """Log in (TLS as for the admin connection) and close at once; LoginCheckError if not."""
         ...
 
 
@@ -71,6 +112,11 @@ class DatabaseAdmin(Protocol):
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         """End db_user's open sessions; return how many were ended."""
+        ...
+
+    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
+                             setting: StatementLog) -> str:
+        """Make the server log db_user's statements as set (none resets); say what is logged."""
         ...
 
 
