@@ -134,12 +134,15 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
         print(json.dumps(trust_policy_for_user_roles(args.trust_for), indent=2))
         return EXIT_OK
     catalog = _catalog(load_settings()[0])
-    if args.account:
-        if args.account not in {db.account_id for db in catalog.databases.values()}:
-            return _fail([f"--account {args.account}: no database in the catalog uses it"])
-        policy = manage_role_policy(catalog, args.account)
-    else:
-        policy = bot_role_policy(catalog)
+    if args.account and args.account not in {db.account_id for db in catalog.databases.values()}:
+        return _fail([f"--account {args.account}: no database in the catalog uses it"])
+    if args.boundary:
+        from bot.iam_policy_roles import boundary_policy
+
+        print(json.dumps(boundary_policy(catalog, args.account), indent=2))
+        return EXIT_OK
+    policy = manage_role_policy(catalog, args.account) if args.account \
+        else bot_role_policy(catalog)
     print(json.dumps(policy, indent=2))
     return EXIT_OK
 
@@ -201,6 +204,11 @@ def parser() -> argparse.ArgumentParser:
         "--trust-for",
         metavar="BOT_ROLE_ARN",
         help="print the trust policy each per-user role needs for this bot role",
+    )
+    p.add_argument(
+        "--boundary",
+        action="store_true",
+        help="print the permissions boundary for the roles the bot creates (identity.provision)",
     )
     p.set_defaults(func=cmd_iam_policy)
     p = sub.add_parser("audit", help="export the audit trail or verify its hash chain")

@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from bot.catalog import Catalog, DatabaseSpec
+from bot.iam_policy_roles import role_statements
 
 _PLACEHOLDER = re.compile(r"\{(handle|level)\}")
 
@@ -53,7 +54,7 @@ def bot_role_policy(catalog: Catalog) -> dict[str, Any]:
     dbs = list(catalog.databases.values())
     accounts = sorted({db.account_id for db in dbs})
     direct = [a for a in accounts if not catalog.account(a).manage_role_arn]
-    statements = _grant_statements(catalog, direct)
+    statements = _grant_statements(catalog, direct) + role_statements(catalog, direct)
     role_patterns = [principal_pattern(catalog, a) for a in accounts]
     if ":role/" in catalog.identity.principal:
         statements.append(_statement(
@@ -86,7 +87,7 @@ def bot_role_policy(catalog: Catalog) -> dict[str, Any]:
 def manage_role_policy(catalog: Catalog, account_id: str) -> dict[str, Any]:
     """The policy for a cross-account manage role: grant policies and describes in its account."""
     dbs = [db for db in catalog.databases.values() if db.account_id == account_id]
-    statements = _grant_statements(catalog, [account_id])
+    statements = _grant_statements(catalog, [account_id]) + role_statements(catalog, [account_id])
     describes = [pair for db in dbs if not db.resource_id for pair in _describe_resources(db)]
     for action in sorted({a for a, _ in describes}):
         sid = "Describe" + action.split(":Describe")[1]
