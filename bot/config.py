@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         description="seconds between revocation sweeps (a date job also fires at each grant's "
         "end); expiry warnings and request reminders/expiry run at the same pace",
     )
+    verify_login_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="seconds the bot keeps trying to log in with a fresh token before it sends "
+        "the link anyway, with a note (0: one try)",
+    )
     reconcile_interval: float = Field(
         default=300.0,
         gt=0,

@@ -13,7 +13,15 @@ from bot import repo
 from bot.catalog import Catalog
 from bot.identity import People
 from bot.metrics import Metrics
-from providers.base import DatabaseAdmin, IamGrants, SecretShare, SlackNotifier, TokenMinter
+from providers.base import (
+    DatabaseAdmin,
+    IamGrants,
+    LoginVerifier,
+    RoleProvisioner,
+    SecretShare,
+    SlackNotifier,
+    TokenMinter,
+)
 
 log = logging.getLogger("db_access_bot.audit")
 
@@ -41,6 +49,9 @@ class Deps:
     owner: str = "db-access-bot"
     on_grant_active: Callable[[str, datetime | None], Awaitable[None] | None] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    roles: RoleProvisioner | None = None  # identity.provision: per-user roles made on first use
+    logins: LoginVerifier | None = None  # proves a fresh grant by logging in with its token
+    verify_timeout: float = 30.0  # VERIFY_LOGIN_TIMEOUT: how long a first login may be refused
 
     async def audit(self, session: AsyncSession, *, actor: str, action: str,
                     database: str | None = None, request_id: str | None = None,

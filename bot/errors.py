@@ -14,6 +14,7 @@
         │   └── PolicyBudgetExceeded  the principal's inline-policy quota would be exceeded
         ├── SecretShareError      PrivateBin could not store the link
         ├── DatabaseAdminError    the admin connection or a statement failed
+        ├── LoginCheckError       logging in as the user with a fresh token failed
         └── SlackError            a Slack Web API call failed
 """
 
@@ -118,6 +119,18 @@ class DatabaseAdminError(ProviderError):
     Retryable unless raised with retryable=False (a refused login, a missing privilege or
     plugin, a name that is not a safe identifier): those need an admin, not another try.
     """
+
+
+class LoginCheckError(ProviderError):
+    """Logging in as the user with a fresh token failed; `refused` when the database said no.
+
+    A refusal right after a grant is usually IAM still propagating; anything else (no route,
+    a timeout) means the bot cannot tell. The message never contains the token.
+    """
+
+    def __init__(self, message: str, *, refused: bool) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class SlackError(ProviderError):

@@ -12,12 +12,13 @@ from bot import repo, step_store
 from bot.blocks import escape, when
 from bot.catalog import DatabaseSpec
 from bot.context import Deps, Stopwatch
-from bot.domain import GrantStatus, GrantTarget, Level, StepKind, StepStatus
+from bot.domain import GrantStatus, GrantTarget, Level, StatementLog, StepKind, StepStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
 from bot.models import Grant, Step
 from bot.revoking import Revoker
+from bot.role_provisioning import RoleKeeper
 from bot.steps import Busy
 from bot.transactions import transaction
 
@@ -63,6 +64,7 @@ class Provisioning:
         self._d = deps
         self._revoker = revoker
         self._prepare = prepare
+        self._roles = RoleKeeper(deps)
 
     async def run(self, step: Step) -> list[Step]:
         """Ensure the database user, attach the policy, mark the grant active, plan the link."""
@@ -73,9 +75,18 @@ class Provisioning:
             raise TooLate(f"the access could not be set up before its end "
                           f"({when(grant.expires_at)}); ask again if you still need it")
         db = database_of(self._d, grant)
-        link = asyncio.ensure_future(self._prepare(grant)) if self._prepare else None
+        link: asyncio.Future[object] | None = None
+
+        def prepare_link() -> None:
+            nonlocal link
+            if self._prepare is not None and link is None:
+                link = asyncio.ensure_future(self._prepare(grant))
+
+        if not self._roles.manages(grant):
+            prepare_link()  # a role made on first use must exist before a token is minted
         # Both always finish: a policy written after a failure was undone would outlive it.
-        outcomes = await asyncio.gather(self._user(db, grant), self._policy(db, grant),
+        outcomes = await asyncio.gather(self._user(db, grant),
+                                        self._policy(db, grant, prepare_link),
                                         return_exceptions=True)
         failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
         if failed is not None:
@@ -95,14 +106,23 @@ class Provisioning:
             return
         await reach(DATABASE)
         watch = Stopwatch(self._d.timings)
+        level = db.levels[Level(grant.level)]
         with watch.step("db_user"):
-            created = await self._d.dbadmin.ensure_user(db, db_user=grant.db_user,
-                                                        level=db.levels[Level(grant.level)])
+            created = await self._d.dbadmin.ensure_user(db, db_user=grant.db_user, level=level)
         if created:
             await self._remember_created(grant)
+        if level.log_statements != StatementLog.NONE:
+            # The same database, the same idempotent unit as the user: a retry redoes both.
+            with watch.step("statement_log"):
+                logged = await self._d.dbadmin.log_statements(db, db_user=grant.db_user,
+                                                              setting=level.log_statements)
+            await self._remember_logged(grant, logged)
 
-    async def _policy(self, db: DatabaseSpec, grant: Grant) -> None:
+    async def _policy(self, db: DatabaseSpec, grant: Grant,
+                      role_ready: Callable[[], None]) -> None:
         await reach(IAM)
+        await self._roles.ensure(db, grant, target_of(grant))
+        role_ready()
         with Stopwatch(self._d.timings).step("iam"):
             await self._d.iam.attach(db, target_of(grant))
 
@@ -129,6 +149,14 @@ class Provisioning:
             if row is not None:
                 row.db_user_created = True
 
+    async def _remember_logged(self, grant: Grant, logged: str) -> None:
+        """Note what the server logs of this grant's user, for its audit row and its revoke."""
+        grant.log_statements = logged
+        async with transaction(self._d.sessions) as session:
+            row = await repo.get_grant(session, grant_id=grant.id, for_update=True)
+            if row is not None:
+                row.log_statements = logged
+
     async def _activate(self, step: Step, grant: Grant) -> list[Step]:
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
@@ -145,7 +173,8 @@ class Provisioning:
                 row.claimed_by = row.claim_until = None
                 await self._d.audit(session, actor="bot", action="grant.active",
                                     database=row.database, grant_id=row.id,
-                                    request_id=row.request_id)
+                                    request_id=row.request_id,
+                                    statements_logged=row.log_statements or "nothing")
                 fx.deliver(row, key="first", actor="bot")
                 request = await repo.get_request(session, request_id=row.request_id)
                 if request is not None:

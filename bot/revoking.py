@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import repo, step_store
 from bot.blocks import escape, section, when
 from bot.context import Deps
-from bot.domain import GrantStatus
+from bot.domain import GrantStatus, StatementLog
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
@@ -110,6 +110,10 @@ class Revoker:
                                                           now=self._d.clock())
                 if not others:
                     await reach(DATABASE)
+                    if grant.log_statements not in (None, "nothing"):
+                        # The user's last grant ended: its next grant starts with no logging.
+                        await self._d.dbadmin.log_statements(db, db_user=grant.db_user,
+                                                             setting=StatementLog.NONE)
                     if db.terminate_sessions:
                         ended = await self._d.dbadmin.terminate_sessions(db,
                                                                          db_user=grant.db_user)

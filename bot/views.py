@@ -230,6 +230,17 @@ def home_view(grants: Sequence[Grant], pending: Sequence[AccessRequest],
     return {"type": "home", "blocks": blocks}
 
 
+def _audit_detail(event: AuditEvent) -> str:
+    """What an audit line adds from its details: statements logged, the role made or deleted."""
+    details = event.details or {}
+    logged = details.get("statements_logged")
+    if logged and logged != "nothing":
+        return f" · statements logged: {escape(str(logged), 120)}"
+    if event.action.startswith("role.") and details.get("role"):
+        return f" · {escape(str(details['role']), 200)}"
+    return ""
+
+
 def audit_blocks(events: Sequence[AuditEvent], *, scope: str,
                  total: int | None = None) -> list[Block]:
     """Recent audit events, newest first; total (when larger) is how many matched in all."""
@@ -240,7 +251,7 @@ def audit_blocks(events: Sequence[AuditEvent], *, scope: str,
         target = event.grant_id or event.request_id or ""
         actor = f"<@{event.actor}>" if event.actor[:1] in "UW" else escape(event.actor, 64)
         lines.append(f"`{event.at:%Y-%m-%d %H:%M:%S}` {actor} *{event.action}* "
-                     f"{event.database or ''} {target}".rstrip())
+                     f"{event.database or ''} {target}".rstrip() + _audit_detail(event))
     blocks = [section(f"*Audit {scope}* (newest first)")]
     chunk: list[str] = []
     for line in lines:

@@ -31,11 +31,20 @@ from bot.state import make_engine, make_sessions, ping
 from bot.workflow import Workflow
 from handlers import approval, commands, fallback, grants, home, request_form
 from providers.aws_iam import AwsIamGrants
+from providers.aws_roles import AwsRoles
 from providers.aws_secrets import AwsAdminSecrets
 from providers.aws_session import AwsClients
 from providers.aws_tokens import AwsTokenMinter
-from providers.base import DatabaseAdmin, IamGrants, SecretShare, TokenMinter
+from providers.base import (
+    DatabaseAdmin,
+    IamGrants,
+    LoginVerifier,
+    RoleProvisioner,
+    SecretShare,
+    TokenMinter,
+)
 from providers.database_admin import DatabaseAdminRouter
+from providers.login_check import DatabaseLogins
 from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin
 from providers.privatebin import PrivateBinShare
@@ -66,6 +75,8 @@ class Providers:
     dbadmin: DatabaseAdmin
     share: SecretShare
     aws: AwsClients | None = None
+    roles: RoleProvisioner | None = None  # identity.provision
+    logins: LoginVerifier | None = None  # proves each fresh grant before the link says ready
 
 
 def instance_name() -> str:
@@ -81,10 +92,11 @@ def build_providers(settings: Settings, catalog: Catalog) -> Providers:
     tls = ssl.create_default_context(cafile=settings.rds_ca_bundle) \
         if settings.rds_ca_bundle else None
     dbadmin = DatabaseAdminRouter(PostgresAdmin(secrets, tls=tls), MysqlAdmin(secrets, tls=tls))
-    return Providers(iam=AwsIamGrants(catalog, clients=clients),
+    roles = AwsRoles(catalog, clients=clients) if catalog.identity.provision else None
+    return Providers(iam=AwsIamGrants(catalog, clients=clients, roles=roles),
                      minter=AwsTokenMinter(catalog, clients=clients), dbadmin=dbadmin,
                      share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"),
-                     aws=clients)
+                     aws=clients, roles=roles, logins=DatabaseLogins(tls=tls))
 
 
 def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> AsyncApp:
@@ -107,13 +119,14 @@ def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> Asyn
 
 def build_workflow(*, catalog: Catalog, sessions: async_sessionmaker[AsyncSession],
                    providers: Providers, client: AsyncWebClient, metrics: Metrics,
-                   paste_expire: str, owner: str) -> Workflow:
+                   paste_expire: str, owner: str, verify_timeout: float = 30.0) -> Workflow:
     """The workflow over the given providers and a Slack client."""
     slack = SlackWeb(client)
     deps = Deps(catalog=catalog, sessions=sessions, iam=providers.iam, minter=providers.minter,
                 share=providers.share, dbadmin=providers.dbadmin, slack=slack,
                 people=People(slack, catalog), metrics=metrics, paste_expire=paste_expire,
-                owner=owner)
+                owner=owner, roles=providers.roles, logins=providers.logins,
+                verify_timeout=verify_timeout)
     return Workflow(deps)
 
 
@@ -128,7 +141,8 @@ def build_service(settings: Settings, catalog: Catalog,
     providers = providers or build_providers(settings, catalog)
     workflow = build_workflow(catalog=catalog, sessions=make_sessions(engine),
                               providers=providers, client=client, metrics=metrics,
-                              paste_expire=settings.privatebin_expire, owner=instance_name())
+                              paste_expire=settings.privatebin_expire, owner=instance_name(),
+                              verify_timeout=settings.verify_login_timeout)
     scheduler = Scheduler(workflow.d, SchedulerConfig.from_settings(settings))
     workflow.d.on_grant_active = scheduler.on_grant_active
     app = build_app(client, workflow, GrantOps(workflow))

@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from bot.catalog import DatabaseSpec, LevelSpec
-from bot.domain import Engine
+from bot.domain import Engine, StatementLog
 from bot.errors import DatabaseAdminError
 
 
@@ -20,6 +20,11 @@ class EngineAdmin(Protocol):
 
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         """End db_user's open sessions; return how many were ended."""
+        ...
+
+    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
+                             setting: StatementLog) -> str:
+        """Make the server log db_user's statements as set (none resets); say what is logged."""
         ...
 
     async def ping(self, database: DatabaseSpec) -> None:
@@ -50,6 +55,12 @@ class DatabaseAdminRouter:
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         """End db_user's open sessions; return how many were ended."""
         return await self._admin(database).terminate_sessions(database, db_user=db_user)
+
+    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
+                             setting: StatementLog) -> str:
+        """Make the server log db_user's statements as set (none resets); say what is logged."""
+        return await self._admin(database).log_statements(database, db_user=db_user,
+                                                           setting=setting)
 
     async def ping(self, database: DatabaseSpec) -> None:
         """Log in as the admin of database and run SELECT 1 (for `check --online`)."""

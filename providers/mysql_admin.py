@@ -10,6 +10,7 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from bot.catalog import DatabaseSpec, LevelSpec
+from bot.domain import StatementLog
 from bot.errors import DatabaseAdminError
 from providers.base import AdminSecrets
 from providers.postgres_admin import CONNECT_TIMEOUT, is_loopback, scrub
@@ -160,6 +161,16 @@ class MysqlAdmin:
                     raise
                 ended += 1
             return ended
+
+    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
+                             setting: StatementLog) -> str:
+        """MySQL has no per-user statement log: only none is possible (the catalog checks it)."""
+        if setting != StatementLog.NONE:
+            raise DatabaseAdminError(
+                f"{database.name} is MySQL, which cannot log one user's statements; set "
+                "log_statements: none for its levels (README: Statements on record)",
+                retryable=False)
+        return "nothing"
 
     async def ping(self, database: DatabaseSpec) -> None:
         """Log in as the admin and run SELECT 1."""

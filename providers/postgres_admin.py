@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from bot.catalog import DatabaseSpec, LevelSpec
+from bot.domain import StatementLog
 from bot.errors import DatabaseAdminError
 from providers.base import AdminSecrets
 from providers.sql_identifiers import postgres_grant_roles, quote_postgres
+from providers.statement_logging import set_statement_log
 
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
@@ -128,6 +130,13 @@ class PostgresAdmin:
                 " FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
                 db_user)
         return int(ended or 0)
+
+    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
+                             setting: StatementLog) -> str:
+        """Make the server log db_user's statements as set (none resets); say what is logged."""
+        quote_postgres(db_user, what="database user")
+        async with self._connect(database) as conn, self._statements(database, db_user):
+            return await set_statement_log(conn, database, db_user=db_user, setting=setting)
 
     async def ping(self, database: DatabaseSpec) -> None:
         """Log in as the admin and run SELECT 1."""

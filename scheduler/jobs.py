@@ -5,11 +5,13 @@ from bot.expiry_warnings import ExpiryWarnings
 from bot.lifecycle import Lifecycle
 from bot.pending import PendingRequests
 from bot.reconcile import Reconciler
+from bot.role_cleanup import RoleCleanup
 from bot.sweeps import Sweeper
 from bot.unused import UnusedAccess
 
 STEPS, REVOKE, WARN, REQUESTS = "steps", "revoke", "warn", "requests"
 RECONCILE, UNUSED = "reconcile", "unused"
+ROLES = "roles"
 
 
 class Jobs:
@@ -22,6 +24,7 @@ class Jobs:
         self.pending = PendingRequests(deps, self.lifecycle)
         self.reconciler = Reconciler(deps, self.lifecycle)
         self.unused = UnusedAccess(deps, self.lifecycle)
+        self.roles = RoleCleanup(deps)
 
     async def steps(self) -> None:
         """Run the durable steps that are due: grants to make, links and messages to send."""
@@ -46,3 +49,7 @@ class Jobs:
     async def unused_access(self) -> None:
         """Notify about, then revoke, standing grants nobody uses."""
         await self.unused.run()
+
+    async def unused_roles(self) -> None:
+        """Delete the per-user roles the bot created that nobody used for unused_after."""
+        await self.roles.run()

@@ -11,7 +11,7 @@ from bot.errors import DbAccessError
 from bot.service import Background
 from bot.sweeps import upcoming_expiries
 from scheduler.config import SchedulerConfig
-from scheduler.jobs import RECONCILE, REQUESTS, REVOKE, STEPS, UNUSED, WARN, Jobs
+from scheduler.jobs import RECONCILE, REQUESTS, REVOKE, ROLES, STEPS, UNUSED, WARN, Jobs
 from scheduler.runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,8 @@ class Scheduler(Background):
                  WARN: (self.jobs.warn, self.config.sweep_interval),
                  REQUESTS: (self.jobs.requests, self.config.sweep_interval),
                  RECONCILE: (self.jobs.reconcile, self.config.reconcile_interval),
-                 UNUSED: (self.jobs.unused_access, self.config.reconcile_interval)}
+                 UNUSED: (self.jobs.unused_access, self.config.reconcile_interval),
+                 ROLES: (self.jobs.unused_roles, self.config.reconcile_interval)}
         for name, (job, seconds) in every.items():
             # First run at once: whatever came due while no replica ran is handled at start.
             aps.add_job(self._runner.run, "interval", args=[name, job], id=name,

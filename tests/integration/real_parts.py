@@ -1,6 +1,7 @@
 """A catalog and providers wired to the real test servers: moto, PrivateBin, PostgreSQL."""
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.catalog import Catalog
@@ -28,13 +29,21 @@ class RealSetup:
     catalog_data: dict
 
 
-def real_setup(postgres: PostgresServer, privatebin_url: str) -> RealSetup:
-    """Seed moto and a PostgreSQL target; return a catalog and the real providers for them."""
+PROVISIONED_ROLE = f"arn:aws:iam::{catalogs.ACCOUNT}:role/db-access/DatabasesRole_alice_smith"
+
+
+def real_setup(postgres: PostgresServer, privatebin_url: str, *, provision: bool = False,
+               tweak: Callable[[dict], None] | None = None) -> RealSetup:
+    """Seed moto and a PostgreSQL target; return a catalog and the real providers for them.
+
+    With provision, the catalog sets identity.provision and alice's role does not exist yet;
+    tweak changes the catalog data (e.g. orders-prod's levels) before it is validated.
+    """
     n = next(_count)
     admin = f"hyg_admin_{n}"
     target = rds_like_target(postgres, prefix="target", admin=admin, password=ADMIN_PASSWORD)
     instance = aws_seed.create_instance(f"orders-{n}")
-    role_arn = aws_seed.create_role("DatabasesRole_alice_smith")
+    role_arn = PROVISIONED_ROLE if provision else aws_seed.create_role("DatabasesRole_alice_smith")
     secret_arn = aws_seed.create_secret(f"orders-admin-{n}",
                                         {"username": admin, "password": ADMIN_PASSWORD})
     data = catalogs.catalog_data()
@@ -43,6 +52,14 @@ def real_setup(postgres: PostgresServer, privatebin_url: str) -> RealSetup:
                   instance_id=instance.identifier, admin={"secret_arn": secret_arn})
     orders.pop("resource_id")
     orders["levels"]["ro"]["grants"] = ["app_reader"]
+    if provision:
+        data["identity"]["principal"] = \
+            "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
+        data["identity"]["provision"] = {
+            "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary",
+            "tags": {"team": "integration"}}
+    if tweak is not None:
+        tweak(data)
     catalog = parse_catalog(data)
     settings = Settings(privatebin_url=privatebin_url)
     return RealSetup(catalog=catalog, providers=build_providers(settings, catalog),

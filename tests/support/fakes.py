@@ -6,8 +6,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.catalog import DatabaseSpec, LevelSpec
-from bot.domain import CredentialKind, DbCredential, GrantTarget
-from bot.errors import AwsError, DatabaseAdminError, SecretShareError
+from bot.domain import (
+    CredentialKind,
+    DbCredential,
+    GrantTarget,
+    RoleChange,
+    RoleRemoval,
+    StatementLog,
+)
+from bot.errors import AwsError, DatabaseAdminError, LoginCheckError, SecretShareError
+from providers.aws_roles import not_ours
+from providers.role_documents import role_path
 
 FAKE_SIGNATURE = "f" * 64
 
@@ -27,11 +36,15 @@ class FakeIam:
         self.fail_attach = 0
         self.missing: set[str] = set()
         self.before_attach: Callable[[GrantTarget], Awaitable[None]] | None = None
+        self.roles: FakeRoles | None = None  # identity.provision: roles made on first use
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         return database.resource_id or "db-FAKERESOURCE"
 
     async def check_principal(self, database: DatabaseSpec, *, principal_arn: str) -> None:
+        if self.roles is not None and self.roles.manages(principal_arn):
+            await self.roles.check(database, principal_arn=principal_arn)
+            return
         if principal_arn in self.missing:
             raise AwsError(f"IAM role {principal_arn} does not exist; ask an admin to create it "
                            "(README: IAM setup).", retryable=False)
@@ -40,7 +53,8 @@ class FakeIam:
         hook, self.before_attach = self.before_attach, None
         if hook is not None:
             await hook(target)
-        if target.principal_arn in self.missing:
+        made = self.roles is not None and target.principal_arn in self.roles.roles
+        if target.principal_arn in self.missing and not made:
             raise AwsError(f"IAM role {target.principal_arn} does not exist; create it.")
         if self.fail_attach:
             self.fail_attach -= 1
@@ -105,6 +119,7 @@ class FakeDbAdmin:
     sessions: dict[tuple[str, str], int] = field(default_factory=dict)
     terminated: list[tuple[str, str]] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    logging: dict[tuple[str, str], StatementLog] = field(default_factory=dict)
     failing: bool = False
 
     async def ensure_user(self, database: DatabaseSpec, *, db_user: str, level: LevelSpec) -> bool:
@@ -121,3 +136,77 @@ class FakeDbAdmin:
     async def terminate_sessions(self, database: DatabaseSpec, *, db_user: str) -> int:
         self.terminated.append((database.name, db_user))
         return self.sessions.pop((database.name, db_user), 0)
+
+    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
+                             setting: StatementLog) -> str:
+        if setting == StatementLog.NONE:
+            self.logging.pop((database.name, db_user), None)
+            return "nothing"
+        self.logging[(database.name, db_user)] = setting
+        return f"{setting.value} statements (log_statement = '{setting.value}')"
+
+
+@dataclass
+class FakeRoles:
+    """Per-user roles under `path` in memory; `foreign` ones exist but are not the bot's."""
+
+    path: str = "/db-access/"
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # arn -> tags
+    foreign: set[str] = field(default_factory=set)
+    created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    fail_ensure: int = 0
+
+    def manages(self, principal_arn: str) -> bool:
+        return ":role/" in principal_arn and role_path(principal_arn) == self.path
+
+    async def check(self, database: DatabaseSpec, *, principal_arn: str) -> None:
+        if principal_arn in self.foreign:
+            raise not_ours(principal_arn)
+
+    async def ensure(self, database: DatabaseSpec, target: GrantTarget) -> RoleChange:
+        if target.principal_arn in self.foreign:
+            raise not_ours(target.principal_arn)
+        if self.fail_ensure:
+            self.fail_ensure -= 1
+            raise AwsError(f"IAM CreateRole failed for {target.principal_arn} (test failure).")
+        if target.principal_arn in self.roles:
+            return RoleChange.UNCHANGED
+        self.roles[target.principal_arn] = {"managed-by": "db-access-bot",
+                                            "slack-user": target.user_id,
+                                            "email": target.email}
+        self.created.append(target.principal_arn)
+        return RoleChange.CREATED
+
+    async def delete(self, *, account_id: str, principal_arn: str) -> RoleRemoval:
+        if principal_arn in self.foreign:
+            return RoleRemoval("kept", "it no longer carries the managed-by=db-access-bot tag")
+        if self.roles.pop(principal_arn, None) is None:
+            return RoleRemoval("gone")
+        self.deleted.append(principal_arn)
+        return RoleRemoval("deleted")
+
+
+@dataclass
+class FakeLogins:
+    """Accepts logins, or refuses the first `refuse` (as IAM still propagating would)."""
+
+    refuse: int = 0
+    unreachable: bool = False
+    attempts: int = 0
+    logged_in: list[tuple[str, str]] = field(default_factory=list)
+    passwords: list[str] = field(default_factory=list)
+
+    async def try_login(self, database: DatabaseSpec, *, db_user: str, password: str,
+                        seconds: float) -> None:
+        self.attempts += 1
+        self.passwords.append(password)
+        if self.unreachable:
+            raise LoginCheckError(f"{database.host}:{database.port}: no answer within "
+                                  f"{seconds:.0f}s", refused=False)
+        if self.refuse:
+            self.refuse -= 1
+            raise LoginCheckError(f"{database.host}:{database.port} as {db_user!r} was refused: "
+                                  f"PAM authentication failed for user \"{db_user}\"",
+                                  refused=True)
+        self.logged_in.append((database.name, db_user))

@@ -16,7 +16,14 @@ from bot.state import make_engine, make_sessions
 from bot.wiring import Providers, build_app, build_workflow, slack_client
 from bot.workflow import Workflow
 from tests.support import catalogs
-from tests.support.fakes import FakeDbAdmin, FakeIam, FakeMinter, FakeShare
+from tests.support.fakes import (
+    FakeDbAdmin,
+    FakeIam,
+    FakeLogins,
+    FakeMinter,
+    FakeRoles,
+    FakeShare,
+)
 from tests.support.slack_emulator import SlackEmulator
 
 PEOPLE = {
@@ -30,9 +37,11 @@ PEOPLE = {
 
 
 def fake_providers() -> Providers:
-    """Fakes for every provider."""
-    return Providers(iam=FakeIam(), minter=FakeMinter(), dbadmin=FakeDbAdmin(),
-                     share=FakeShare())
+    """Fakes for every provider (roles matter only when the catalog sets identity.provision)."""
+    iam, roles = FakeIam(), FakeRoles()
+    iam.roles = roles
+    return Providers(iam=iam, minter=FakeMinter(), dbadmin=FakeDbAdmin(), share=FakeShare(),
+                     roles=roles, logins=FakeLogins())
 
 
 @dataclass
@@ -106,6 +115,14 @@ class BotHarness:
     @property
     def dbadmin(self) -> FakeDbAdmin:
         return self.providers.dbadmin  # type: ignore[return-value]
+
+    @property
+    def roles(self) -> FakeRoles:
+        return self.providers.roles  # type: ignore[return-value]
+
+    @property
+    def logins(self) -> FakeLogins:
+        return self.providers.logins  # type: ignore[return-value]
 
     # -- acting like people --------------------------------------------------------------------
 

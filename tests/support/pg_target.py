@@ -23,5 +23,7 @@ def rds_like_target(server: PostgresServer, *, prefix: str, admin: str, password
     server.psql(RDS_LIKE_ROLES)
     server.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{password}';"
                 f"GRANT rds_iam, app_reader, app_writer, app_auditor TO {admin} WITH ADMIN OPTION;"
-                f"GRANT pg_signal_backend TO {admin}")
+                f"GRANT pg_signal_backend TO {admin};"
+                # What log_statements needs (README: Statements on record).
+                f"GRANT SET ON PARAMETER log_statement TO {admin}")
     return dbname

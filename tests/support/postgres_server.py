@@ -6,7 +6,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.ports import free_port
@@ -14,6 +15,9 @@ from tests.support.ports import free_port
 SEARCH_DIRS = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
                "/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"]
 UNPRIVILEGED = "nobody"
+# The server log (datadir/server.log) names the user and database on every line, as RDS's
+# prefix does, plus the application name, and records each connection.
+LOG_SETTINGS = ("-c", "log_line_prefix=%m [%p] %q%u@%d [%a] ", "-c", "log_connections=on")
 
 
 def _binary(name: str) -> str:
@@ -40,6 +44,17 @@ class PostgresServer:
     datadir: Path
     process: subprocess.Popen
     user: str = "postgres"
+    options: Sequence[str] = field(default=())
+    durable: bool = False
+
+    @property
+    def log_path(self) -> Path:
+        """The server's log file (everything it writes to stderr)."""
+        return self.datadir / "server.log"
+
+    def log_text(self) -> str:
+        """The server log so far."""
+        return self.log_path.read_text(errors="replace")
 
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -67,19 +82,21 @@ class PostgresServer:
 
     def start_again(self) -> None:
         """Restart a stopped server on the same port and data directory."""
-        self.process = _spawn(self.datadir, self.port)
+        self.process = _spawn(self.datadir, self.port, self.options, durable=self.durable)
         _wait_ready(self)
 
 
-def _spawn(datadir: Path, port: int, *, durable: bool = False) -> subprocess.Popen:
+def _spawn(datadir: Path, port: int, options: Sequence[str] = (), *,
+           durable: bool = False) -> subprocess.Popen:
     # Tests skip fsync for speed; durable=True keeps PostgreSQL's defaults (benchmarks).
     fast = [] if durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
                                "-c", "full_page_writes=off"]
-    return subprocess.Popen(
-        [_binary("postgres"), "-D", str(datadir), "-p", str(port), "-h", "127.0.0.1",
-         "-k", str(datadir), *fast, "-c", "max_connections=300"],
-        user=_run_as(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    with open(datadir / "server.log", "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [_binary("postgres"), "-D", str(datadir), "-p", str(port), "-h", "127.0.0.1",
+             "-k", str(datadir), *fast, "-c", "max_connections=300", *LOG_SETTINGS, *options],
+            user=_run_as(), stdout=subprocess.DEVNULL, stderr=log,
+        )
 
 
 def _wait_ready(server: PostgresServer, timeout: float = 30.0) -> None:
@@ -96,8 +113,8 @@ def _wait_ready(server: PostgresServer, timeout: float = 30.0) -> None:
     raise TimeoutError("postgres did not become ready")
 
 
-def start_postgres(*, durable: bool = False) -> PostgresServer:
-    """initdb a fresh cluster into a temp dir and start it on a free port."""
+def start_postgres(options: Sequence[str] = (), *, durable: bool = False) -> PostgresServer:
+    """initdb a fresh cluster into a temp dir and start it on a free port (options: `-c k=v`…)."""
     root = Path(tempfile.mkdtemp(prefix="dab-pg-"))
     datadir = root / "data"
     user = _run_as()
@@ -106,8 +123,9 @@ def start_postgres(*, durable: bool = False) -> PostgresServer:
         os.chown(root, pw.pw_uid, pw.pw_gid)
     subprocess.run([_binary("initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
                     "-E", "UTF8", "--no-locale"], user=user, check=True, capture_output=True)
-    server = PostgresServer(port=free_port(), datadir=datadir, process=None)  # type: ignore[arg-type]
-    server.process = _spawn(datadir, server.port, durable=durable)
+    server = PostgresServer(port=free_port(), datadir=datadir, process=None,  # type: ignore[arg-type]
+                            options=tuple(options), durable=durable)
+    server.process = _spawn(datadir, server.port, server.options, durable=durable)
     _wait_ready(server)
     return server
 
