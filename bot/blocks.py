@@ -176,10 +176,14 @@ def grant_buttons(grant: Grant) -> Block:
 
 
 def link_dm(grant: Grant, *, link: str, host: str, port: int, dbname: str,
-            token_minutes: int = 15) -> list[Block]:
-    """The DM carrying a one-time link (never the token itself)."""
+            token_minutes: int = 15, verified: bool | None = None,
+            note: str = "") -> list[Block]:
+    """The DM carrying a one-time link (never the token itself); verified: the bot logged in."""
+    ready = (f"is ready — verified (grant `{grant.id}`): I logged in with this token a moment "
+             "ago." if verified else f"is ready (grant `{grant.id}`).")
     return [
-        section(f":key: Your access to `{grant.database}` is ready (grant `{grant.id}`)."),
+        section(f":key: Your access to `{grant.database}` {ready}"),
+        *([section(escape(note, 900))] if note else []),
         section(connection_details(grant, host, port, dbname)),
         section(f"*One-time login link:* {link}\nIt opens once, then burns. The token inside "
                 f"works for {token_minutes} minutes; press *New token* for another."),

@@ -1,14 +1,17 @@
 """The DELIVER step: a token minted as the user, in a one-time link, DMed once."""
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot import repo, step_store
 from bot.blocks import Block, command_dm, link_dm, link_failed_dm
+from bot.catalog import DatabaseSpec
 from bot.context import Deps, Stopwatch
-from bot.domain import CredentialKind, GrantStatus, StepStatus
+from bot.domain import CredentialKind, DbCredential, GrantStatus, StepStatus
 from bot.errors import DbAccessError, ProviderError, SlackError
 from bot.failpoints import boundary, reach
+from bot.login_proof import Proof, proof_note, prove_login
 from bot.models import Grant, Step
 from bot.paste import paste_text
 from bot.provisioning import database_of, target_of
@@ -20,6 +23,37 @@ STS = boundary("deliver", "sts")
 PRIVATEBIN = boundary("deliver", "privatebin")
 SLACK = boundary("deliver", "slack")
 COMMIT = boundary("deliver", "commit")
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A credential DM made ready but not sent; the token lives in memory only, for the proof."""
+
+    kind: str  # "link", "command" or "failed"
+    database: DatabaseSpec
+    link: str = ""
+    command: str = ""
+    problem: str = ""
+    credential: DbCredential | None = None
+
+    @property
+    def outcome(self) -> str:
+        """What the token issue records: delivered, or failed (the DM says why)."""
+        return "failed" if self.kind == "failed" else "delivered"
+
+    def message(self, grant: Grant, proof: Proof) -> tuple[list[Block], str]:
+        """The DM's blocks and fallback text, saying whether the login was proved."""
+        db = self.database
+        where = {"host": db.host, "port": db.port, "dbname": db.dbname}
+        if self.kind == "command":
+            return (command_dm(grant, command=self.command, **where),
+                    delivery_text(grant, "command", True, ""))
+        if self.kind == "failed":
+            return (link_failed_dm(grant, problem=self.problem, **where),
+                    delivery_text(grant, "link", False, self.problem))
+        return (link_dm(grant, link=self.link, verified=proof.verified, note=proof_note(proof),
+                        **where),
+                delivery_text(grant, "link", True, "", verified=proof.verified))
 
 
 def is_live(grant: Grant | None, now: datetime) -> bool:
@@ -53,29 +87,32 @@ class Delivery:
             await self._record(step, grant, outcome="delivered")  # sent before a crash
             return []
         prepared = getattr(step, "prepared", None)
-        blocks, text, outcome = await (prepared if prepared is not None
-                                       else self.compose(grant))
+        composed: Composed = await (prepared if prepared is not None else self.compose(grant))
+        proof = Proof(verified=None)
+        if composed.credential is not None:
+            # Only now: the grant is active, so the token can open the database.
+            proof = await prove_login(self._d, composed.database, grant, composed.credential)
+        blocks, text = composed.message(grant, proof)
+        outcome = composed.outcome
         await earlier_messages_sent()  # the approval DM before the link, never after
         watch = Stopwatch(self._d.timings)
         await reach(SLACK)
         with watch.step("slack"):
             await self._d.slack.dm(grant.user_id, blocks=blocks, text=text, key=step.key)
         await reach(COMMIT)
-        await self._record(step, grant, outcome=outcome)
+        await self._record(step, grant, outcome=outcome, verified=proof.verified)
         return []
 
-    async def compose(self, grant: Grant) -> tuple[list[Block], str, str]:
-        """The DM's blocks, its fallback text, and whether it carries a credential."""
+    async def compose(self, grant: Grant) -> Composed:
+        """The DM's content (link, command, or why there is none) and the token to prove."""
         db = database_of(self._d, grant)
         watch = Stopwatch(self._d.timings)
-        where = {"host": db.host, "port": db.port, "dbname": db.dbname}
         try:
             await reach(STS)
             with watch.step("mint"):
                 credential = await self._d.minter.mint(db, target_of(grant))
             if credential.kind == CredentialKind.COMMAND:
-                blocks = command_dm(grant, command=credential.value, **where)
-                return blocks, delivery_text(grant, "command", True, ""), "delivered"
+                return Composed("command", db, command=credential.value)
             text = paste_text(db, grant_id=grant.id, db_user=grant.db_user,
                               token=credential.value, token_expires=credential.expires_at,
                               access_ends=grant.expires_at)
@@ -85,12 +122,11 @@ class Delivery:
         except SlackError:
             raise
         except ProviderError as exc:
-            blocks = link_failed_dm(grant, problem=exc.user_message, **where)
-            return blocks, delivery_text(grant, "link", False, exc.user_message), "failed"
-        return link_dm(grant, link=link, **where), delivery_text(grant, "link", True, ""), \
-            "delivered"
+            return Composed("failed", db, problem=exc.user_message)
+        return Composed("link", db, link=link, credential=credential)
 
-    async def _record(self, step: Step, grant: Grant | None, *, outcome: str) -> None:
+    async def _record(self, step: Step, grant: Grant | None, *, outcome: str,
+                      verified: bool | None = None) -> None:
         now = self._d.clock()
         actor = str(step.payload.get("actor") or "bot")
         async with transaction(self._d.sessions) as session:
@@ -106,7 +142,8 @@ class Delivery:
                 row.last_token_at = now
             await self._d.audit(session, actor=actor, action="token.issued"
                                 if outcome == "delivered" else "token.failed",
-                                database=grant.database, grant_id=grant.id, kind=kind)
+                                database=grant.database, grant_id=grant.id, kind=kind,
+                                **({} if verified is None else {"login_verified": verified}))
         self._d.metrics.tokens.labels(outcome).inc()
 
     async def give_up(self, step: Step, error: DbAccessError) -> list[Step]:
@@ -121,7 +158,8 @@ class Delivery:
         return []
 
 
-def delivery_text(grant: Grant, kind: str, delivered: bool, problem: str) -> str:
+def delivery_text(grant: Grant, kind: str, delivered: bool, problem: str, *,
+                  verified: bool | None = None) -> str:
     """Fallback text of the credential DM: what is ready, never the token or the link."""
     until = "no fixed end" if grant.expires_at is None else \
         f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC"
@@ -130,4 +168,5 @@ def delivery_text(grant: Grant, kind: str, delivered: bool, problem: str) -> str
         return f"{head} is active, but the login link could not be created: {problem}"
     if kind == "command":
         return f"{head} is ready: this message has the command that makes a login token."
-    return f"{head} is ready: this message has your one-time login link."
+    ready = "is ready — verified" if verified else "is ready"
+    return f"{head} {ready}: this message has your one-time login link."
