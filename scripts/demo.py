@@ -4,7 +4,8 @@
 
 Starts, on loopback, the Slack emulator, moto (AWS) and a PrivateBin-compatible server from
 the test suite, then runs the real `db-access-bot run` against them with a SQLite state store,
-plays one conversation (request, approval, one-time link, revoke) and prints it.
+plays one conversation (request, approval, one-time link, revoke) and prints it. Alice has no
+IAM role when it starts: the bot creates it on her first grant (identity.provision).
 """
 
 import asyncio
@@ -28,7 +29,7 @@ from tests.support.pbin_reader import pbincli_read  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 from tests.support.slack_emulator import SlackEmulator  # noqa: E402
 
-ROLE = "arn:aws:iam::123456789012:role/DatabasesRole_alice_smith"
+ROLE = "arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith"
 LINK = re.compile(r"https?://[^\s>|\"]+/\?[0-9a-f]{16}#-[1-9A-HJ-NP-Za-km-z]+")
 
 
@@ -36,6 +37,46 @@ def policy_names() -> list[str]:
     """The inline policy names on alice's role (names only: no race with a delete)."""
     iam = aws_seed.client("iam")
     return iam.list_role_policies(RoleName=ROLE.rsplit("/", 1)[1])["PolicyNames"]
+
+
+# --- part: a role created on first use (identity.provision) ----------------------------------
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/db-access-boundary"
+
+
+def with_role_provisioning(data: dict) -> dict:
+    """The demo catalog, with the bot creating each person's role on first use."""
+    data["identity"]["principal"] = \
+        "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
+    data["identity"]["provision"] = {
+        "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary",
+        "tags": {"team": "demo"}}
+    return data
+
+
+def create_boundary() -> None:
+    """The permissions boundary an admin creates once (db-access-bot iam-policy --boundary)."""
+    document = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "rds-db:connect", "Resource": "*"}]}
+    aws_seed.client("iam").create_policy(PolicyName=BOUNDARY.rsplit("/", 1)[1],
+                                         PolicyDocument=json.dumps(document))
+
+
+def role_state() -> str:
+    """Alice's role as IAM has it: missing, or its path, boundary, tags and trusted principals."""
+    iam = aws_seed.client("iam")
+    try:
+        role = iam.get_role(RoleName=ROLE.rsplit("/", 1)[1])["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return f"IAM has no role {ROLE} yet"
+    trusted = [s["Principal"]["AWS"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
+    tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
+    return (f"the bot created {role['Arn']} on first use:\n"
+            f"   boundary {role['PermissionsBoundary']['PermissionsBoundaryArn']}\n"
+            f"   tags {json.dumps(tags)}\n   trusts {json.dumps(trusted)}")
+
+
+# --- the conversation ---------------------------------------------------------------------
 
 
 def say(text: str) -> None:
@@ -47,6 +88,7 @@ async def conversation(emu: SlackEmulator, bot: BotProcess) -> None:
     """Alice asks, Bob approves, Alice reads her link, then revokes."""
     await asyncio.to_thread(bot.wait_health, 200, "/readyz", 60)
     say(f"the bot is up: /healthz {bot.health('/healthz')}, /readyz {bot.health('/readyz')}")
+    say(await asyncio.to_thread(role_state))
     say("alice types: /db-access request orders-prod ro 1h investigating INC-42")
     await emu.slash_command("request orders-prod ro 1h investigating INC-42",
                             user_id=catalogs.DEV)
@@ -62,6 +104,7 @@ async def conversation(emu: SlackEmulator, bot: BotProcess) -> None:
     link = LINK.search(json.dumps(dm.params["blocks"])).group(0)
     say(f"alice opens her one-time link {link.split('#')[0]}#-… (read by pbincli):")
     print(await asyncio.to_thread(pbincli_read, link))
+    say(await asyncio.to_thread(role_state))
     policies = await asyncio.to_thread(aws_seed.inline_policies, ROLE)
     say(f"IAM now holds: {json.dumps(policies, indent=1)}")
     grant_id = next(iter(policies)).removeprefix("db-access-")
@@ -105,10 +148,11 @@ def main() -> int:
     os.environ.update(aws)
     try:
         wait_for_port(paste_port)
-        aws_seed.create_role(ROLE.rsplit("/", 1)[1])
+        create_boundary()
         with tempfile.TemporaryDirectory(prefix="dab-demo-") as workdir:
-            data = catalogs.catalog_data()
+            data = with_role_provisioning(catalogs.catalog_data())
             data["databases"]["orders-prod"].pop("admin")  # no real database to provision
+            data["databases"]["orders-prod"]["verify_login"] = False  # nor to log in to
             catalog = Path(workdir, "catalog.yaml")
             catalog.write_text(json.dumps(data))
             state = f"sqlite+aiosqlite:///{workdir}/state.sqlite3"
