@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.catalog import Catalog
+from bot.catalog import Catalog, DatabaseSpec
 from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.domain import Identity, Level
@@ -32,7 +32,8 @@ class Probe:
         return f"{'✓' if self.ok else '✗'} {self.what}: {self.detail}"
 
 
-async def _run(what: str, check: Callable[[], Awaitable[str]], fix: str) -> Probe:
+async def run_probe(what: str, check: Callable[[], Awaitable[str]], fix: str) -> Probe:
+    """Run one probe: its detail when it passes, the problem and the fix when it fails."""
     try:
         detail = await asyncio.wait_for(check(), PROBE_TIMEOUT)
         return Probe(True, what, detail)
@@ -73,9 +74,9 @@ async def _slack_probes(settings: Settings, catalog: Catalog) -> list[Probe]:
         return "app token works and Socket Mode is enabled"
 
     probes = [
-        await _run("Slack bot token (auth.test)", bot_auth,
+        await run_probe("Slack bot token (auth.test)", bot_auth,
                    "reinstall the app and copy the Bot User OAuth Token into SLACK_BOT_TOKEN"),
-        await _run("Slack app token (apps.connections.open)", socket_mode,
+        await run_probe("Slack app token (apps.connections.open)", socket_mode,
                    "enable Socket Mode and create an app-level token with connections:write"),
     ]
     if not bot_user:
@@ -103,13 +104,13 @@ async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers
         answer = await asyncio.to_thread(aws.sts(regions[0]).get_caller_identity)
         return f"running as {answer['Arn']}"
 
-    probes = [await _run("AWS credentials (sts:GetCallerIdentity)", caller,
+    probes = [await run_probe("AWS credentials (sts:GetCallerIdentity)", caller,
                          "give the pod its IRSA role or set AWS credentials")]
     for db in catalog.databases.values():
         async def resource(db=db) -> str:  # type: ignore[no-untyped-def]
             return f"resource id {await providers.iam.resource_id(db)}"
 
-        probes.append(await _run(f"{db.name}: RDS resource id", resource,
+        probes.append(await run_probe(f"{db.name}: RDS resource id", resource,
                                  "check instance_id/cluster_id and enable IAM database auth"))
     assert settings.slack_bot_token
     client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
@@ -128,7 +129,11 @@ async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers
             continue
         seen.add(arn)
 
-        async def exists(arn: str = arn, account: str = db.account_id) -> str:
+        async def exists(arn: str = arn, account: str = db.account_id,
+                         db: DatabaseSpec = db) -> str:
+            if providers.roles is not None and providers.roles.manages(arn):
+                await providers.roles.check(db, principal_arn=arn)  # missing is fine
+                return f"{arn} is the bot's to create (identity.provision), and it may"
             kind, name = arn.split(":", 5)[5].split("/")[0], arn.rsplit("/", 1)[-1]
             iam = aws.iam(account)
             call = iam.get_role if kind == "role" else iam.get_user
@@ -136,7 +141,7 @@ async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers
             await asyncio.to_thread(call, **args)
             return f"{arn} exists"
 
-        probes.append(await _run(f"principal of {example.email}", exists,
+        probes.append(await run_probe(f"principal of {example.email}", exists,
                                  "create the per-user role (README: IAM setup)"))
     return probes
 
@@ -153,14 +158,14 @@ async def _backend_probes(catalog: Catalog, providers: Providers) -> list[Probe]
             await providers.dbadmin.ping(db)  # type: ignore[attr-defined]
             return f"logged in to {db.host}:{db.port}/{db.dbname} as admin"
 
-        probes.append(await _run(f"{db.name}: admin connection", login,
+        probes.append(await run_probe(f"{db.name}: admin connection", login,
                                  "check the admin secret, security groups and TLS"))
 
     async def paste() -> str:
         await providers.share.ping()  # type: ignore[attr-defined]
         return "the JSON API answers"
 
-    probes.append(await _run("PrivateBin", paste, "check PRIVATEBIN_URL and that the bot's "
+    probes.append(await run_probe("PrivateBin", paste, "check PRIVATEBIN_URL and that the bot's "
                              "address is exempt from PrivateBin's rate limit"))
     return probes
 
@@ -168,11 +173,13 @@ async def _backend_probes(catalog: Catalog, providers: Providers) -> list[Probe]
 async def run_online_checks(settings: Settings, catalog: Catalog,
                             providers: Providers | None = None) -> int:
     """Print one line per probe; exit code 2 if any failed."""
+    from bot.online_check_roles import provision_probes  # it builds on this module
     providers = providers or build_providers(settings, catalog)
     try:
         probes = [await _store_probe(settings)]
         probes += await _slack_probes(settings, catalog)
         probes += await _aws_probes(settings, catalog, providers)
+        probes += await provision_probes(catalog, providers)
         probes += await _backend_probes(catalog, providers)
     finally:
         close = getattr(providers.share, "close", None)

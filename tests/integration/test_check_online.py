@@ -121,3 +121,26 @@ async def test_each_channel_problem_says_what_to_do() -> None:
             False, "the app lacks channels:read and groups:read — add them (the manifest "
                    "from `db-access-bot manifest` has them) and reinstall the app"),
     }
+
+
+async def test_with_provisioning_a_missing_role_is_fine_and_the_boundary_is_checked(
+        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
+        emu: SlackEmulator, state_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url, provision=True)
+    settings = settings_for(emu, privatebin_server.url, state_url)
+    code = await run_online_checks(settings, setup.catalog, setup.providers)
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert "✓ principal of ada@example.com: arn:aws:iam::123456789012:role/db-access/" \
+        "DatabasesRole_ada is the bot's to create (identity.provision), and it may" in out
+    assert "✓ identity.provision: the bot's own principal: roles the bot creates will trust " \
+        "arn:aws:sts::123456789012:user/moto" in out  # moto's answer for its test keys
+    [missing] = [line for line in out.splitlines()
+                 if line.startswith("✗ identity.provision: permissions boundary")]
+    assert "NoSuchEntity" in missing and "iam-policy --boundary --account 123456789012" \
+        in missing
+    aws_seed.client("iam").create_policy(PolicyName="db-access-boundary", PolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Action": "rds-db:connect", "Resource": "*"}]}'))
+    assert await run_online_checks(settings, setup.catalog, setup.providers) == 0
+    assert "policy/db-access-boundary exists" in capsys.readouterr().out
