@@ -19,7 +19,7 @@ from bot.models import Grant
 
 log = logging.getLogger(__name__)
 LOGIN = boundary("deliver", "login")
-FIRST_PAUSE, MAX_PAUSE = 0.25, 5.0
+FIRST_PAUSE, MAX_PAUSE = 0.25, 1.0  # a refusal costs at most a second more than it lasts
 ATTEMPT_TIMEOUT = 10.0  # one login attempt; the whole proof is bounded by the setting
 
 
