@@ -25,18 +25,26 @@ from tests.support.postgres_server import PostgresServer
 USER = "bench_verify_ro"
 
 
-async def login_verification(postgres: PostgresServer, setup: RealSetup, *, samples: int = 20,
-                             refused_for: float = 2.0) -> list[str]:
+async def login_verification(
+    postgres: PostgresServer, setup: RealSetup, *, samples: int = 20, refused_for: float = 2.0
+) -> list[str]:
     """Markdown rows: p50/p99 of the proof when accepted at once and when refused first."""
     db = setup.catalog.databases["orders-prod"]
     await setup.providers.dbadmin.ensure_user(db, db_user=USER, level=db.levels[Level.RO])
-    deps = Deps(catalog=setup.catalog, sessions=None, iam=setup.providers.iam,  # type: ignore[arg-type]
-                minter=setup.providers.minter, share=setup.providers.share,
-                dbadmin=setup.providers.dbadmin, slack=None, people=None,  # type: ignore[arg-type]
-                logins=setup.providers.logins, verify_timeout=30.0)
+    deps = Deps(
+        catalog=setup.catalog,
+        sessions=None,
+        iam=setup.providers.iam,  # type: ignore[arg-type]
+        minter=setup.providers.minter,
+        share=setup.providers.share,
+        dbadmin=setup.providers.dbadmin,
+        slack=None,
+        people=None,  # type: ignore[arg-type]
+        logins=setup.providers.logins,
+        verify_timeout=30.0,
+    )
     grant = Grant(id="gbench", db_user=USER, database=db.name, level="ro")
-    token = DbCredential(CredentialKind.TOKEN, "not-checked-by-the-test-target",
-                         datetime.now(UTC))
+    token = DbCredential(CredentialKind.TOKEN, "not-checked-by-the-test-target", datetime.now(UTC))
     at_once = []
     for _ in range(samples):
         started = time.perf_counter()
@@ -55,7 +63,9 @@ async def login_verification(postgres: PostgresServer, setup: RealSetup, *, samp
     finally:
         await gate.close()
     a, b = summary_ms(at_once), summary_ms(beyond)
-    return [f"| verify: login accepted at once | {a['p50']:.1f} ms (p99 {a['p99']:.1f}, "
-            f"n={a['n']}) | — | — |",
-            f"| verify: after {refused_for:.0f} s of refusals, time beyond them | "
-            f"{b['p50']:.0f} ms (p99 {b['p99']:.0f}, n={b['n']}) | — | — |"]
+    return [
+        f"| verify: login accepted at once | {a['p50']:.1f} ms (p99 {a['p99']:.1f}, "
+        f"n={a['n']}) | — | — |",
+        f"| verify: after {refused_for:.0f} s of refusals, time beyond them | "
+        f"{b['p50']:.0f} ms (p99 {b['p99']:.0f}, n={b['n']}) | — | — |",
+    ]

@@ -35,12 +35,16 @@ class Proof:
 
 def applies(deps: Deps, database: DatabaseSpec, credential: DbCredential) -> bool:
     """Whether to prove this credential: a token, a verifier, and no opt-out."""
-    return (deps.logins is not None and database.verify_login
-            and credential.kind == CredentialKind.TOKEN)
+    return (
+        deps.logins is not None
+        and database.verify_login
+        and credential.kind == CredentialKind.TOKEN
+    )
 
 
-async def prove_login(deps: Deps, database: DatabaseSpec, grant: Grant,
-                      credential: DbCredential) -> Proof:
+async def prove_login(
+    deps: Deps, database: DatabaseSpec, grant: Grant, credential: DbCredential
+) -> Proof:
     """Log in as the grant's user with the token, retrying until it works or time is up."""
     if not applies(deps, database, credential):
         return Proof(verified=None)
@@ -53,9 +57,12 @@ async def prove_login(deps: Deps, database: DatabaseSpec, grant: Grant,
             attempts += 1
             left = deadline - time.monotonic()
             try:
-                await deps.logins.try_login(database, db_user=grant.db_user,
-                                            password=credential.value,
-                                            seconds=max(1.0, min(ATTEMPT_TIMEOUT, left)))
+                await deps.logins.try_login(
+                    database,
+                    db_user=grant.db_user,
+                    password=credential.value,
+                    seconds=max(1.0, min(ATTEMPT_TIMEOUT, left)),
+                )
                 return Proof(verified=True, attempts=attempts)
             except LoginCheckError as exc:
                 last = exc
@@ -63,19 +70,29 @@ async def prove_login(deps: Deps, database: DatabaseSpec, grant: Grant,
                 break
             await asyncio.sleep(pause)
             pause = min(pause * 2, MAX_PAUSE)
-    log.info("the first login was not verified in time; sending the link with a note",
-             extra={"grant_id": grant.id, "attempts": attempts, "refused": last.refused,
-                    "error": str(last)[:300]})
-    return Proof(verified=False, attempts=attempts, refused=last.refused,
-                 problem=last.user_message)
+    log.info(
+        "the first login was not verified in time; sending the link with a note",
+        extra={
+            "grant_id": grant.id,
+            "attempts": attempts,
+            "refused": last.refused,
+            "error": str(last)[:300],
+        },
+    )
+    return Proof(verified=False, attempts=attempts, refused=last.refused, problem=last.user_message)
 
 
 def proof_note(proof: Proof) -> str:
     """What the link DM adds when the login could not be proved in time ('' otherwise)."""
     if proof.verified is not False:
         return ""
-    why = ("the database still refused the token when I tried it" if proof.refused
-           else f"I could not check it myself ({proof.problem[:200]})")
-    return (":hourglass_flowing_sand: Not verified yet: " + why + ". IAM changes can take a "
-            "minute to reach the database, so if your first login is refused (e.g. `PAM "
-            "authentication failed`), wait a moment and try again.")
+    why = (
+        "the database still refused the token when I tried it"
+        if proof.refused
+        else f"I could not check it myself ({proof.problem[:200]})"
+    )
+    return (
+        ":hourglass_flowing_sand: Not verified yet: " + why + ". IAM changes can take a "
+        "minute to reach the database, so if your first login is refused (e.g. `PAM "
+        "authentication failed`), wait a moment and try again."
+    )

@@ -17,8 +17,13 @@ async def provision_probes(catalog: Catalog, providers: Providers) -> list[Probe
     async def trusted() -> str:
         return f"roles the bot creates will trust {await roles.bot_arn()}"  # type: ignore[attr-defined]
 
-    probes = [await run_probe("identity.provision: the bot's own principal", trusted,
-                              "give the pod its IRSA role or set AWS credentials")]
+    probes = [
+        await run_probe(
+            "identity.provision: the bot's own principal",
+            trusted,
+            "give the pod its IRSA role or set AWS credentials",
+        )
+    ]
     for account in sorted({db.account_id for db in catalog.databases.values()}):
         boundary = boundary_arn(provision, account)
 
@@ -26,8 +31,12 @@ async def provision_probes(catalog: Catalog, providers: Providers) -> list[Probe
             await asyncio.to_thread(aws.iam(account).get_policy, PolicyArn=boundary)
             return f"{boundary} exists"
 
-        probes.append(await run_probe(
-            f"identity.provision: permissions boundary in {account}", exists,
-            "create it from `db-access-bot iam-policy --boundary --account "
-            f"{account}` and give the bot iam:GetPolicy on it, or fix permissions_boundary"))
+        probes.append(
+            await run_probe(
+                f"identity.provision: permissions boundary in {account}",
+                exists,
+                "create it from `db-access-bot iam-policy --boundary --account "
+                f"{account}` and give the bot iam:GetPolicy on it, or fix permissions_boundary",
+            )
+        )
     return probes

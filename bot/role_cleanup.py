@@ -39,13 +39,19 @@ def _idle(cutoff: datetime, now: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-async def claim_unused(session: AsyncSession, *, owner: str, now: datetime, idle: timedelta,
-                       limit: int) -> list[ProvisionedRole]:
+async def claim_unused(
+    session: AsyncSession, *, owner: str, now: datetime, idle: timedelta, limit: int
+) -> list[ProvisionedRole]:
     """Lease a batch of roles unused for `idle` to owner."""
-    rows = list(await session.scalars(
-        select(ProvisionedRole).where(*_idle(now - idle, now))
-        .order_by(ProvisionedRole.last_used_at).limit(limit)
-        .with_for_update(skip_locked=True, of=ProvisionedRole)))
+    rows = list(
+        await session.scalars(
+            select(ProvisionedRole)
+            .where(*_idle(now - idle, now))
+            .order_by(ProvisionedRole.last_used_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=ProvisionedRole)
+        )
+    )
     for row in rows:
         row.claimed_by, row.claim_until = owner, now + LEASE
     return rows
@@ -65,8 +71,13 @@ class RoleCleanup:
         while True:
             now = self._d.clock()
             async with transaction(self._d.sessions) as session:
-                rows = await claim_unused(session, owner=self._d.owner, now=now,
-                                          idle=self._d.catalog.unused_after, limit=BATCH)
+                rows = await claim_unused(
+                    session,
+                    owner=self._d.owner,
+                    now=now,
+                    idle=self._d.catalog.unused_after,
+                    limit=BATCH,
+                )
             if not rows:
                 return done
             for row in rows:
@@ -75,8 +86,7 @@ class RoleCleanup:
     async def _delete(self, row: ProvisionedRole) -> int:
         assert self._d.roles is not None
         try:
-            removal = await self._d.roles.delete(account_id=row.account_id,
-                                                 principal_arn=row.arn)
+            removal = await self._d.roles.delete(account_id=row.account_id, principal_arn=row.arn)
         except DbAccessError as exc:
             await self._failed(row, exc)
             return 0
@@ -92,15 +102,29 @@ class RoleCleanup:
             current.claimed_by = current.claim_until = None
             if removal.outcome == "kept":
                 current.status, current.note = RoleStatus.KEPT, removal.reason
-                await self._d.audit(session, actor="bot", action="role.kept", role=row.arn,
-                                    for_user=row.user_id, why=removal.reason)
-                log.warning("kept an unused role the bot may no longer delete",
-                            extra={"role": row.arn, "why": removal.reason})
+                await self._d.audit(
+                    session,
+                    actor="bot",
+                    action="role.kept",
+                    role=row.arn,
+                    for_user=row.user_id,
+                    why=removal.reason,
+                )
+                log.warning(
+                    "kept an unused role the bot may no longer delete",
+                    extra={"role": row.arn, "why": removal.reason},
+                )
                 return
             current.status, current.deleted_at = RoleStatus.DELETED, now
-            await self._d.audit(session, actor="bot", action="role.deleted", role=row.arn,
-                                for_user=row.user_id, unused_since=str(row.last_used_at),
-                                already_gone=removal.outcome == "gone")
+            await self._d.audit(
+                session,
+                actor="bot",
+                action="role.deleted",
+                role=row.arn,
+                for_user=row.user_id,
+                unused_since=str(row.last_used_at),
+                already_gone=removal.outcome == "gone",
+            )
 
     async def _failed(self, row: ProvisionedRole, exc: DbAccessError) -> None:
         now = self._d.clock()
@@ -112,8 +136,15 @@ class RoleCleanup:
             current.last_error = str(exc)[:500]
             current.next_attempt_at = now + backoff(current.attempts)
             current.claimed_by = current.claim_until = None
-            await self._d.audit(session, actor="bot", action="role.delete_failed",
-                                role=row.arn, attempt=current.attempts,
-                                error=current.last_error)
-        log.warning("deleting an unused role failed; will retry",
-                    extra={"role": row.arn, "error": str(exc)[:300]})
+            await self._d.audit(
+                session,
+                actor="bot",
+                action="role.delete_failed",
+                role=row.arn,
+                attempt=current.attempts,
+                error=current.last_error,
+            )
+        log.warning(
+            "deleting an unused role failed; will retry",
+            extra={"role": row.arn, "error": str(exc)[:300]},
+        )

@@ -35,8 +35,10 @@ from providers.role_documents import (
 log = logging.getLogger(__name__)
 # STS may refuse a brand-new role for a few seconds; the role is ready once it can be assumed.
 ASSUMABLE_WITHIN = 30.0
-_FIX = ("Give the bot's role (or the account's manage role) the permissions printed by "
-        "`db-access-bot iam-policy`")
+_FIX = (
+    "Give the bot's role (or the account's manage role) the permissions printed by "
+    "`db-access-bot iam-policy`"
+)
 
 
 def not_ours(arn: str) -> AwsError:
@@ -45,14 +47,20 @@ def not_ours(arn: str) -> AwsError:
         f"IAM role {arn} already exists but was not created by db-access-bot (it has no "
         "managed-by=db-access-bot tag), and I never change a role I did not create. Delete or "
         "rename that role, or give this person an identity.overrides principal in the catalog.",
-        retryable=False)
+        retryable=False,
+    )
 
 
 class AwsRoles:
     """Creates, checks and deletes the per-user roles of `identity.provision`."""
 
-    def __init__(self, catalog: Catalog, *, clients: AwsClients | None = None,
-                 assumable_within: float = ASSUMABLE_WITHIN) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        clients: AwsClients | None = None,
+        assumable_within: float = ASSUMABLE_WITHIN,
+    ) -> None:
         self._catalog = catalog
         self._provision = catalog.identity.provision
         self._clients = clients or AwsClients(catalog)
@@ -97,8 +105,11 @@ class AwsRoles:
         try:
             arn = str(self._clients.sts(region).get_caller_identity()["Arn"])
         except (ClientError, BotoCoreError) as exc:
-            raise aws_error(exc, action="find out who the bot runs as (sts:GetCallerIdentity)",
-                            subject="the bot's own credentials") from None
+            raise aws_error(
+                exc,
+                action="find out who the bot runs as (sts:GetCallerIdentity)",
+                subject="the bot's own credentials",
+            ) from None
         session = assumed_role(arn)
         if session is None:
             return arn  # an IAM user or role ARN already
@@ -122,13 +133,15 @@ class AwsRoles:
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "NoSuchEntity":
                 return None
-            raise aws_error(exc, action="look up IAM role", subject=principal.arn,
-                            fix=_FIX) from None
+            raise aws_error(
+                exc, action="look up IAM role", subject=principal.arn, fix=_FIX
+            ) from None
 
     def _ensure(self, principal: Principal, target: GrantTarget, bot: str) -> RoleChange:
         assert self._provision is not None
-        trust = trust_policy(bot_arn=bot, provision=self._provision, role_arn=principal.arn,
-                             handle=target.handle)
+        trust = trust_policy(
+            bot_arn=bot, provision=self._provision, role_arn=principal.arn, handle=target.handle
+        )
         boundary = boundary_arn(self._provision, principal.account_id)
         role = self._get(principal)
         if role is None:
@@ -137,65 +150,87 @@ class AwsRoles:
                 return RoleChange.CREATED
             role = self._get(principal)  # another replica created it a moment ago
             if role is None:
-                raise AwsError(f"IAM role {principal.arn} was reported to exist and then not "
-                               "found; retrying")
+                raise AwsError(
+                    f"IAM role {principal.arn} was reported to exist and then not found; retrying"
+                )
         return self._converge(principal, role, trust, boundary)
 
-    def _create(self, principal: Principal, target: GrantTarget, trust: dict[str, Any],
-                boundary: str) -> bool:
+    def _create(
+        self, principal: Principal, target: GrantTarget, trust: dict[str, Any], boundary: str
+    ) -> bool:
         """CreateRole; False when the name is taken already (by a replica, or by someone)."""
         assert self._provision is not None
         try:
             self._iam(principal).create_role(
-                RoleName=principal.name, Path=role_path(principal.arn),
-                AssumeRolePolicyDocument=json.dumps(trust), PermissionsBoundary=boundary,
+                RoleName=principal.name,
+                Path=role_path(principal.arn),
+                AssumeRolePolicyDocument=json.dumps(trust),
+                PermissionsBoundary=boundary,
                 Description=f"db-access-bot: database access of {target.email}"[:1000],
-                Tags=role_tags(self._provision, user_id=target.user_id, email=target.email))
+                Tags=role_tags(self._provision, user_id=target.user_id, email=target.email),
+            )
         except (ClientError, BotoCoreError) as exc:
             code = error_code(exc)
             if code == "EntityAlreadyExists":
                 return False
             if code == "MalformedPolicyDocument":
-                raise aws_error(exc, action="create IAM role", subject=principal.arn,
-                                fix="Every principal in identity.provision.trust, and the "
-                                    "bot's own role, must exist") from None
-            raise aws_error(exc, action="create IAM role", subject=principal.arn,
-                            fix=_FIX) from None
+                raise aws_error(
+                    exc,
+                    action="create IAM role",
+                    subject=principal.arn,
+                    fix="Every principal in identity.provision.trust, and the "
+                    "bot's own role, must exist",
+                ) from None
+            raise aws_error(
+                exc, action="create IAM role", subject=principal.arn, fix=_FIX
+            ) from None
         log.info("created IAM role", extra={"role": principal.arn})
         return True
 
-    def _converge(self, principal: Principal, role: dict[str, Any], trust: dict[str, Any],
-                  boundary: str) -> RoleChange:
+    def _converge(
+        self, principal: Principal, role: dict[str, Any], trust: dict[str, Any], boundary: str
+    ) -> RoleChange:
         if not is_ours(role):
             raise not_ours(str(role.get("Arn", principal.arn)))
         if role.get("Arn") != principal.arn:
-            raise AwsError(f"IAM role name {principal.name} is taken by {role.get('Arn')}, a "
-                           f"role the bot made under another path than {role_path(principal.arn)}"
-                           "; delete it or fix identity.provision.path", retryable=False)
+            raise AwsError(
+                f"IAM role name {principal.name} is taken by {role.get('Arn')}, a "
+                f"role the bot made under another path than {role_path(principal.arn)}"
+                "; delete it or fix identity.provision.path",
+                retryable=False,
+            )
         iam, changed = self._iam(principal), False
         try:
             if not same_policy(role.get("AssumeRolePolicyDocument") or {}, trust):
-                iam.update_assume_role_policy(RoleName=principal.name,
-                                              PolicyDocument=json.dumps(trust))
+                iam.update_assume_role_policy(
+                    RoleName=principal.name, PolicyDocument=json.dumps(trust)
+                )
                 changed = True
             if boundary_of(role) != boundary:
-                iam.put_role_permissions_boundary(RoleName=principal.name,
-                                                  PermissionsBoundary=boundary)
+                iam.put_role_permissions_boundary(
+                    RoleName=principal.name, PermissionsBoundary=boundary
+                )
                 changed = True
         except (ClientError, BotoCoreError) as exc:
-            raise aws_error(exc, action="restore the trust policy and permissions boundary of "
-                            "IAM role", subject=principal.arn, fix=_FIX) from None
+            raise aws_error(
+                exc,
+                action="restore the trust policy and permissions boundary of IAM role",
+                subject=principal.arn,
+                fix=_FIX,
+            ) from None
         if changed:
-            log.warning("restored the trust or boundary of a bot-made role",
-                        extra={"role": principal.arn})
+            log.warning(
+                "restored the trust or boundary of a bot-made role", extra={"role": principal.arn}
+            )
         return RoleChange.UPDATED if changed else RoleChange.UNCHANGED
 
     def _wait_assumable(self, principal: Principal, region: str) -> None:
         sts = self._clients.sts(region)
 
         def attempt() -> None:
-            sts.assume_role(RoleArn=principal.arn, RoleSessionName="db-access-bot-ready",
-                            DurationSeconds=900)
+            sts.assume_role(
+                RoleArn=principal.arn, RoleSessionName="db-access-bot-ready", DurationSeconds=900
+            )
 
         wait_until_assumable(attempt, within=self._assumable_within, what=principal.arn)
 
@@ -207,12 +242,20 @@ class AwsRoles:
         if role.get("Arn") != principal.arn or not is_ours(role):
             return RoleRemoval("kept", "it no longer carries the managed-by=db-access-bot tag")
         try:
-            names = [n for page in iam.get_paginator("list_role_policies")
-                     .paginate(RoleName=principal.name) for n in page["PolicyNames"]]
+            names = [
+                n
+                for page in iam.get_paginator("list_role_policies").paginate(
+                    RoleName=principal.name
+                )
+                for n in page["PolicyNames"]
+            ]
             others = [n for n in names if not n.startswith(POLICY_PREFIX)]
             if others:
-                return RoleRemoval("kept", f"it holds inline policies the bot did not write "
-                                           f"({', '.join(sorted(others)[:5])})")
+                return RoleRemoval(
+                    "kept",
+                    f"it holds inline policies the bot did not write "
+                    f"({', '.join(sorted(others)[:5])})",
+                )
             for name in names:  # leftovers of grants that ended: nobody can use them anyway
                 iam.delete_role_policy(RoleName=principal.name, PolicyName=name)
             iam.delete_role(RoleName=principal.name)
@@ -221,16 +264,25 @@ class AwsRoles:
             if code == "NoSuchEntity":
                 return RoleRemoval("gone")
             if code == "DeleteConflict":
-                return RoleRemoval("kept", "managed policies or instance profiles are attached "
-                                           "to it: it is used for more than database access")
-            raise aws_error(exc, action="delete unused IAM role", subject=principal.arn,
-                            fix=_FIX) from None
+                return RoleRemoval(
+                    "kept",
+                    "managed policies or instance profiles are attached "
+                    "to it: it is used for more than database access",
+                )
+            raise aws_error(
+                exc, action="delete unused IAM role", subject=principal.arn, fix=_FIX
+            ) from None
         log.info("deleted unused IAM role", extra={"role": principal.arn})
         return RoleRemoval("deleted")
 
 
-def wait_until_assumable(attempt: Callable[[], None], *, within: float, what: str,
-                         sleep: Callable[[float], None] = time.sleep) -> None:
+def wait_until_assumable(
+    attempt: Callable[[], None],
+    *,
+    within: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Retry attempt (an AssumeRole) while STS refuses it, up to `within` seconds."""
     deadline = time.monotonic() + within
     pause = 0.5
@@ -239,10 +291,12 @@ def wait_until_assumable(attempt: Callable[[], None], *, within: float, what: st
             attempt()
             return
         except (ClientError, BotoCoreError) as exc:
-            if error_code(exc) != "AccessDenied" \
-                    or time.monotonic() + pause > deadline:
-                raise aws_error(exc, action="assume the new role", subject=what,
-                                fix="The role's trust policy must allow the bot's role "
-                                    "sts:AssumeRole") from None
+            if error_code(exc) != "AccessDenied" or time.monotonic() + pause > deadline:
+                raise aws_error(
+                    exc,
+                    action="assume the new role",
+                    subject=what,
+                    fix="The role's trust policy must allow the bot's role sts:AssumeRole",
+                ) from None
         sleep(pause)
         pause = min(pause * 2, 4.0)

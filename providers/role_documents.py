@@ -12,8 +12,10 @@ MANAGED_BY, BOT = "managed-by", "db-access-bot"
 SLACK_USER, EMAIL = "slack-user", "email"
 # What the bot does with a user's role: mint tokens that carry the grant (DESIGN.md §1.5).
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
-_ASSUMED = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):"
-                      r"assumed-role/(?P<name>[\w+=,.@-]+)/.+$")
+_ASSUMED = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):"
+    r"assumed-role/(?P<name>[\w+=,.@-]+)/.+$"
+)
 _TAG_UNSAFE = re.compile(r"[^\w .:/=+@-]")
 _WILDCARD = re.compile(r"[*?]")
 
@@ -46,27 +48,49 @@ def boundary_arn(provision: ProvisionSpec, account_id: str) -> str:
     return provision.permissions_boundary.replace("{account_id}", account_id)
 
 
-def trust_policy(*, bot_arn: str, provision: ProvisionSpec, role_arn: str,
-                 handle: str) -> dict[str, Any]:
+def trust_policy(
+    *, bot_arn: str, provision: ProvisionSpec, role_arn: str, handle: str
+) -> dict[str, Any]:
     """Who may assume a created role: the bot (to mint tokens) and the catalog's principals."""
     principal = parse_principal(role_arn)
-    statements: list[dict[str, Any]] = [{
-        "Sid": "DbAccessBotMintsTokens", "Effect": "Allow", "Principal": {"AWS": bot_arn},
-        "Action": list(ASSUME_ACTIONS)}]
-    entries = sorted({t.replace("{account_id}", principal.account_id).replace("{handle}", handle)
-                      for t in provision.trust})
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DbAccessBotMintsTokens",
+            "Effect": "Allow",
+            "Principal": {"AWS": bot_arn},
+            "Action": list(ASSUME_ACTIONS),
+        }
+    ]
+    entries = sorted(
+        {
+            t.replace("{account_id}", principal.account_id).replace("{handle}", handle)
+            for t in provision.trust
+        }
+    )
     exact = [e for e in entries if not _WILDCARD.search(e)]
     patterns = [e for e in entries if _WILDCARD.search(e)]
     if exact:
-        statements.append({"Sid": "TrustedPrincipals", "Effect": "Allow",
-                           "Principal": {"AWS": exact}, "Action": list(ASSUME_ACTIONS)})
+        statements.append(
+            {
+                "Sid": "TrustedPrincipals",
+                "Effect": "Allow",
+                "Principal": {"AWS": exact},
+                "Action": list(ASSUME_ACTIONS),
+            }
+        )
     if patterns:
         # A Principal cannot hold a wildcard; the account roots with a PrincipalArn condition
         # let in exactly the principals that match, and nobody else from those accounts.
         roots = sorted({f"arn:{p.split(':')[1]}:iam::{p.split(':')[4]}:root" for p in patterns})
-        statements.append({"Sid": "TrustedPrincipalPatterns", "Effect": "Allow",
-                           "Principal": {"AWS": roots}, "Action": list(ASSUME_ACTIONS),
-                           "Condition": {"ArnLike": {"aws:PrincipalArn": patterns}}})
+        statements.append(
+            {
+                "Sid": "TrustedPrincipalPatterns",
+                "Effect": "Allow",
+                "Principal": {"AWS": roots},
+                "Action": list(ASSUME_ACTIONS),
+                "Condition": {"ArnLike": {"aws:PrincipalArn": patterns}},
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -83,8 +107,7 @@ def role_tags(provision: ProvisionSpec, *, user_id: str, email: str) -> list[dic
 
 def is_ours(role: dict[str, Any]) -> bool:
     """Whether an IAM role (as GetRole returns it) carries the bot's managed-by tag."""
-    return any(t.get("Key") == MANAGED_BY and t.get("Value") == BOT
-               for t in role.get("Tags") or [])
+    return any(t.get("Key") == MANAGED_BY and t.get("Value") == BOT for t in role.get("Tags") or [])
 
 
 def boundary_of(role: dict[str, Any]) -> str | None:

@@ -13,8 +13,11 @@ from bot.errors import DatabaseAdminError
 from providers.sql_identifiers import quote_postgres
 
 # pgaudit's classes for each setting: GRANT/REVOKE are DDL to log_statement, `role` to pgaudit.
-PGAUDIT_CLASSES = {StatementLog.DDL: "ddl, role", StatementLog.MOD: "ddl, role, write",
-                   StatementLog.ALL: "all"}
+PGAUDIT_CLASSES = {
+    StatementLog.DDL: "ddl, role",
+    StatementLog.MOD: "ddl, role, write",
+    StatementLog.ALL: "all",
+}
 NOTHING = "nothing"
 
 
@@ -23,14 +26,14 @@ def described(setting: StatementLog, parameter: str, value: str) -> str:
     return f"{setting.value} statements ({parameter} = '{value}')"
 
 
-async def set_statement_log(conn: asyncpg.Connection, database: DatabaseSpec, *, db_user: str,
-                            setting: StatementLog) -> str:
+async def set_statement_log(
+    conn: asyncpg.Connection, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+) -> str:
     """Set (or, for none, reset) db_user's statement logging; return what is logged now."""
     user = quote_postgres(db_user, what="database user")
     if not await conn.fetchval("SELECT true FROM pg_roles WHERE rolname = $1", db_user):
         return NOTHING  # no such user (dropped after a failed grant): nothing to log or reset
-    pgaudit = bool(await conn.fetchval(
-        "SELECT true FROM pg_extension WHERE extname = 'pgaudit'"))
+    pgaudit = bool(await conn.fetchval("SELECT true FROM pg_extension WHERE extname = 'pgaudit'"))
     parameter = "pgaudit.log" if pgaudit else "log_statement"
     try:
         if setting == StatementLog.NONE:
@@ -46,5 +49,6 @@ async def set_statement_log(conn: asyncpg.Connection, database: DatabaseSpec, *,
             f"the admin login on {database.name} may not set {parameter} for users; run "
             f"GRANT SET ON PARAMETER {parameter} TO <admin user> (PostgreSQL 15 or later; on "
             "RDS the admin needs rds_superuser), or set log_statements: none for this level",
-            retryable=False) from None
+            retryable=False,
+        ) from None
     return described(setting, parameter, value)

@@ -32,14 +32,18 @@ SSO = "arn:aws:iam::{account_id}:role/aws-reserved/sso.amazonaws.com/*/AWSReserv
 MOTO_CALLER = f"arn:aws:sts::{seed.DEFAULT_ACCOUNT}:user/moto"
 
 
-def provisioning_catalog(*, manage_role: str | None = None,
-                         account_id: str = seed.DEFAULT_ACCOUNT) -> Catalog:
+def provisioning_catalog(
+    *, manage_role: str | None = None, account_id: str = seed.DEFAULT_ACCOUNT
+) -> Catalog:
     data = catalog_data()
-    data["identity"]["principal"] = \
+    data["identity"]["principal"] = (
         "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
+    )
     data["identity"]["provision"] = {
         "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary",
-        "trust": [SSO, "arn:aws:iam::{account_id}:role/breakglass"], "tags": {"team": "data"}}
+        "trust": [SSO, "arn:aws:iam::{account_id}:role/breakglass"],
+        "tags": {"team": "data"},
+    }
     data["databases"]["orders-prod"]["account_id"] = account_id
     if manage_role:
         data["accounts"] = {account_id: {"manage_role_arn": manage_role}}
@@ -47,9 +51,17 @@ def provisioning_catalog(*, manage_role: str | None = None,
 
 
 def target(arn: str = ROLE, *, handle: str = "bob") -> GrantTarget:
-    return GrantTarget(grant_id="g1", database="orders-prod", level=Level.RO, principal_arn=arn,
-                       db_user=f"{handle}_ro", user_id="U0BOB", email=f"{handle}@example.com",
-                       handle=handle, expires_at=None)
+    return GrantTarget(
+        grant_id="g1",
+        database="orders-prod",
+        level=Level.RO,
+        principal_arn=arn,
+        db_user=f"{handle}_ro",
+        user_id="U0BOB",
+        email=f"{handle}@example.com",
+        handle=handle,
+        expires_at=None,
+    )
 
 
 def role(arn: str = ROLE, account_id: str = seed.DEFAULT_ACCOUNT) -> dict[str, Any]:
@@ -67,27 +79,44 @@ async def test_first_use_creates_the_role_under_the_path_with_boundary_tags_and_
     assert await AwsRoles(catalog).ensure(db, target()) is RoleChange.CREATED
     made = role()
     assert made["Arn"] == ROLE and made["Path"] == "/db-access/"
-    assert made["PermissionsBoundary"]["PermissionsBoundaryArn"] == \
-        f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:policy/db-access-boundary"
-    assert tags(made) == {"managed-by": "db-access-bot", "slack-user": "U0BOB",
-                          "email": "bob@example.com", "team": "data"}
+    assert (
+        made["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        == f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:policy/db-access-boundary"
+    )
+    assert tags(made) == {
+        "managed-by": "db-access-bot",
+        "slack-user": "U0BOB",
+        "email": "bob@example.com",
+        "team": "data",
+    }
     trust = made["AssumeRolePolicyDocument"]
     by_sid = {s["Sid"]: s for s in trust["Statement"]}
-    assert set(by_sid) == {"DbAccessBotMintsTokens", "TrustedPrincipals",
-                           "TrustedPrincipalPatterns"}
+    assert set(by_sid) == {
+        "DbAccessBotMintsTokens",
+        "TrustedPrincipals",
+        "TrustedPrincipalPatterns",
+    }
     assert by_sid["DbAccessBotMintsTokens"]["Principal"] == {"AWS": MOTO_CALLER}
     assert set(by_sid["DbAccessBotMintsTokens"]["Action"]) == {
-        "sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
+        "sts:AssumeRole",
+        "sts:SetSourceIdentity",
+        "sts:TagSession",
+    }
     assert by_sid["TrustedPrincipals"]["Principal"] == {
-        "AWS": [f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:role/breakglass"]}
+        "AWS": [f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:role/breakglass"]
+    }
     # A wildcard cannot be a Principal: the account root, narrowed by aws:PrincipalArn.
     assert by_sid["TrustedPrincipalPatterns"]["Principal"] == {
-        "AWS": [f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:root"]}
-    assert by_sid["TrustedPrincipalPatterns"]["Condition"] == {"ArnLike": {
-        "aws:PrincipalArn": [SSO.replace("{account_id}", seed.DEFAULT_ACCOUNT)]}}
+        "AWS": [f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:root"]
+    }
+    assert by_sid["TrustedPrincipalPatterns"]["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": [SSO.replace("{account_id}", seed.DEFAULT_ACCOUNT)]}
+    }
     # Nobody else: every statement is one of the three above, and all Allow sts actions.
-    assert all(s["Effect"] == "Allow" and all(a.startswith("sts:") for a in s["Action"])
-               for s in trust["Statement"])
+    assert all(
+        s["Effect"] == "Allow" and all(a.startswith("sts:") for a in s["Action"])
+        for s in trust["Statement"]
+    )
 
 
 async def test_ensuring_again_changes_nothing() -> None:
@@ -99,8 +128,9 @@ async def test_ensuring_again_changes_nothing() -> None:
     assert await roles.ensure(db, target()) is RoleChange.UNCHANGED
     assert await AwsRoles(catalog).ensure(db, target()) is RoleChange.UNCHANGED
     assert role()["RoleId"] == before["RoleId"]
-    names = [r["RoleName"] for r in seed.client("iam").list_roles(
-        PathPrefix="/db-access/")["Roles"]]
+    names = [
+        r["RoleName"] for r in seed.client("iam").list_roles(PathPrefix="/db-access/")["Roles"]
+    ]
     assert names == ["DatabasesRole_bob"]
 
 
@@ -111,11 +141,15 @@ async def test_two_replicas_creating_the_same_roles_at_once_both_succeed() -> No
     second = AwsRoles(catalog, clients=AwsClients(catalog))
     handles = [f"user{i}" for i in range(6)]
     arns = [ROLE.replace("bob", h) for h in handles]
-    results = await asyncio.gather(*(replica.ensure(db, target(arn, handle=h))
-                                     for arn, h in zip(arns, handles, strict=True)
-                                     for replica in (first, second)))
+    results = await asyncio.gather(
+        *(
+            replica.ensure(db, target(arn, handle=h))
+            for arn, h in zip(arns, handles, strict=True)
+            for replica in (first, second)
+        )
+    )
     for i in range(len(arns)):
-        pair = sorted(results[2 * i:2 * i + 2])
+        pair = sorted(results[2 * i : 2 * i + 2])
         assert pair == [RoleChange.CREATED, RoleChange.UNCHANGED], pair
         assert tags(role(arns[i]))["managed-by"] == "db-access-bot"
 
@@ -127,8 +161,9 @@ async def test_a_replica_that_loses_the_create_race_accepts_the_winners_role() -
     await winner.ensure(db, target())
     principal = parse_principal(ROLE)
     assert catalog.identity.provision is not None
-    trust = trust_policy(bot_arn=MOTO_CALLER, provision=catalog.identity.provision,
-                         role_arn=ROLE, handle="bob")
+    trust = trust_policy(
+        bot_arn=MOTO_CALLER, provision=catalog.identity.provision, role_arn=ROLE, handle="bob"
+    )
     boundary = f"arn:aws:iam::{seed.DEFAULT_ACCOUNT}:policy/db-access-boundary"
     # What the loser meets after its GetRole said "missing": CreateRole says it exists.
     assert loser._create(principal, target(), trust, boundary) is False
@@ -150,8 +185,9 @@ async def test_a_role_the_bot_did_not_make_is_refused_and_never_changed() -> Non
     after = role()
     assert after["AssumeRolePolicyDocument"] == before["AssumeRolePolicyDocument"]
     assert "PermissionsBoundary" not in after and tags(after) == {}
-    assert await roles.delete(account_id=seed.DEFAULT_ACCOUNT, principal_arn=ROLE) == \
-        RoleRemoval("kept", "it no longer carries the managed-by=db-access-bot tag")
+    assert await roles.delete(account_id=seed.DEFAULT_ACCOUNT, principal_arn=ROLE) == RoleRemoval(
+        "kept", "it no longer carries the managed-by=db-access-bot tag"
+    )
     assert role()["RoleId"] == before["RoleId"]
 
 
@@ -169,23 +205,34 @@ async def test_the_bots_own_role_gets_its_trust_and_boundary_back() -> None:
     await roles.ensure(db, target())
     wanted = role()["AssumeRolePolicyDocument"]
     iam = seed.client("iam")
-    iam.update_assume_role_policy(RoleName="DatabasesRole_bob", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Principal": {"AWS": "*"}}]}))
+    iam.update_assume_role_policy(
+        RoleName="DatabasesRole_bob",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}
+                ],
+            }
+        ),
+    )
     iam.delete_role_permissions_boundary(RoleName="DatabasesRole_bob")
     assert "PermissionsBoundary" not in role()
     assert await roles.ensure(db, target()) is RoleChange.UPDATED
     restored = role()
     assert restored["AssumeRolePolicyDocument"] == wanted
     assert restored["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(
-        ":policy/db-access-boundary")
+        ":policy/db-access-boundary"
+    )
 
 
 async def test_a_bot_running_as_an_assumed_role_is_trusted_as_that_role(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bot_role = seed.create_role("db-access-bot", path="/platform/")
     creds = boto3.client("sts", region_name=seed.REGION).assume_role(
-        RoleArn=bot_role, RoleSessionName="botocore-session-1")["Credentials"]
+        RoleArn=bot_role, RoleSessionName="botocore-session-1"
+    )["Credentials"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
     monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
@@ -202,11 +249,15 @@ async def test_cross_account_roles_are_made_through_the_manage_role() -> None:
     manage = seed.create_role("db-access-manage", account_id=OTHER)
     catalog = provisioning_catalog(manage_role=manage, account_id=OTHER)
     arn = ROLE.replace(seed.DEFAULT_ACCOUNT, OTHER)
-    assert await AwsRoles(catalog).ensure(catalog.databases["orders-prod"],
-                                          target(arn)) is RoleChange.CREATED
+    assert (
+        await AwsRoles(catalog).ensure(catalog.databases["orders-prod"], target(arn))
+        is RoleChange.CREATED
+    )
     made = role(arn, account_id=OTHER)
-    assert made["PermissionsBoundary"]["PermissionsBoundaryArn"] == \
-        f"arn:aws:iam::{OTHER}:policy/db-access-boundary"
+    assert (
+        made["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        == f"arn:aws:iam::{OTHER}:policy/db-access-boundary"
+    )
     # The bot itself (not the manage role) mints the tokens, so the bot is what is trusted.
     assert made["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"AWS": MOTO_CALLER}
     with pytest.raises(ClientError):
@@ -225,8 +276,9 @@ async def test_unused_roles_are_deleted_only_while_they_are_the_bots_alone() -> 
     seed.put_inline_policy(carol, "her-own-s3", seed.filler_policy(200))
     seed.client("iam").untag_role(RoleName="DatabasesRole_dave", TagKeys=["managed-by"])
 
-    delete = lambda arn: roles.delete(account_id=seed.DEFAULT_ACCOUNT,  # noqa: E731
-                                      principal_arn=arn)
+    async def delete(arn: str) -> RoleRemoval:
+        return await roles.delete(account_id=seed.DEFAULT_ACCOUNT, principal_arn=arn)
+
     assert await delete(ROLE) == RoleRemoval("deleted")
     with pytest.raises(ClientError):
         role(ROLE)
@@ -235,7 +287,8 @@ async def test_unused_roles_are_deleted_only_while_they_are_the_bots_alone() -> 
     assert kept.outcome == "kept" and "her-own-s3" in kept.reason
     assert set(seed.inline_policies(carol)) == {"her-own-s3"}
     assert await delete(dave) == RoleRemoval(
-        "kept", "it no longer carries the managed-by=db-access-bot tag")
+        "kept", "it no longer carries the managed-by=db-access-bot tag"
+    )
     assert role(dave)["RoleName"] == "DatabasesRole_dave"
 
 
@@ -257,15 +310,18 @@ def test_the_bots_tags_come_first_and_unsafe_email_characters_are_replaced() -> 
     catalog = provisioning_catalog()
     assert catalog.identity.provision is not None
     made = role_tags(catalog.identity.provision, user_id="U1", email="o'brien+x@example.com")
-    assert made == [{"Key": "managed-by", "Value": "db-access-bot"},
-                    {"Key": "slack-user", "Value": "U1"},
-                    {"Key": "email", "Value": "o_brien+x@example.com"},
-                    {"Key": "team", "Value": "data"}]
+    assert made == [
+        {"Key": "managed-by", "Value": "db-access-bot"},
+        {"Key": "slack-user", "Value": "U1"},
+        {"Key": "email", "Value": "o_brien+x@example.com"},
+        {"Key": "team", "Value": "data"},
+    ]
 
 
 def test_a_new_role_is_retried_until_sts_accepts_it_and_no_longer() -> None:
-    refusals = [ClientError({"Error": {"Code": "AccessDenied", "Message": "not yet"}},
-                            "AssumeRole")] * 2
+    refusals = [
+        ClientError({"Error": {"Code": "AccessDenied", "Message": "not yet"}}, "AssumeRole")
+    ] * 2
     pauses: list[float] = []
 
     def attempt() -> None:

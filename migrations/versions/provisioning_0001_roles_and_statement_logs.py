@@ -37,8 +37,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("arn", name=op.f("pk_provisioned_roles")),
     )
     with op.batch_alter_table("provisioned_roles", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_provisioned_roles_status_last_used_at"),
-                              ["status", "last_used_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_provisioned_roles_status_last_used_at"),
+            ["status", "last_used_at"],
+            unique=False,
+        )
     with op.batch_alter_table("grants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("log_statements", sa.String(length=64), nullable=True))
 

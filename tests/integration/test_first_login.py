@@ -31,8 +31,9 @@ REFUSED = f'password authentication failed for user "{USER}"'
 
 
 @pytest.fixture
-def setup(aws_env: object, postgres_server: PostgresServer,
-          privatebin_server: PrivateBinProcess) -> RealSetup:
+def setup(
+    aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess
+) -> RealSetup:
     return real_setup(postgres_server, privatebin_server.url)
 
 
@@ -49,9 +50,12 @@ async def gate(setup: RealSetup, postgres_server: PostgresServer) -> AsyncIterat
 def login_lines(server: PostgresServer, setup: RealSetup, since: int) -> list[str]:
     """Log lines of logins as the user on the test's target database (only the bot's: the
     test logs in as nobody else, and the server names the application once it let one in)."""
-    return [line for line in server.log_text()[since:].splitlines()
-            if f"{USER}@{setup.target_db} " in line
-            and (REFUSED in line or "connection authorized" in line)]
+    return [
+        line
+        for line in server.log_text()[since:].splitlines()
+        if f"{USER}@{setup.target_db} " in line
+        and (REFUSED in line or "connection authorized" in line)
+    ]
 
 
 def link_dm(h: BotHarness) -> str:
@@ -60,8 +64,12 @@ def link_dm(h: BotHarness) -> str:
 
 
 async def test_refused_for_a_few_seconds_then_the_dm_says_verified(
-        setup: RealSetup, gate: LoginGate, postgres_server: PostgresServer,
-        state_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    setup: RealSetup,
+    gate: LoginGate,
+    postgres_server: PostgresServer,
+    state_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     since = len(postgres_server.log_text())
     gate.allow_after(2.0)
     async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
@@ -82,8 +90,12 @@ async def test_refused_for_a_few_seconds_then_the_dm_says_verified(
 
 
 async def test_past_the_limit_the_link_goes_out_with_a_note(
-        setup: RealSetup, gate: LoginGate, postgres_server: PostgresServer,
-        state_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    setup: RealSetup,
+    gate: LoginGate,
+    postgres_server: PostgresServer,
+    state_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO)
     since = len(postgres_server.log_text())
     async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
@@ -106,8 +118,11 @@ async def test_past_the_limit_the_link_goes_out_with_a_note(
 
 
 async def test_opted_out_databases_are_not_tried(
-        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        state_url: str) -> None:
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    state_url: str,
+) -> None:
     def opt_out(data: dict) -> None:
         data["databases"]["orders-prod"]["verify_login"] = False
 
@@ -116,8 +131,7 @@ async def test_opted_out_databases_are_not_tried(
     await gate.refuse()
     since = len(postgres_server.log_text())
     try:
-        async with BotHarness(state_url, catalog=setup.catalog,
-                              providers=setup.providers) as h:
+        async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
             await grant_through_slack(h)
             dm = link_dm(h)
             assert "is ready (grant" in dm
@@ -151,8 +165,14 @@ async def test_with_fakes_an_unreachable_database_is_explained(state_url: str) -
 
 async def test_an_iam_user_gets_a_command_and_no_login_is_tried(state_url: str) -> None:
     async with BotHarness(state_url) as h:
-        h.workflow.d.catalog = catalogs.make_catalog(catalogs.catalog_data(identity={
-            "principal": "arn:aws:iam::{account_id}:user/{handle}", "db_user": "{handle}_{level}"}))
+        h.workflow.d.catalog = catalogs.make_catalog(
+            catalogs.catalog_data(
+                identity={
+                    "principal": "arn:aws:iam::{account_id}:user/{handle}",
+                    "db_user": "{handle}_{level}",
+                }
+            )
+        )
         await x.request_and_approve(h)
         await h.settle()
         assert h.logins.attempts == 0  # an IAM user gets a command, not a token to try
@@ -185,14 +205,14 @@ async def test_unreachable_database_is_not_a_refusal(setup: RealSetup) -> None:
 
 async def test_mysql_logins_use_tls_and_refuse_a_wrong_token(mariadb_server: MariadbServer) -> None:
     user, password = "verify_me", "Right-token-1"
-    mariadb_server.sql(f"CREATE USER IF NOT EXISTS {user}@'%' IDENTIFIED BY '{password}' "
-                       "REQUIRE SSL")
+    mariadb_server.sql(
+        f"CREATE USER IF NOT EXISTS {user}@'%' IDENTIFIED BY '{password}' REQUIRE SSL"
+    )
     mariadb_server.sql("CREATE DATABASE IF NOT EXISTS verify_target")
     mariadb_server.sql(f"GRANT SELECT ON verify_target.* TO {user}@'%'")
     data = catalogs.catalog_data()
     analytics = data["databases"]["analytics"]
-    analytics.update(host=mariadb_server.tls_host, port=mariadb_server.port,
-                     dbname="verify_target")
+    analytics.update(host=mariadb_server.tls_host, port=mariadb_server.port, dbname="verify_target")
     db = parse_catalog(data).databases["analytics"]
     assert db.engine == Engine.MYSQL
     logins = DatabaseLogins(tls=ssl.create_default_context(cafile=str(mariadb_server.ca_file)))

@@ -25,8 +25,11 @@ ROLE_NAME = PROVISIONED_ROLE.rsplit("/", 1)[1]
 
 
 async def test_first_grant_creates_the_role_and_the_link_is_minted_as_it(
-        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        state_url: str) -> None:
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    state_url: str,
+) -> None:
     iam = aws_seed.client("iam")
     try:
         iam.get_role(RoleName=ROLE_NAME)
@@ -43,15 +46,25 @@ async def test_first_grant_creates_the_role_and_the_link_is_minted_as_it(
         role = iam.get_role(RoleName=ROLE_NAME)["Role"]
         assert role["Arn"] == PROVISIONED_ROLE
         assert {t["Key"]: t["Value"] for t in role["Tags"]} == {
-            "managed-by": "db-access-bot", "slack-user": catalogs.DEV,
-            "email": "alice.smith@example.com", "team": "integration"}
-        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == \
-            f"arn:aws:iam::{catalogs.ACCOUNT}:policy/db-access-boundary"
+            "managed-by": "db-access-bot",
+            "slack-user": catalogs.DEV,
+            "email": "alice.smith@example.com",
+            "team": "integration",
+        }
+        assert (
+            role["PermissionsBoundary"]["PermissionsBoundaryArn"]
+            == f"arn:aws:iam::{catalogs.ACCOUNT}:policy/db-access-boundary"
+        )
         assert aws_seed.inline_policies(PROVISIONED_ROLE) == {
             f"db-access-{grant.id}": grant_policy(
-                grant_id=grant.id, region="eu-west-1", account_id=catalogs.ACCOUNT,
-                resource_id=setup.resource_id, db_user="alice_smith_ro",
-                expires_at=grant.expires_at)}
+                grant_id=grant.id,
+                region="eu-west-1",
+                account_id=catalogs.ACCOUNT,
+                resource_id=setup.resource_id,
+                db_user="alice_smith_ro",
+                expires_at=grant.expires_at,
+            )
+        }
         [link] = links_in_dms(h, catalogs.DEV)
         text = await asyncio.to_thread(pbincli_read, link)
         token = re.search(r"^password: (\S+)$", text, re.M).group(1)

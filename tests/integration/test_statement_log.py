@@ -30,8 +30,7 @@ def ddl_logged(data: dict) -> None:
 
 async def run_as_user(server: PostgresServer, dbname: str, *statements: str) -> None:
     """What Alice does with her access (the test target trusts loopback logins)."""
-    conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user=USER,
-                                 database=dbname)
+    conn = await asyncpg.connect(host="127.0.0.1", port=server.port, user=USER, database=dbname)
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -40,9 +39,12 @@ async def run_as_user(server: PostgresServer, dbname: str, *statements: str) -> 
 
 
 def role_settings(server: PostgresServer, dbname: str) -> str:
-    return server.psql("SELECT coalesce(string_agg(array_to_string(s.setconfig, ','), ';'), '') "
-                       "FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
-                       f"WHERE r.rolname = '{USER}'", dbname)
+    return server.psql(
+        "SELECT coalesce(string_agg(array_to_string(s.setconfig, ','), ';'), '') "
+        "FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+        f"WHERE r.rolname = '{USER}'",
+        dbname,
+    )
 
 
 def logged_lines(server: PostgresServer, marker: str) -> list[str]:
@@ -50,8 +52,11 @@ def logged_lines(server: PostgresServer, marker: str) -> list[str]:
 
 
 async def test_ddl_of_the_granted_user_is_in_the_server_log_under_their_name(
-        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        state_url: str) -> None:
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    state_url: str,
+) -> None:
     setup = real_setup(postgres_server, privatebin_server.url, tweak=ddl_logged)
     target = setup.target_db
     async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
@@ -63,8 +68,12 @@ async def test_ddl_of_the_granted_user_is_in_the_server_log_under_their_name(
         assert active.details["statements_logged"] == "ddl statements (log_statement = 'ddl')"
 
         mark = f"stmt_mark_{next(_marks)}"
-        await run_as_user(postgres_server, target, f"CREATE TEMP TABLE {mark} (id int)",
-                          f"SELECT 1 AS {mark}_read")
+        await run_as_user(
+            postgres_server,
+            target,
+            f"CREATE TEMP TABLE {mark} (id int)",
+            f"SELECT 1 AS {mark}_read",
+        )
         [line] = logged_lines(postgres_server, f"CREATE TEMP TABLE {mark}")
         assert f" {USER}@{target} " in line and "LOG:  statement:" in line
         assert logged_lines(postgres_server, f"{mark}_read") == []  # ddl only, not reads
@@ -83,15 +92,14 @@ async def test_ddl_of_the_granted_user_is_in_the_server_log_under_their_name(
 
 
 async def test_an_admin_without_set_privilege_gets_the_grant_to_run(
-        aws_env: object, postgres_server: PostgresServer,
-        privatebin_server: PrivateBinProcess) -> None:
+    aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess
+) -> None:
     setup: RealSetup = real_setup(postgres_server, privatebin_server.url, tweak=ddl_logged)
     postgres_server.psql(f"REVOKE SET ON PARAMETER log_statement FROM {setup.admin_user}")
     db = setup.catalog.databases["orders-prod"]
     await setup.providers.dbadmin.ensure_user(db, db_user=USER, level=db.levels["ro"])
     with pytest.raises(DatabaseAdminError) as refused:
-        await setup.providers.dbadmin.log_statements(db, db_user=USER,
-                                                     setting=StatementLog.DDL)
+        await setup.providers.dbadmin.log_statements(db, db_user=USER, setting=StatementLog.DDL)
     message = str(refused.value)
     assert "may not set log_statement for users" in message
     assert "GRANT SET ON PARAMETER log_statement TO" in message
@@ -134,10 +142,10 @@ def pgaudit_server() -> Iterator[PostgresServer]:
 
 
 async def test_with_pgaudit_installed_the_user_gets_pgaudit_log_instead(
-        aws_env: object, pgaudit_server: PostgresServer) -> None:
+    aws_env: object, pgaudit_server: PostgresServer
+) -> None:
     admin = "audit_admin"
-    target = rds_like_target(pgaudit_server, prefix="audited", admin=admin,
-                             password=ADMIN_PASSWORD)
+    target = rds_like_target(pgaudit_server, prefix="audited", admin=admin, password=ADMIN_PASSWORD)
     pgaudit_server.psql("CREATE EXTENSION IF NOT EXISTS pgaudit", target)
     pgaudit_server.psql(f"GRANT SET ON PARAMETER pgaudit.log TO {admin}")
     data = catalogs.catalog_data()
@@ -149,19 +157,29 @@ async def test_with_pgaudit_installed_the_user_gets_pgaudit_log_instead(
     class Login:
         async def admin_login(self, database: object) -> object:
             from bot.domain import AdminLogin
+
             return AdminLogin(admin, ADMIN_PASSWORD)
 
     pg = PostgresAdmin(Login())  # type: ignore[arg-type]
     await pg.ensure_user(db, db_user=USER, level=db.levels["ro"])
-    assert await pg.log_statements(db, db_user=USER, setting=StatementLog.MOD) == \
-        "mod statements (pgaudit.log = 'ddl, role, write')"
+    assert (
+        await pg.log_statements(db, db_user=USER, setting=StatementLog.MOD)
+        == "mod statements (pgaudit.log = 'ddl, role, write')"
+    )
     assert role_settings(pgaudit_server, target) == "pgaudit.log=ddl, role, write"
     mark = f"audited_{next(_marks)}"
-    await run_as_user(pgaudit_server, target, f"CREATE TEMP TABLE {mark} (id int)",
-                      f"INSERT INTO {mark} VALUES (1)", f"SELECT 1 AS {mark}_read")
+    await run_as_user(
+        pgaudit_server,
+        target,
+        f"CREATE TEMP TABLE {mark} (id int)",
+        f"INSERT INTO {mark} VALUES (1)",
+        f"SELECT 1 AS {mark}_read",
+    )
     lines = logged_lines(pgaudit_server, mark)
-    assert any("AUDIT: SESSION" in line and ",DDL,CREATE TABLE," in line
-               and f" {USER}@{target} " in line for line in lines), lines
+    assert any(
+        "AUDIT: SESSION" in line and ",DDL,CREATE TABLE," in line and f" {USER}@{target} " in line
+        for line in lines
+    ), lines
     assert any(",WRITE,INSERT," in line for line in lines), lines
     assert not any(f"{mark}_read" in line for line in lines)  # mod: no reads
     assert await pg.log_statements(db, db_user=USER, setting=StatementLog.NONE) == "nothing"

@@ -22,10 +22,12 @@ ROLE = f"arn:aws:iam::{catalogs.ACCOUNT}:role/db-access/DatabasesRole_alice_smit
 
 def provisioning_data() -> dict:
     data = catalogs.catalog_data(unused_after="30d")
-    data["identity"]["principal"] = \
+    data["identity"]["principal"] = (
         "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
+    )
     data["identity"]["provision"] = {
-        "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary"}
+        "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary"
+    }
     return data
 
 
@@ -55,8 +57,7 @@ async def test_the_first_grant_makes_the_role_before_its_policy(h: BotHarness) -
     assert (row.arn, row.status, row.user_id) == (ROLE, RoleStatus.PRESENT, catalogs.DEV)
     [made] = await h.audit("role.created")
     assert made.grant_id == grant.id and made.details["role"] == ROLE
-    assert made.details["boundary"] == \
-        f"arn:aws:iam::{catalogs.ACCOUNT}:policy/db-access-boundary"
+    assert made.details["boundary"] == f"arn:aws:iam::{catalogs.ACCOUNT}:policy/db-access-boundary"
     assert any("paste.test" in dm for dm in x.dm_texts(h, catalogs.DEV))
 
 
@@ -79,8 +80,9 @@ async def test_someone_elses_role_is_refused_at_request_time(h: BotHarness) -> N
     assert h.roles.created == [] and await role_rows(h) == []
 
 
-async def test_a_role_that_cannot_be_made_yet_is_retried(h: BotHarness,
-                                                         clock: MovableClock) -> None:
+async def test_a_role_that_cannot_be_made_yet_is_retried(
+    h: BotHarness, clock: MovableClock
+) -> None:
     h.roles.fail_ensure = 1
     await h.command("request orders-prod ro 1h INC-42")
     [request] = await h.requests()
@@ -101,8 +103,9 @@ async def idle_role(h: BotHarness, clock: MovableClock) -> None:
     clock.advance(timedelta(days=30, minutes=1))
 
 
-async def test_a_role_unused_for_unused_after_is_deleted_once(h: BotHarness,
-                                                              clock: MovableClock) -> None:
+async def test_a_role_unused_for_unused_after_is_deleted_once(
+    h: BotHarness, clock: MovableClock
+) -> None:
     grant = await x.request_and_approve(h)
     await h.command(f"revoke {grant.id}")
     cleanup = RoleCleanup(h.workflow.d)
@@ -119,8 +122,9 @@ async def test_a_role_unused_for_unused_after_is_deleted_once(h: BotHarness,
     assert await cleanup.run() == 0  # idempotent: nothing left to do
 
 
-async def test_a_role_with_a_live_grant_is_never_deleted(h: BotHarness,
-                                                         clock: MovableClock) -> None:
+async def test_a_role_with_a_live_grant_is_never_deleted(
+    h: BotHarness, clock: MovableClock
+) -> None:
     data = provisioning_data()
     data["databases"]["orders-prod"]["levels"]["ro"]["standing"] = True
     h.workflow.d.catalog = catalogs.make_catalog(data)
@@ -131,7 +135,8 @@ async def test_a_role_with_a_live_grant_is_never_deleted(h: BotHarness,
 
 
 async def test_a_role_that_is_no_longer_the_bots_is_kept_and_noted(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     await idle_role(h, clock)
     h.roles.foreign.add(ROLE)  # someone removed the managed-by tag meanwhile
     assert await RoleCleanup(h.workflow.d).run() == 0
@@ -153,6 +158,7 @@ async def test_a_failed_delete_is_retried_later(h: BotHarness, clock: MovableClo
         if failures:
             failures.pop()
             from bot.errors import AwsError
+
             raise AwsError("IAM DeleteRole throttled (test)")
         return await original(**kwargs)
 
@@ -167,8 +173,10 @@ async def test_a_failed_delete_is_retried_later(h: BotHarness, clock: MovableClo
 
 
 async def test_two_replicas_delete_each_role_once(h: BotHarness, clock: MovableClock) -> None:
-    for user, line in ((catalogs.DEV, "orders-prod ro 1h a"),
-                       (catalogs.DEV2, "orders-prod ro 1h b")):
+    for user, line in (
+        (catalogs.DEV, "orders-prod ro 1h a"),
+        (catalogs.DEV2, "orders-prod ro 1h b"),
+    ):
         grant = await x.request_and_approve(h, line, user_id=user)
         await h.command(f"revoke {grant.id}", user_id=user)
     clock.advance(timedelta(days=31))
@@ -181,7 +189,8 @@ async def test_two_replicas_delete_each_role_once(h: BotHarness, clock: MovableC
 
 
 async def test_a_grant_waits_while_its_role_is_being_deleted_then_makes_it_again(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     await idle_role(h, clock)
     roles, original = h.roles, h.roles.delete
     requested: list[str] = []

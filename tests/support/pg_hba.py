@@ -25,8 +25,10 @@ class LoginGate:
         self._path = server.datadir / "pg_hba.conf"
         self._original = self._path.read_text()
         self.opened: asyncio.Task[None] | None = None
-        server.psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PROBE}')"
-                    f" THEN CREATE ROLE {PROBE} LOGIN; END IF; END $$")
+        server.psql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PROBE}')"
+            f" THEN CREATE ROLE {PROBE} LOGIN; END IF; END $$"
+        )
 
     async def refuse(self) -> None:
         """Refuse from now on (returns once the server does)."""
@@ -41,6 +43,7 @@ class LoginGate:
 
     def allow_after(self, seconds: float) -> None:
         """Let the user in after a while, in the background."""
+
         async def later() -> None:
             await asyncio.sleep(seconds)
             await self.allow()
@@ -66,8 +69,13 @@ class LoginGate:
 
     async def _refused(self) -> bool:
         try:
-            conn = await asyncpg.connect(host="127.0.0.1", port=self._server.port,
-                                         user=PROBE, database=self._dbname, password="probe")
+            conn = await asyncpg.connect(
+                host="127.0.0.1",
+                port=self._server.port,
+                user=PROBE,
+                database=self._dbname,
+                password="probe",
+            )
         except asyncpg.InvalidPasswordError:
             return True
         await conn.close()
