@@ -71,6 +71,12 @@ def role_statements(catalog: Catalog, account_ids: list[str]) -> list[dict[str, 
             "Resource": paths,
             "Condition": OWNED,
         },
+        {  # `check --online` reads the boundary to show it allows only rds-db:connect.
+            "Sid": "ReadTheBoundary",
+            "Effect": "Allow",
+            "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
+            "Resource": sorted(boundary_arn(provision, a) for a in account_ids),
+        },
     ]
     return statements
 

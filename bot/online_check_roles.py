@@ -1,8 +1,14 @@
 """`check --online` for identity.provision: who created roles will trust, and their boundary."""
 
 import asyncio
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.client import BaseClient
 
 from bot.catalog import Catalog
+from bot.errors import SetupError
 from bot.online_check import Probe, run_probe
 from bot.wiring import Providers
 from providers.role_documents import boundary_arn
@@ -28,15 +34,43 @@ async def provision_probes(catalog: Catalog, providers: Providers) -> list[Probe
         boundary = boundary_arn(provision, account)
 
         async def exists(account: str = account, boundary: str = boundary) -> str:
-            await asyncio.to_thread(aws.iam(account).get_policy, PolicyArn=boundary)
-            return f"{boundary} exists"
+            document = await asyncio.to_thread(_boundary_document, aws.iam(account), boundary)
+            extra = sorted(allowed_beyond_connect(document))
+            if extra:
+                raise SetupError(f"{boundary} allows more than rds-db:connect ({', '.join(extra)})")
+            return f"{boundary} exists and allows only rds-db:connect"
 
         probes.append(
             await run_probe(
                 f"identity.provision: permissions boundary in {account}",
                 exists,
                 "create it from `db-access-bot iam-policy --boundary --account "
-                f"{account}` and give the bot iam:GetPolicy on it, or fix permissions_boundary",
+                f"{account}` (it may allow only rds-db:connect), or fix permissions_boundary",
             )
         )
     return probes
+
+
+def _boundary_document(iam: BaseClient, arn: str) -> dict[str, Any]:
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+    text = document["Document"]
+    return json.loads(unquote(text)) if isinstance(text, str) else text
+
+
+def allowed_beyond_connect(document: dict[str, Any]) -> set[str]:
+    """Actions a boundary allows besides rds-db:connect (a boundary caps, so Deny is fine)."""
+    statements = document.get("Statement") or []
+    found: set[str] = set()
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement:
+            found.add("NotAction: " + json.dumps(statement["NotAction"]))
+        actions = statement.get("Action") or []
+        found |= {
+            a
+            for a in ([actions] if isinstance(actions, str) else actions)
+            if a.lower() != "rds-db:connect"
+        }
+    return found

@@ -60,6 +60,7 @@ def test_bot_policy_lets_it_create_roles_only_under_the_path_with_the_boundary(
         assert by_sid[sid]["Condition"] == {
             "StringEquals": {"aws:ResourceTag/managed-by": "db-access-bot"}
         }
+    assert by_sid["ReadTheBoundary"]["Resource"] == [BOUNDARY]
     # No IAM write anywhere without a condition, except inline policies on the user roles,
     # which the boundary caps at rds-db:connect.
     for statement in by_sid.values():

@@ -139,8 +139,16 @@ async def test_with_provisioning_a_missing_role_is_fine_and_the_boundary_is_chec
                  if line.startswith("✗ identity.provision: permissions boundary")]
     assert "NoSuchEntity" in missing and "iam-policy --boundary --account 123456789012" \
         in missing
-    aws_seed.client("iam").create_policy(PolicyName="db-access-boundary", PolicyDocument=(
+    iam = aws_seed.client("iam")
+    boundary = iam.create_policy(PolicyName="db-access-boundary", PolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Action": ["rds-db:connect", "s3:*"], "Resource": "*"}]}'))["Policy"]["Arn"]
+    assert await run_online_checks(settings, setup.catalog, setup.providers) == 2
+    assert "✗ identity.provision: permissions boundary in 123456789012: " + boundary + \
+        " allows more than rds-db:connect (s3:*)" in capsys.readouterr().out
+    iam.create_policy_version(PolicyArn=boundary, SetAsDefault=True, PolicyDocument=(
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
         '"Action": "rds-db:connect", "Resource": "*"}]}'))
     assert await run_online_checks(settings, setup.catalog, setup.providers) == 0
-    assert "policy/db-access-boundary exists" in capsys.readouterr().out
+    assert "policy/db-access-boundary exists and allows only rds-db:connect" \
+        in capsys.readouterr().out
