@@ -14,12 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import GrantTarget, RoleChange, RoleStatus
-from bot.failpoints import boundary, reach
 from bot.models import Grant, ProvisionedRole
 from bot.steps import Busy
 from bot.transactions import transaction
-
-ROLE = boundary("provision", "role")
 
 
 class RoleKeeper:
@@ -42,7 +39,6 @@ class RoleKeeper:
             return
         assert self._d.roles is not None
         await self._touch(grant)
-        await reach(ROLE)
         with Stopwatch(self._d.timings).step("role"):
             change = await self._d.roles.ensure(database, target)
         await self._record(grant, change)
