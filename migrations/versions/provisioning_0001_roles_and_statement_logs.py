@@ -1,7 +1,7 @@
 """per-user IAM roles the bot created; what the database logs of each grant's user
 
 Revision ID: provisioning_0001
-Revises: 0002
+Revises: identity_0001
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "provisioning_0001"
-down_revision: str | None = "0002"
+down_revision: str | None = "identity_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
