@@ -50,6 +50,13 @@ from bot.catalog_fields import (
     Text,
     TrustPrincipal,
 )
+from bot.catalog_rules import (
+    AutoApprove,
+    BreakglassSpec,
+    OnCallSpec,
+    WarningText,
+    levels_offered,
+)
 from bot.catalog_shapes import (
     FILLED_BY_KEY,
     AsList,
@@ -58,7 +65,7 @@ from bot.catalog_shapes import (
     problem,
     problems_at,
 )
-from bot.domain import Engine, Level, StatementLog
+from bot.domain import Engine, StatementLog
 from bot.errors import CatalogError
 from bot.identity_templates import EmailDomains, identity_problems
 
@@ -173,9 +180,21 @@ class DatabaseSpec(Section):
         json_schema_extra=_quiet_default,
         description="channel id for this database's approval cards (default: the catalog's)",
     )
-    auto_approve: Annotated[
-        frozenset[LevelName], AsList("a list of levels, e.g. [ro]", null_is_empty=True)
-    ] = Field(default=frozenset(), description="levels granted without approval, e.g. [ro]")
+    auto_approve: AutoApprove = Field(
+        default_factory=dict,
+        description="levels granted without approval: a list ([ro], unlimited) or a mapping "
+        "of level to a quota ({ro: {max: 3, per: 7d}})",
+    )
+    warning: WarningText | None = Field(
+        default=None,
+        description="shown on the request form, the card and the approver's confirm dialog",
+    )
+    breakglass: BreakglassSpec | None = Field(
+        default=None, description="who may take access at once, without approval (reviewed after)"
+    )
+    on_call: OnCallSpec | None = Field(
+        default=None, description="auto-approval for whoever is on call in a PagerDuty schedule"
+    )
     admin: AdminSpec | None = Field(
         default=None, description="how the bot logs in to create database users"
     )
@@ -188,22 +207,23 @@ class DatabaseSpec(Section):
         "bot cannot reach the database)",
     )
 
-    @field_validator("auto_approve", mode="wrap")
+    @field_validator("auto_approve", "breakglass", "on_call", mode="wrap")
     @classmethod
     def _offered_levels_only(
         cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-    ) -> frozenset[Level]:
-        valid: frozenset[Level] = handler(value)
-        if "levels" not in info.data:
+    ) -> Any:
+        valid = handler(value)
+        if "levels" not in info.data or valid is None:
             return valid  # the levels are wrong themselves; that is reported already
-        offered = ", ".join(sorted(info.data["levels"])) or "none"
-        found = [
-            ((i,), f"{item!r} is not a level of this database (its levels: {offered})", item)
-            for i, item in enumerate(value or ())
-            if item not in info.data["levels"]
-        ]
-        if found:
-            raise problems_at(cls.__name__, found)
+        if info.field_name == "auto_approve":
+            named: list[tuple[tuple[str | int, ...], Any]] = (
+                [((i,), item) for i, item in enumerate(value)]
+                if isinstance(value, list | tuple)
+                else [((level.value,), level.value) for level in valid]
+            )
+        else:
+            named = [(("levels", i), level.value) for i, level in enumerate(valid.levels)]
+        levels_offered(info.data["levels"], named, cls.__name__)
         return valid
 
     @model_validator(mode="after")
@@ -240,6 +260,11 @@ class DatabaseSpec(Section):
     def max_duration(self) -> timedelta:
         """The longest duration anyone may ask for on this database."""
         return max(self.durations)
+
+    @property
+    def on_call_max_duration(self) -> timedelta:
+        """The longest request an on-call person gets without approval."""
+        return (self.on_call and self.on_call.max_duration) or self.max_duration
 
 
 class IdentityOverride(Section):

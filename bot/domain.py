@@ -45,6 +45,21 @@ class RequestStatus(StrEnum):
     FAILED = "failed"  # its approval card could not be posted; nobody could decide it
 
 
+class ApprovalRule(StrEnum):
+    """A catalog rule that approves a request without approvers (see bot/approval_rules.py)."""
+
+    AUTO = "auto"  # auto_approve: unlimited, or within the level's quota
+    ON_CALL = "on_call"  # the requester is on call in the database's PagerDuty schedule
+    BREAKGLASS = "breakglass"  # taken at once by someone on the break-glass list
+
+
+class Review(StrEnum):
+    """What an approver or admin made of a break-glass afterwards."""
+
+    ACKNOWLEDGED = "acknowledged"
+    FLAGGED = "flagged"
+
+
 class DecisionKind(StrEnum):
     """What an approver decided."""
 

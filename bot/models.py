@@ -106,9 +106,21 @@ class AccessRequest(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UtcTime())
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
+    # The catalog rule that approved it without approvers (auto, on_call, breakglass), and what
+    # its card says about it ("2 of 3 in 7d"); None: approvers decided (bot/approval_rules.py).
+    rule: Mapped[str | None] = mapped_column(String(16))
+    rule_note: Mapped[str | None] = mapped_column(String(200))
+    # A break-glass review: acknowledged or flagged, by whom, when and why; re-posted once late.
+    review: Mapped[str | None] = mapped_column(String(16))
+    reviewed_by: Mapped[str | None] = mapped_column(String(32))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
+    review_due_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    review_reposted_at: Mapped[datetime | None] = mapped_column(UtcTime())
 
     __table_args__ = (
         Index(None, "status", "expires_at"),
+        Index(None, "rule", "review_due_at"),
         # One pending request per person, database and level, whoever submits twice at once.
         Index("uq_access_requests_pending", "requester_id", "database", "level", unique=True,
               postgresql_where=text("status = 'pending'"),

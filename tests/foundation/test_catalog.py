@@ -135,8 +135,8 @@ def test_valid_catalog_reads_as_typed_values() -> None:
     assert orders.durations == (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4),
                                 timedelta(hours=8))
     assert orders.max_duration == timedelta(hours=8) and orders.engine is Engine.POSTGRES
-    assert orders.requesters is None and orders.auto_approve == frozenset()
-    assert analytics.auto_approve == frozenset({Level.RO})
+    assert orders.requesters is None and orders.auto_approve == {}
+    assert analytics.auto_approve == {Level.RO: None}
     assert analytics.approvals_channel == catalog.approvals_channel == "C0APPROVALS"
     assert orders.approvals_channel == "C0ORDERS"
     assert catalog.approval_timeout == timedelta(minutes=30)
