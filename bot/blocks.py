@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.actions import ActionId
+from bot.approval_rules import auto_approval_text
 from bot.domain import RequestKind, RequestStatus
 from bot.durations import format_duration, humanize
 from bot.models import AccessRequest, ApprovalDecision, Grant
@@ -114,7 +115,7 @@ def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> s
     status = request.status
     if status == RequestStatus.APPROVED:
         if request.decided_by == "auto":
-            text = ":white_check_mark: *Auto-approved* by the catalog rule"
+            text = auto_approval_text(request)
         else:
             approvers = mentions([d.approver_id for d in decisions if d.decision == "approve"])
             text = f":white_check_mark: *Approved* by {approvers}"

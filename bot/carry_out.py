@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo, step_store
+from bot.approval_rules import approved_by
 from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, Identity, Level, RequestKind
@@ -32,8 +33,7 @@ async def carry_out(deps: Deps, session: AsyncSession, fx: Effects, request: Acc
     duration = timedelta(seconds=request.granted_duration_s or request.duration_s)
     granted = f"{level.value} for {_span(int(duration.total_seconds()))}"
     asked = f"{request.level} for {_span(request.duration_s)}"
-    by = "auto-approved by the catalog rule" if approver == "auto" else \
-        f"approved by <@{approver}>"
+    by = approved_by(request, approver)
     changed = f" (you asked for {asked})" if granted != asked else ""
     head = f":white_check_mark: Your request `{request.id}` on {request.database} was {by}: " \
            f"{granted}{changed}."

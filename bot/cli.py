@@ -43,6 +43,10 @@ def _validated() -> tuple[Settings, Catalog]:
         catalog = load_catalog(settings.db_access_catalog)
     except CatalogError as exc:
         problems += exc.problems
+    else:
+        from bot.oncall import on_call_setting_problems
+
+        problems += on_call_setting_problems(settings, catalog)
     if problems:
         raise SystemExit(_fail(problems))
     assert catalog is not None

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         description="seconds the bot keeps trying to log in with a fresh token before it sends "
         "the link anyway, with a note (0: one try)",
     )
+    pagerduty_token: SecretStr | None = Field(
+        default=None, description="PagerDuty REST API key, for on-call approval (on_call)"
+    )
+    pagerduty_api_url: str = Field(
+        default="https://api.pagerduty.com", description="PagerDuty REST API base URL (tests)"
+    )
     reconcile_interval: float = Field(
         default=300.0,
         gt=0,
@@ -62,6 +68,7 @@ class Settings(BaseSettings):
             p
             for p in (
                 _url_problem("SLACK_API_URL", self.slack_api_url),
+                _url_problem("PAGERDUTY_API_URL", self.pagerduty_api_url),
                 url_problem(self.database_url),
             )
             if p

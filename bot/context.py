@@ -17,6 +17,7 @@ from providers.base import (
     DatabaseAdmin,
     IamGrants,
     LoginVerifier,
+    OnCallSchedules,
     RoleProvisioner,
     SecretShare,
     SlackNotifier,
@@ -52,6 +53,7 @@ class Deps:
     roles: RoleProvisioner | None = None  # identity.provision: per-user roles made on first use
     logins: LoginVerifier | None = None  # proves a fresh grant by logging in with its token
     verify_timeout: float = 30.0  # VERIFY_LOGIN_TIMEOUT: how long a first login may be refused
+    on_call: OnCallSchedules | None = None  # PagerDuty; None when no token is configured
 
     async def audit(self, session: AsyncSession, *, actor: str, action: str,
                     database: str | None = None, request_id: str | None = None,

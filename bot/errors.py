@@ -15,7 +15,8 @@
         ├── SecretShareError      PrivateBin could not store the link
         ├── DatabaseAdminError    the admin connection or a statement failed
         ├── LoginCheckError       logging in as the user with a fresh token failed
-        └── SlackError            a Slack Web API call failed
+        ├── SlackError            a Slack Web API call failed
+        └── OnCallError           PagerDuty could not say who is on call
 """
 
 
@@ -145,3 +146,7 @@ class SlackError(ProviderError):
         super().__init__(message, retryable=retryable)
         self.code = code
         self.in_doubt = in_doubt
+
+
+class OnCallError(ProviderError):
+    """PagerDuty could not say who is on call (an error, a refusal or no answer in time)."""

@@ -34,6 +34,14 @@ class Metrics:
         self.steps = Counter("dbab_steps_total", "Durable steps run, by kind and outcome "
                              "(done, retried, failed)", ["kind", "outcome"], registry=r)
         self.active_grants = Gauge("dbab_active_grants", "Grants currently active", registry=r)
+        self.breakglass = Counter("dbab_breakglass_total", "Break-glass access taken",
+                                  ["database", "level"], registry=r)
+        self.breakglass_reviews = Counter(
+            "dbab_breakglass_reviews_total", "Break-glass reviews (acknowledged, flagged) and "
+            "re-posts to the admins of unreviewed ones (overdue)", ["outcome"], registry=r)
+        self.on_call_lookups = Counter(
+            "dbab_oncall_lookups_total", "PagerDuty on-call lookups by outcome (on_call, "
+            "not_on_call, failed)", ["outcome"], registry=r)
 
     def render(self) -> bytes:
         """The text exposition format."""

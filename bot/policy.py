@@ -7,7 +7,8 @@ from enum import StrEnum
 
 from bot.blocks import quoted
 from bot.catalog import Catalog, DatabaseSpec
-from bot.domain import Level
+from bot.catalog_rules import QuotaSpec
+from bot.domain import ApprovalRule, Level
 from bot.durations import format_duration, parse_duration
 from bot.errors import InputError
 from bot.requesters import not_a_requester
@@ -26,11 +27,19 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """The decision for a request and, for a denial, why."""
+    """The decision for a request and, for a denial, why.
+
+    `rule` names the catalog rule of an auto-approval and `note` what its card says about it;
+    `quota` is a level's auto-approval quota, which may still grant a request that would
+    otherwise need approvers (bot/quota.py counts it inside the filing transaction).
+    """
 
     outcome: Outcome
     approvals: int = 0
     reason: str = ""
+    rule: ApprovalRule | None = None
+    note: str = ""
+    quota: QuotaSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -111,24 +120,38 @@ def validate(catalog: Catalog, *, database: str, level: str, duration: str,
                         check_reason(reason), check_ticket(ticket_url))
 
 
-def decide(request: ValidRequest, *, may_request: bool,
-           eligible_approvers: frozenset[str]) -> Verdict:
-    """Deny, auto-approve, or require N approvals (the requester never counts as an approver)."""
+def on_call_applies(request: ValidRequest) -> bool:
+    """Whether being on call would approve this request (so PagerDuty is worth asking)."""
+    rule = request.database.on_call
+    return rule is not None and request.level in rule.levels \
+        and request.duration <= request.database.on_call_max_duration
+
+
+def decide(request: ValidRequest, *, may_request: bool, eligible_approvers: frozenset[str],
+           on_call: bool = False) -> Verdict:
+    """Deny, auto-approve, or require N approvals (the requester never counts as an approver).
+
+    on_call says the requester is on call in the database's schedule right now.
+    """
     db, level = request.database, request.level
     if not may_request:
         return Verdict(Outcome.DENY, reason=not_a_requester(db))
     if request.duration > db.max_duration:
         return Verdict(Outcome.DENY, reason=f"{format_duration(request.duration)} is longer "
                        f"than the {format_duration(db.max_duration)} allowed on {db.name}.")
-    if level in db.auto_approve:
-        return Verdict(Outcome.AUTO_APPROVE)
+    if level in db.auto_approve and db.auto_approve[level] is None:
+        return Verdict(Outcome.AUTO_APPROVE, rule=ApprovalRule.AUTO)
+    if on_call and db.on_call is not None and on_call_applies(request):
+        return Verdict(Outcome.AUTO_APPROVE, rule=ApprovalRule.ON_CALL,
+                       note=f"on call in PagerDuty schedule {db.on_call.pagerduty_schedule}")
+    quota = db.auto_approve.get(level)
     needed = db.levels[level].approvals
     if len(eligible_approvers) < needed:
         who = "no approver other than you" if not eligible_approvers else \
             f"only {len(eligible_approvers)} approver(s) other than you"
         return Verdict(Outcome.DENY, reason=f"{db.name} {level.value} needs {needed} "
-                       f"approval(s) but has {who}. Ask an admin to add approvers.")
-    return Verdict(Outcome.NEEDS_APPROVAL, approvals=needed)
+                       f"approval(s) but has {who}. Ask an admin to add approvers.", quota=quota)
+    return Verdict(Outcome.NEEDS_APPROVAL, approvals=needed, quota=quota)
 
 
 def check_narrowing(database: DatabaseSpec, *, requested_level: Level,

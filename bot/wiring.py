@@ -25,6 +25,7 @@ from bot.grant_ops import GrantOps
 from bot.health import HealthServer
 from bot.identity import People
 from bot.metrics import Metrics
+from bot.oncall import CachedOnCall
 from bot.service import Service
 from bot.socket_mode_log import socket_mode_logger
 from bot.state import make_engine, make_sessions, ping
@@ -39,6 +40,7 @@ from providers.base import (
     DatabaseAdmin,
     IamGrants,
     LoginVerifier,
+    OnCallSchedules,
     RoleProvisioner,
     SecretShare,
     TokenMinter,
@@ -46,6 +48,7 @@ from providers.base import (
 from providers.database_admin import DatabaseAdminRouter
 from providers.login_check import DatabaseLogins
 from providers.mysql_admin import MysqlAdmin
+from providers.pagerduty import PagerDutyOnCall
 from providers.postgres_admin import PostgresAdmin
 from providers.privatebin import PrivateBinShare
 from providers.slack import SlackWeb
@@ -77,6 +80,7 @@ class Providers:
     aws: AwsClients | None = None
     roles: RoleProvisioner | None = None  # identity.provision
     logins: LoginVerifier | None = None  # proves each fresh grant before the link says ready
+    oncall: OnCallSchedules | None = None  # PagerDuty, when PAGERDUTY_TOKEN is set
 
 
 def instance_name() -> str:
@@ -93,10 +97,12 @@ def build_providers(settings: Settings, catalog: Catalog) -> Providers:
         if settings.rds_ca_bundle else None
     dbadmin = DatabaseAdminRouter(PostgresAdmin(secrets, tls=tls), MysqlAdmin(secrets, tls=tls))
     roles = AwsRoles(catalog, clients=clients) if catalog.identity.provision else None
+    oncall = PagerDutyOnCall(settings.pagerduty_api_url, settings.pagerduty_token) \
+        if settings.pagerduty_token else None
     return Providers(iam=AwsIamGrants(catalog, clients=clients, roles=roles),
                      minter=AwsTokenMinter(catalog, clients=clients), dbadmin=dbadmin,
                      share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"),
-                     aws=clients, roles=roles, logins=DatabaseLogins(tls=tls))
+                     aws=clients, roles=roles, logins=DatabaseLogins(tls=tls), oncall=oncall)
 
 
 def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> AsyncApp:
@@ -126,7 +132,8 @@ def build_workflow(*, catalog: Catalog, sessions: async_sessionmaker[AsyncSessio
                 share=providers.share, dbadmin=providers.dbadmin, slack=slack,
                 people=People(slack, catalog), metrics=metrics, paste_expire=paste_expire,
                 owner=owner, roles=providers.roles, logins=providers.logins,
-                verify_timeout=verify_timeout)
+                verify_timeout=verify_timeout,
+                on_call=CachedOnCall(providers.oncall) if providers.oncall else None)
     return Workflow(deps)
 
 
@@ -160,7 +167,8 @@ def build_service(settings: Settings, catalog: Catalog,
                           metrics=metrics)
     service = Service(socket=socket_mode, engine=engine, workflow=workflow, health=health,
                       background=[scheduler])
-    closer = getattr(providers.share, "close", None)
-    if closer is not None:
-        service.closers.append(closer)
+    for provider in (providers.share, providers.oncall):
+        closer = getattr(provider, "close", None)
+        if closer is not None:
+            service.closers.append(closer)
     return service

@@ -35,7 +35,9 @@ from bot.ids import new_id
 from bot.inflight import InFlight
 from bot.lifecycle import Lifecycle
 from bot.models import AccessRequest, ApprovalDecision, Grant
+from bot.oncall import requester_on_call
 from bot.policy import Outcome, ValidRequest, Verdict, check_duration, check_narrowing, decide
+from bot.quota import apply_quota, quota_guard
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,13 @@ class Workflow:
             db = valid.database
             may = db.requesters is None or await self.d.people.is_member(actor_id, db.requesters)
             approvers = await self.d.people.members(db.approvers)
-            verdict = decide(valid, may_request=may, eligible_approvers=approvers - {actor_id})
-            if verdict.outcome != Outcome.DENY:
-                await self._preflight(identity, valid)
+            on_call = may and await requester_on_call(self.d, identity, valid)
+            verdict = decide(valid, may_request=may, eligible_approvers=approvers - {actor_id},
+                             on_call=on_call)
+            if verdict.outcome != Outcome.DENY or verdict.quota is not None:
+                await self.preflight(identity, valid)
             try:
-                request, steps = await self._file(identity, valid, verdict)
+                request, steps, verdict = await self._file(identity, valid, verdict)
             except IntegrityError:
                 raise InputError(f"You already have a pending request for {valid.level.value} "
                                  f"on {db.name}; wait for its decision.") from None
@@ -93,7 +97,7 @@ class Workflow:
             await self.lifecycle.steps.run_now(steps)
             return await self._submitted(request, verdict, started)
 
-    async def _preflight(self, identity: Identity, valid: ValidRequest) -> None:
+    async def preflight(self, identity: Identity, valid: ValidRequest) -> None:
         """Refuse now what could only fail after approval: a missing role, an unknown instance."""
         db, level = valid.database, valid.level
         try:
@@ -114,10 +118,11 @@ class Workflow:
             raise
 
     async def _file(self, identity: Identity, valid: ValidRequest,
-                    verdict: Verdict) -> tuple[AccessRequest, list[Any]]:
+                    verdict: Verdict) -> tuple[AccessRequest, list[Any], Verdict]:
         """Write the request and everything it commits to in one transaction."""
         db, level, now = valid.database, valid.level, self.d.clock()
-        async with transaction(self.d.sessions) as session:
+        async with quota_guard(identity.user_id, valid, verdict), \
+                transaction(self.d.sessions) as session:
             active = await repo.active_grant_for(session, user_id=identity.user_id,
                                                  database=db.name, level=level.value)
             if active is not None and (active.standing or active.expires_at is None):
@@ -125,6 +130,8 @@ class Workflow:
                                  f"(grant `{active.id}`): it has no end, so there is nothing "
                                  "to extend.")
             await self._refuse_duplicate(session, identity.user_id, db.name, level.value)
+            verdict = await apply_quota(session, user_id=identity.user_id, request=valid,
+                                        verdict=verdict, now=now)
             request = self._new_request(identity, valid, verdict, active, now)
             session.add(request)
             await session.flush()  # the unique index refuses a second pending request here
@@ -135,7 +142,7 @@ class Workflow:
             fx = Effects(self.d, session)
             await self._consequences(session, fx, request, verdict)
             await fx.flush()
-        return request, fx.steps
+        return request, fx.steps, verdict
 
     async def _refuse_duplicate(self, session: AsyncSession, user_id: str, database: str,
                                 level: str) -> None:
@@ -160,6 +167,7 @@ class Workflow:
         elif verdict.outcome == Outcome.AUTO_APPROVE:
             request.status, request.decided_at, request.decided_by = RS.APPROVED, now, "auto"
             request.granted_level, request.granted_duration_s = valid.level.value, seconds
+            request.rule, request.rule_note = verdict.rule, verdict.note or None
         return request
 
     async def _consequences(self, session: AsyncSession, fx: Effects, request: AccessRequest,
@@ -171,7 +179,8 @@ class Workflow:
         await fx.card(request, [])
         if verdict.outcome == Outcome.AUTO_APPROVE:
             await self.d.audit(session, actor="bot", action="request.auto_approved",
-                               database=request.database, request_id=request.id)
+                               database=request.database, request_id=request.id,
+                               rule=verdict.rule, note=verdict.note)
             await carry_out(self.d, session, fx, request, approver="auto")
             return
         fx.dm(request.requester_id, key=f"filed:{request.id}", request_id=request.id, text=(
@@ -189,8 +198,9 @@ class Workflow:
         if verdict.outcome == Outcome.AUTO_APPROVE:
             self.d.metrics.decisions.labels("auto_approved").inc()
             self.d.metrics.grant_latency.observe(time.perf_counter() - started)
-            return Submitted(request.id, f":white_check_mark: `{request.id}` was auto-approved; "
-                                         "check your DMs for the login link.")
+            why = f" ({verdict.note})" if verdict.note else ""
+            return Submitted(request.id, f":white_check_mark: `{request.id}` was auto-approved"
+                                         f"{why}; check your DMs for the login link.")
         async with transaction(self.d.sessions) as session:
             row = await repo.get_request(session, request_id=request.id)
         if row is not None and row.status == RS.FAILED:
@@ -199,8 +209,10 @@ class Workflow:
                                    "The admins were told (someone must run `/invite "
                                    "@db-access-bot` there); ask again once that is done.")
         what = "extension request" if request.kind == RequestKind.EXTENSION else "request"
+        spent = f" Auto-approval: {verdict.note}." if verdict.note else ""
         return Submitted(request.id, f":inbox_tray: Your {what} `{request.id}` was sent to "
-                         f"<#{request.approvals_channel}> for {verdict.approvals} approval(s).")
+                         f"<#{request.approvals_channel}> for {verdict.approvals} approval(s)."
+                         f"{spent}")
 
     # -- decisions -----------------------------------------------------------------------------
 

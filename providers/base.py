@@ -158,3 +158,14 @@ class SlackDirectory(Protocol):
     async def group_members(self, group_id: str) -> frozenset[str]:
         """User ids in a user group (usergroups.users.list)."""
         ...
+
+
+class OnCallSchedules(Protocol):
+    """Who is on call in a paging schedule (PagerDuty)."""
+
+    async def on_call_emails(self, schedule_id: str, *, at: datetime) -> frozenset[str]:
+        """Lowercased emails of everyone on call in the schedule at a moment.
+
+        Raise OnCallError when the answer cannot be had (an error, a refusal, a timeout).
+        """
+        ...
