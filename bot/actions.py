@@ -14,6 +14,8 @@ class ActionId(StrEnum):
     REVOKE = "dab_revoke"
     PICK_DATABASE = "dab_pick_database"
     OPEN_FORM = "dab_open_form"
+    BREAKGLASS_ACK = "dab_breakglass_ack"
+    BREAKGLASS_FLAG = "dab_breakglass_flag"
 
 
 class CallbackId(StrEnum):
@@ -23,6 +25,7 @@ class CallbackId(StrEnum):
     DENY = "dab_deny_reason"
     NARROW = "dab_narrow"
     EXTEND = "dab_extend"
+    BREAKGLASS_FLAG = "dab_breakglass_flag_note"
 
 
 class BlockId(StrEnum):
@@ -33,6 +36,8 @@ class BlockId(StrEnum):
     DURATION = "duration"
     REASON = "reason"
     TICKET = "ticket"
+    BREAKGLASS = "breakglass"
+    NOTE = "note"
 
 
 VALUE = "value"

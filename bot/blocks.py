@@ -133,19 +133,43 @@ def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> s
     return f":hourglass_flowing_sand: {_approvals_line(request, decisions)}"
 
 
+def warning_context(warning: str) -> Block:
+    """A database's warning, prominent: first thing under a title."""
+    return context(f":warning: *Sensitive database:* {escape(warning, 300)}")
+
+
+def _plain(text: str, limit: int) -> dict[str, str]:
+    return {"type": "plain_text", "text": text if len(text) <= limit else text[:limit - 1] + "…"}
+
+
+def approve_confirm(request: AccessRequest, warning: str) -> dict[str, Any]:
+    """The dialog Slack shows before an Approve on a database with a warning acts."""
+    return {"title": _plain(f"Approve {request.level} on {request.database} for "
+                            f"{request.handle}?", 100),
+            "text": _plain(warning, 300), "confirm": _plain("Approve", 30),
+            "deny": _plain("Cancel", 30), "style": "danger"}
+
+
 def approval_card(request: AccessRequest, decisions: Sequence[ApprovalDecision],
-                  note: str = "") -> list[Block]:
-    """The card approvers act on; buttons only while the request is pending."""
+                  note: str = "", *, warning: str | None = None) -> list[Block]:
+    """The card approvers act on; buttons only while the request is pending.
+
+    A database's warning is shown under the title, and Approve asks to confirm it.
+    """
     title = "Database access request" if request.kind == RequestKind.NEW \
         else "Database access extension request"
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
+        *([warning_context(warning)] if warning else []),
         section(request_summary(request)),
         section(_outcome(request, decisions)),
     ]
     if request.status == RequestStatus.PENDING:
+        approve = button("Approve", ActionId.APPROVE, request.id, "primary")
+        if warning:
+            approve["confirm"] = approve_confirm(request, warning)
         blocks.append(actions(
-            button("Approve", ActionId.APPROVE, request.id, "primary"),
+            approve,
             button("Approve with changes…", ActionId.APPROVE_CHANGED, request.id),
             button("Deny", ActionId.DENY, request.id, "danger"),
             block_id=f"decide_{request.id}"))

@@ -56,6 +56,7 @@ from bot.catalog_rules import (
     OnCallSpec,
     WarningText,
     levels_offered,
+    never_ending,
 )
 from bot.catalog_shapes import (
     FILLED_BY_KEY,
@@ -224,6 +225,8 @@ class DatabaseSpec(Section):
         else:
             named = [(("levels", i), level.value) for i, level in enumerate(valid.levels)]
         levels_offered(info.data["levels"], named, cls.__name__)
+        if info.field_name == "breakglass":
+            never_ending(info.data["levels"], named, cls.__name__)
         return valid
 
     @model_validator(mode="after")

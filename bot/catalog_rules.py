@@ -174,3 +174,19 @@ def levels_offered(
     ]
     if found:
         raise problems_at(title, found)
+
+
+def never_ending(offered: Any, named: list[tuple[tuple[str | int, ...], Any]], title: str) -> None:
+    """Raise key-path errors for named levels that are standing: break-glass must end."""
+    found = [
+        (
+            path,
+            f"{item!r} is a standing level (no end); break-glass access must end, so "
+            "name a level without standing",
+            item,
+        )
+        for path, item in named
+        if item in offered and offered[item].standing
+    ]
+    if found:
+        raise problems_at(title, found)

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import step_store
 from bot.blocks import Block, approval_card, card_text
+from bot.breakglass_blocks import breakglass_card, breakglass_card_text
 from bot.context import Deps
-from bot.domain import StepKind
+from bot.domain import ApprovalRule, StepKind
 from bot.models import AccessRequest, ApprovalDecision, Grant, Step
 
 LEASE = timedelta(minutes=2)
@@ -76,8 +77,14 @@ class Effects:
     async def card(self, request: AccessRequest, decisions: list[ApprovalDecision],
                    note: str = "") -> Step:
         """The request's approval card as it should look now (posted once, then updated)."""
-        payload = {"to": "card", "channel": request.approvals_channel, "text": card_text(request),
-                   "blocks": approval_card(request, decisions, note)}
+        db = self._d.catalog.database(request.database)
+        if request.rule == ApprovalRule.BREAKGLASS:
+            text, blocks = breakglass_card_text(request), breakglass_card(request, note)
+        else:
+            text = card_text(request)
+            blocks = approval_card(request, decisions, note, warning=db.warning if db else None)
+        payload = {"to": "card", "channel": request.approvals_channel, "text": text,
+                   "blocks": blocks}
         step, leased = await step_store.replace_message(
             self._session, key=f"card:{request.id}", request_id=request.id, payload=payload,
             now=self._d.clock(), owner=self._d.owner, lease=LEASE)

@@ -9,6 +9,9 @@ USAGE = """*`/db-access`* — temporary, approved access to databases
 • `/db-access` — open the request form
 • `/db-access request <db> <ro|rw> <duration> <reason…>` — ask in one line,
   e.g. `/db-access request orders-prod ro 1h investigating INC-42`
+• `/db-access breakglass <db> <level> <duration> <reason…>` — in an emergency, take access
+  at once without approval, if you are on the database's break-glass list (the admins are
+  alerted and an approver reviews it afterwards)
 • `/db-access list` — your pending requests and active grants
 • `/db-access token <grant>` — a fresh one-time login link for an active grant
 • `/db-access extend <grant> <duration>` — ask for more time (same approval rules)
@@ -31,6 +34,16 @@ class Help:
 @dataclass(frozen=True)
 class Request:
     """A one-line request."""
+
+    database: str
+    level: str
+    duration: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """Take access at once, without approval (for the people a database's break-glass lists)."""
 
     database: str
     level: str
@@ -73,7 +86,7 @@ class Audit:
     since: str | None
 
 
-Command = OpenForm | Help | Request | ListMine | Token | Extend | Revoke | Audit
+Command = OpenForm | Help | Request | BreakGlass | ListMine | Token | Extend | Revoke | Audit
 _ONE_ARG = {"token": Token, "revoke": Revoke}
 
 
@@ -89,13 +102,15 @@ def parse(text: str) -> Command:
     verb, args = words[0].lower(), words[1:]
     if verb in {"help", "-h", "--help", "?"}:
         return Help()
-    if verb == "request":
+    if verb in {"request", "breakglass", "break-glass"}:
+        form = "request <db> <ro|rw>" if verb == "request" else "breakglass <db> <level>"
         if len(args) < 4:
-            missing = ["<db>", "<ro|rw>", "<duration>", "<reason…>"][len(args)]
+            missing = ["<db>", "<ro|rw>" if verb == "request" else "<level>", "<duration>",
+                       "<reason…>"][len(args)]
             raise InputError(f"{missing} is missing. Usage: "
-                             "`/db-access request <db> <ro|rw> <duration> <reason…>`")
-        return Request(args[0], args[1].lower(), args[2].lower(),
-                       text.split(None, 4)[4].strip())
+                             f"`/db-access {form} <duration> <reason…>`")
+        kind = Request if verb == "request" else BreakGlass
+        return kind(args[0], args[1].lower(), args[2].lower(), text.split(None, 4)[4].strip())
     if verb == "list":
         return ListMine()
     if verb in _ONE_ARG:

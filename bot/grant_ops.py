@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from bot import repo, step_store
+from bot import breakglass_store, repo, step_store
 from bot.authorization import audit_readers, revoker_refusal
 from bot.blocks import Block, quoted, when
+from bot.breakglass_blocks import unreviewed_blocks
 from bot.catalog import DatabaseSpec
 from bot.delivery import is_live
 from bot.domain import GrantStatus, Level
@@ -164,11 +165,14 @@ class GrantOps:
         async with transaction(self.d.sessions) as session:
             events = await repo.audit_events(session, since=start, databases=databases)
             total = await repo.count_audit_events(session, since=start, databases=databases)
+            # Break-glass nobody reviewed yet comes first, whatever its age.
+            unreviewed = await breakglass_store.unreviewed(session, databases=databases)
         scope = f"for {database}" if database else \
             "for all databases" if admin else _scope_of(approves)
         scope = f"{scope}, last {since or DEFAULT_AUDIT_SINCE}"
-        return (audit_blocks(events, scope=scope, total=total),
-                f"Audit trail {scope}: {len(events)} of {total} event(s)")
+        waiting = f", {len(unreviewed)} unreviewed break-glass" if unreviewed else ""
+        return (unreviewed_blocks(unreviewed) + audit_blocks(events, scope=scope, total=total),
+                f"Audit trail {scope}: {len(events)} of {total} event(s){waiting}")
 
     async def home(self, actor_id: str) -> dict[str, Any]:
         """The actor's App Home view."""

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.actions import VALUE, ActionId, BlockId, CallbackId
-from bot.blocks import Block, context, escape, grant_buttons, section, when
+from bot.blocks import Block, context, escape, grant_buttons, section, warning_context, when
+from bot.breakglass_blocks import breakglass_checkbox
 from bot.catalog import Catalog, DatabaseSpec
 from bot.domain import Level
 from bot.durations import format_duration, humanize
@@ -107,6 +108,10 @@ def request_modal(catalog: Catalog, database: DatabaseSpec,
     ]
     if database.description:
         blocks.insert(1, context(escape(database.description, 150)))
+    if database.warning:
+        blocks.insert(1, warning_context(database.warning))
+    if database.breakglass:
+        blocks.append(breakglass_checkbox(database))
     return _modal(CallbackId.REQUEST, "Database access", blocks, submit="Request",
                   metadata=database.name)
 
@@ -134,6 +139,7 @@ def narrow_modal(request: AccessRequest, database: DatabaseSpec) -> dict[str, An
                     key=LEVEL_RANK.get)
     durations = [d for d in database.durations if d.total_seconds() <= request.duration_s]
     return _modal(CallbackId.NARROW, "Approve with changes", [
+        *([warning_context(database.warning)] if database.warning else []),
         section(f"Approve <@{request.requester_id}> on `{request.database}` with less than "
                 f"was asked (`{request.level}`, {_span(request.duration_s)})."),
         _input(BlockId.LEVEL, "Level to grant", _level_radio(levels)),

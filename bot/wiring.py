@@ -30,7 +30,7 @@ from bot.service import Service
 from bot.socket_mode_log import socket_mode_logger
 from bot.state import make_engine, make_sessions, ping
 from bot.workflow import Workflow
-from handlers import approval, commands, fallback, grants, home, request_form
+from handlers import approval, breakglass, commands, fallback, grants, home, request_form
 from providers.aws_iam import AwsIamGrants
 from providers.aws_roles import AwsRoles
 from providers.aws_secrets import AwsAdminSecrets
@@ -55,7 +55,8 @@ from providers.slack import SlackWeb
 from scheduler import Scheduler, SchedulerConfig
 
 log = logging.getLogger(__name__)
-HANDLERS = (commands, approval, request_form, grants, home, fallback)  # fallback last
+HANDLERS = (commands, approval, request_form, grants, home, breakglass,
+            fallback)  # fallback last
 # Slack answers a call over its rate limit with 429 and Retry-After; the client waits that long
 # and tries again. Posts to one channel queue up in SlackWeb, so one retry is usually enough;
 # the count covers bursts shared with other replicas. A dropped connection is retried twice.

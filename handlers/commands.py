@@ -7,6 +7,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import grammar
+from bot.breakglass import BreakGlass, validate_breakglass
 from bot.errors import InputError
 from bot.manifest import COMMAND
 from bot.policy import validate
@@ -31,6 +32,10 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
         if isinstance(parsed, grammar.Request):
             valid = validate(w.d.catalog, database=parsed.database,
                              level=parsed.level, duration=parsed.duration, reason=parsed.reason)
+        elif isinstance(parsed, grammar.BreakGlass):
+            valid = validate_breakglass(w.d.catalog, database=parsed.database,
+                                        level=parsed.level, duration=parsed.duration,
+                                        reason=parsed.reason)
     except InputError as exc:
         # The ack text is shown at once, only to the user; nothing else happens.
         problem = exc.user_message
@@ -52,6 +57,8 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
                                         view=await g.open_request_form(user))
             case grammar.Request():
                 await reply((await w.submit(user, valid)).message)
+            case grammar.BreakGlass():
+                await reply((await BreakGlass(w).use(user, valid)).message)
             case grammar.ListMine():
                 blocks, summary = await g.list_mine(user)
                 await respond(blocks=blocks, text=summary, response_type="ephemeral")

@@ -6,7 +6,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import ActionId, BlockId, CallbackId
+from bot.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.breakglass import BreakGlass, check_breakglass
+from bot.durations import format_duration
 from bot.errors import InputError
 from bot.policy import (
     ValidRequest,
@@ -57,6 +59,12 @@ async def on_database_options(ack: Any, body: dict[str, Any], context: AsyncBolt
     await ack(**await ops(context).database_choices(typed, actor_id=user))
 
 
+def _breaking(view: dict[str, Any]) -> bool:
+    """Whether the break-glass box is ticked."""
+    entry = view.get("state", {}).get("values", {}).get(BlockId.BREAKGLASS, {}).get(VALUE)
+    return bool((entry or {}).get("selected_options"))
+
+
 def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict[str, str]]:
     """Validate every field; return the request and the inline errors by block."""
     catalog = workflow(context).d.catalog
@@ -80,6 +88,12 @@ def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict
             errors[block] = exc.user_message
     if errors:
         return None, errors
+    if _breaking(view):
+        try:
+            check_breakglass(db, fields[BlockId.LEVEL].value,
+                             format_duration(fields[BlockId.DURATION]))
+        except InputError as exc:
+            return None, {exc.field or BlockId.BREAKGLASS: exc.user_message}
     return ValidRequest(db, fields[BlockId.LEVEL], fields[BlockId.DURATION],
                         fields[BlockId.REASON], fields[BlockId.TICKET]), {}
 
@@ -90,10 +104,18 @@ async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, A
     valid, errors = _collect(context, view)
     user = body["user"]["id"]
     reply = dm_reply(client, user)
+    breaking = BreakGlass(workflow(context)) if _breaking(view) else None
+    if not errors and breaking is not None \
+            and not await breaking.may_break_glass(user, valid.database):
+        errors = {BlockId.BREAKGLASS: f"You are not on the break-glass list of "
+                                      f"{valid.database.name}; untick this to ask for approval."}
     if errors:
         await ack(response_action="errors", errors=errors)
         await guarded(reply, lambda: workflow(context).note(user, "request.rejected",
                                                             problems=errors))
         return
     await ack()
+    if breaking is not None:
+        await guarded(reply, lambda: breaking.use(user, valid))
+        return
     await guarded(reply, lambda: workflow(context).submit(user, valid))

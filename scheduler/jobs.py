@@ -1,5 +1,6 @@
 """The scheduler's jobs, each one pass of a workflow-level part over the rows that are due."""
 
+from bot.breakglass_overdue import OverdueReviews
 from bot.context import Deps
 from bot.expiry_warnings import ExpiryWarnings
 from bot.lifecycle import Lifecycle
@@ -12,6 +13,7 @@ from bot.unused import UnusedAccess
 STEPS, REVOKE, WARN, REQUESTS = "steps", "revoke", "warn", "requests"
 RECONCILE, UNUSED = "reconcile", "unused"
 ROLES = "roles"
+REVIEWS = "breakglass_reviews"
 
 
 class Jobs:
@@ -25,6 +27,7 @@ class Jobs:
         self.reconciler = Reconciler(deps, self.lifecycle)
         self.unused = UnusedAccess(deps, self.lifecycle)
         self.roles = RoleCleanup(deps)
+        self.reviews = OverdueReviews(deps, self.lifecycle)
 
     async def steps(self) -> None:
         """Run the durable steps that are due: grants to make, links and messages to send."""
@@ -53,3 +56,7 @@ class Jobs:
     async def unused_roles(self) -> None:
         """Delete the per-user roles the bot created that nobody used for unused_after."""
         await self.roles.run()
+
+    async def breakglass_reviews(self) -> None:
+        """Re-post to the admins break-glass nobody reviewed in time."""
+        await self.reviews.run()

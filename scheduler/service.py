@@ -11,7 +11,17 @@ from bot.errors import DbAccessError
 from bot.service import Background
 from bot.sweeps import upcoming_expiries
 from scheduler.config import SchedulerConfig
-from scheduler.jobs import RECONCILE, REQUESTS, REVOKE, ROLES, STEPS, UNUSED, WARN, Jobs
+from scheduler.jobs import (
+    RECONCILE,
+    REQUESTS,
+    REVIEWS,
+    REVOKE,
+    ROLES,
+    STEPS,
+    UNUSED,
+    WARN,
+    Jobs,
+)
 from scheduler.runner import JobRunner
 
 log = logging.getLogger(__name__)
@@ -48,6 +58,7 @@ class Scheduler(Background):
                  REVOKE: (self.jobs.revoke, self.config.sweep_interval),
                  WARN: (self.jobs.warn, self.config.sweep_interval),
                  REQUESTS: (self.jobs.requests, self.config.sweep_interval),
+                 REVIEWS: (self.jobs.breakglass_reviews, self.config.sweep_interval),
                  RECONCILE: (self.jobs.reconcile, self.config.reconcile_interval),
                  UNUSED: (self.jobs.unused_access, self.config.reconcile_interval),
                  ROLES: (self.jobs.unused_roles, self.config.reconcile_interval)}

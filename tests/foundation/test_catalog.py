@@ -89,6 +89,27 @@ def test_bad_duration_names_its_index_and_the_accepted_forms() -> None:
      "identity.overrides.bob@example.com.principal: unknown placeholder {who}"),
     ("accounts", {"12345": {}}, "accounts.12345: '12345' is not a 12-digit AWS account id"),
     ("databases", [], "databases: must be a mapping of database name to its settings, not a list"),
+    ("databases.analytics.auto_approve", {"rw": {"max": 1, "per": "1d"}},
+     "databases.analytics.auto_approve.rw: 'rw' is not a level of this database (its levels: ro)"),
+    ("databases.analytics.auto_approve", {"ro": {"max": 0, "per": "1d"}},
+     "databases.analytics.auto_approve.ro.max: 0 must be a whole number of at least 1"),
+    ("databases.analytics.auto_approve", {"ro": {"max": 2, "pre": "1d"}},
+     "databases.analytics.auto_approve.ro.pre: unknown key (did you mean per?"),
+    ("databases.analytics.auto_approve", "ro",
+     "databases.analytics.auto_approve: must be a list of levels (e.g. [ro]) or a mapping"),
+    ("databases.orders-prod.warning", "w" * 301,
+     "databases.orders-prod.warning: is 301 characters; keep it under 300"),
+    ("databases.orders-prod.breakglass", {"users": [], "levels": ["rw"]},
+     "databases.orders-prod.breakglass.users: must name at least one user or user group"),
+    ("databases.analytics.breakglass", {"users": ["U0DEV1"], "levels": ["rw"]},
+     "databases.analytics.breakglass.levels[0]: 'rw' is not a level of this database"),
+    ("databases.orders-prod.breakglass", {"users": ["U0DEV1"], "levels": ["rw"],
+                                          "review_within": "soon"},
+     "databases.orders-prod.breakglass.review_within: 'soon' is not a duration"),
+    ("databases.orders-prod.on_call", {"pagerduty_schedule": "dba rota", "levels": ["rw"]},
+     "databases.orders-prod.on_call.pagerduty_schedule: 'dba rota' is not a PagerDuty schedule"),
+    ("databases.orders-prod.on_call", {"pagerduty_schedule": "PDBAS01", "levels": []},
+     "databases.orders-prod.on_call.levels: must list at least one level"),
 ])
 def test_each_problem_names_its_key_path(path: str, value: Any, expected: str) -> None:
     found = problems_of(with_change(path, value))
@@ -144,3 +165,27 @@ def test_valid_catalog_reads_as_typed_values() -> None:
     assert catalog.account("210987654321").account_id == "210987654321"
     assert catalog.account("999999999999").manage_role_arn is None
     assert catalog.database("nope") is None
+
+
+def test_break_glass_must_end() -> None:
+    data = with_change("databases.orders-prod.levels.rw.standing", True)
+    data["databases"]["orders-prod"]["breakglass"] = {"users": ["U0DEV1"], "levels": ["rw"]}
+    assert problems_of(data) == [
+        "databases.orders-prod.breakglass.levels[0]: 'rw' is a standing level (no end); "
+        "break-glass access must end, so name a level without standing"]
+
+
+def test_approval_rules_read_as_typed_values() -> None:
+    data = copy.deepcopy(BASE)
+    orders = data["databases"]["orders-prod"]
+    orders.update(auto_approve={"ro": {"max": 3, "per": "7d"}, "rw": None}, warning=" PCI ",
+                  breakglass={"users": ["U0DEV1", "S0DBAS"], "levels": ["rw"]},
+                  on_call={"pagerduty_schedule": "PDBAS01", "levels": ["rw"]})
+    spec = parse_catalog(data).databases["orders-prod"]
+    quota = spec.auto_approve[Level.RO]
+    assert quota is not None and (quota.max, quota.per) == (3, timedelta(days=7))
+    assert spec.auto_approve[Level.RW] is None and spec.warning == "PCI"
+    assert spec.breakglass is not None and spec.breakglass.levels == (Level.RW,)
+    assert spec.breakglass.max_duration == timedelta(hours=1)
+    assert spec.breakglass.review_within == timedelta(hours=24)
+    assert spec.on_call is not None and spec.on_call_max_duration == timedelta(hours=8)

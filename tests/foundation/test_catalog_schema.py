@@ -65,6 +65,16 @@ def test_test_catalogs_are_valid(schema: dict[str, Any]) -> None:
         with_change("identity.overrides", {"alice@example.com": {"handle": "alice2"}}),
         with_change("accounts", {"123456789012": {}}),
         with_change("unused_after", "7d"),
+        with_change("databases.analytics.auto_approve", {"ro": {"max": 3, "per": "7d"}}),
+        with_change("databases.orders-prod.warning", "PCI data"),
+        with_change(
+            "databases.orders-prod.breakglass",
+            {"users": ["U0DEV1"], "levels": ["rw"], "max_duration": "1h", "review_within": "24h"},
+        ),
+        with_change(
+            "databases.orders-prod.on_call",
+            {"pagerduty_schedule": "PDBAS01", "levels": ["rw"], "max_duration": "4h"},
+        ),
     ]
     for data in variants:
         parse_catalog(data)
@@ -112,6 +122,16 @@ def test_unknown_keys_are_rejected(
         ("approval_timeout", "0m"),
         ("accounts", {"12345": {}}),
         ("databases", {"Orders": BASE["databases"]["analytics"]}),
+        ("databases.analytics.auto_approve", {"ro": {"max": 0, "per": "7d"}}),
+        ("databases.analytics.auto_approve", {"ro": {"max": 1}}),
+        ("databases.analytics.auto_approve", ["xx"]),
+        ("databases.orders-prod.warning", "w" * 301),
+        ("databases.orders-prod.breakglass", {"users": [], "levels": ["rw"]}),
+        (
+            "databases.orders-prod.breakglass",
+            {"users": ["U0DEV1"], "levels": ["rw"], "colour": "red"},
+        ),
+        ("databases.orders-prod.on_call", {"pagerduty_schedule": "x y", "levels": ["rw"]}),
     ],
 )
 def test_what_the_bot_rejects_the_schema_rejects(

@@ -144,10 +144,11 @@ class BotHarness:
                 return message
         raise LookupError(f"no card for {request_id}")
 
-    async def click_card(self, request_id: str, action_id: str, user_id: str) -> dict[str, Any]:
-        """Click a button on a request's approval card."""
+    async def click_card(self, request_id: str, action_id: str, user_id: str, *,
+                         confirm: bool | None = None) -> dict[str, Any]:
+        """Click a button on a request's approval card (answering its confirm dialog, if any)."""
         card = self.card_of(request_id)
         ack = await self.emu.click(user_id=user_id, action_id=action_id, value=request_id,
-                                   message=(card.channel, card.ts))
+                                   message=(card.channel, card.ts), confirm=confirm)
         await self.settle()
         return ack

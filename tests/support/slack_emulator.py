@@ -126,6 +126,7 @@ class SlackEmulator(UserActions):
         self.http = HttpEndpoints(self.workspace, self.web_api, self.recorder, limits)
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self.confirm_dialogs: list[dict[str, Any]] = []  # shown before a click went out
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> SlackEmulator:

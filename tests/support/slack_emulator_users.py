@@ -30,6 +30,7 @@ class UserActions:
     web_api: WebApi
     recorder: Recorder
     base_url: str
+    confirm_dialogs: list[dict[str, Any]]  # confirm dialogs shown before a click went out
 
     # -- strictness: payloads Slack would refuse -------------------------------------------
     @property
@@ -108,9 +109,14 @@ class UserActions:
         block_id: str | None = None,
         view_id: str | None = None,
         selected_option: str | dict[str, Any] | None = None,
+        confirm: bool | None = None,
         timeout: float = 5.0,
     ) -> Ack:
-        """User clicks (or picks in) element action_id on a message, a view or nowhere known."""
+        """User clicks (or picks in) element action_id on a message, a view or nowhere known.
+
+        An element with a ``confirm`` dialog sends nothing until the user answers it: pass
+        ``confirm=True`` (Slack then sends the action) or ``confirm=False`` (nothing is sent).
+        """
         stored_message = self.workspace.find_message(message) if message else None
         view = self.workspace.views.get(view_id) if view_id and not message else None
         if (message and not stored_message) or (view_id and not message and not view):
@@ -121,6 +127,18 @@ class UserActions:
         if blocks is not None and found is None:
             raise LookupError(f"no element action_id={action_id!r} block_id={block_id!r}")
         element = found[1] if found else None
+        dialog = (element or {}).get("confirm")
+        if dialog is not None:
+            title = dialog.get("title", {}).get("text")
+            if confirm is None:
+                raise LookupError(
+                    f"{action_id!r} asks to confirm first ({title!r}); pass "
+                    "confirm=True or confirm=False"
+                )
+            self.confirm_dialogs.append(dialog)
+            self.recorder.note(f"{user_id} {'confirmed' if confirm else 'cancelled'} {title!r}")
+            if not confirm:
+                return Ack(None, envelope_id="", elapsed=0.0)
         act = payloads.action(
             element,
             action_id=action_id,

@@ -32,6 +32,8 @@ MODAL_TEXT_MAX = 24
 PRIVATE_METADATA_MAX = 3000
 CALLBACK_ID_MAX = 255
 TEXT_OBJECT_TYPES = {"plain_text", "mrkdwn"}
+# A confirm dialog's texts (slack_sdk checks their lengths, not their type).
+CONFIRM_FIELDS = ("title", "text", "confirm", "deny")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,17 @@ def option_problems(option: Any, where: str) -> list[str]:
     return errors
 
 
+def confirm_problems(dialog: Any, where: str) -> list[str]:
+    """What slack_sdk does not check in a confirmation dialog: its texts must be plain_text."""
+    if not isinstance(dialog, dict):
+        return [f"[ERROR] must provide an object [json-pointer:{where}]"]
+    return [
+        f"[ERROR] must be a plain_text object [json-pointer:{where}/{name}]"
+        for name in CONFIRM_FIELDS
+        if (dialog.get(name) or {}).get("type") != "plain_text"
+    ]
+
+
 def _nested_limits(block: dict[str, Any], where: str) -> list[str]:
     """Limits anywhere inside a block: empty texts, field and option sizes, option counts."""
     errors: list[str] = []
@@ -111,6 +124,12 @@ def _nested_limits(block: dict[str, Any], where: str) -> list[str]:
             errors.append(f"[ERROR] must be more than 0 characters [json-pointer:{path}/text]")
         for index, option in enumerate(obj.get("options") or []):
             errors += option_problems(option, f"{path}/options/{index}")
+        dialog = obj.get("confirm")
+        # A dialog's own "confirm" is the text of its button; an element's is a dialog.
+        if dialog is not None and not (
+            isinstance(dialog, dict) and dialog.get("type") in TEXT_OBJECT_TYPES
+        ):
+            errors += confirm_problems(dialog, f"{path}/confirm")
         limit = CHOICE_OPTIONS_MAX.get(str(obj.get("type")))
         if limit is not None and len(obj.get("options") or []) > limit:
             errors.append(
