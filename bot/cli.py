@@ -43,14 +43,17 @@ def _validated() -> tuple[Settings, Catalog]:
         catalog = load_catalog(settings.db_access_catalog)
     except CatalogError as exc:
         problems += exc.problems
-    else:
-        from bot.oncall import on_call_setting_problems
-
-        problems += on_call_setting_problems(settings, catalog)
     if problems:
         raise SystemExit(_fail(problems))
     assert catalog is not None
     return settings, catalog
+
+
+def _warnings(settings: Settings, catalog: Catalog) -> list[str]:
+    """What works, but not as the catalog intends (the bot stays on the safe side)."""
+    from bot.oncall import on_call_setting_warnings
+
+    return on_call_setting_warnings(settings, catalog)
 
 
 def _store_url() -> str:
@@ -70,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings, catalog = _validated()
     configure_logging(settings.log_level)
-    for warning in catalog_warnings(catalog):
+    for warning in [*catalog_warnings(catalog), *_warnings(settings, catalog)]:
         logging.getLogger("db_access_bot.catalog").warning(warning)
 
     async def serve() -> None:
@@ -105,7 +108,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"✓ {settings.db_access_catalog}: {len(catalog.databases)} databases, {levels} levels, "
         f"{len(channels)} approvals channel(s); settings ok"
     )
-    for warning in catalog_warnings(catalog):
+    for warning in [*catalog_warnings(catalog), *_warnings(settings, catalog)]:
         print(f"  ⚠ {warning}", file=sys.stderr)
     if args.online:
         from bot.online_check import run_online_checks

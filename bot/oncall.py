@@ -81,13 +81,18 @@ async def requester_on_call(deps: Deps, identity: Identity, valid: ValidRequest)
     return on_call
 
 
-def on_call_setting_problems(settings: Settings, catalog: Catalog) -> list[str]:
-    """What `check` and `run` refuse: on-call databases with no PagerDuty token to ask with."""
+def on_call_setting_warnings(settings: Settings, catalog: Catalog) -> list[str]:
+    """On-call databases with no PagerDuty token to ask with: nobody counts as on call.
+
+    A warning, not a refusal: without the token every request goes to its approvers, which
+    is what a PagerDuty outage does too.
+    """
     users = sorted(db.name for db in catalog.databases.values() if db.on_call is not None)
     token = settings.pagerduty_token.get_secret_value().strip() if settings.pagerduty_token else ""
     if users and not token:
         return [
-            f"PAGERDUTY_TOKEN: not set, but {', '.join(users)} use on_call; set it to a "
-            "PagerDuty REST API key (a read-only key is enough)"
+            f"PAGERDUTY_TOKEN: not set, so on_call on {', '.join(users)} approves nobody "
+            "(requests go to the approvers); set it to a PagerDuty REST API key (read-only is "
+            "enough)"
         ]
     return []

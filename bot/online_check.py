@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -170,6 +171,29 @@ async def _backend_probes(catalog: Catalog, providers: Providers) -> list[Probe]
     return probes
 
 
+async def _pagerduty_probes(catalog: Catalog, providers: Providers) -> list[Probe]:
+    """One line per PagerDuty schedule the catalog's on_call rules name."""
+    schedules = sorted({db.on_call.pagerduty_schedule for db in catalog.databases.values()
+                        if db.on_call is not None})
+    if schedules and providers.oncall is None:
+        return [Probe(False, "PagerDuty", "databases use on_call but PAGERDUTY_TOKEN is not "
+                      "set — set it to a PagerDuty REST API key")]
+    probes = []
+    for schedule in schedules:
+        async def look(schedule: str = schedule) -> str:
+            pagerduty = providers.oncall
+            name = await pagerduty.schedule_name(schedule)  # type: ignore[union-attr]
+            people = await pagerduty.on_call_emails(  # type: ignore[union-attr]
+                schedule, at=datetime.now(UTC))
+            hint = "" if people else " (only schedules an escalation policy uses have on-calls)"
+            return f"{name!r} answers, {len(people)} on call now{hint}"
+
+        probes.append(await run_probe(f"PagerDuty schedule {schedule}", look,
+                                      "check PAGERDUTY_TOKEN, PAGERDUTY_API_URL and "
+                                      "on_call.pagerduty_schedule"))
+    return probes
+
+
 async def run_online_checks(settings: Settings, catalog: Catalog,
                             providers: Providers | None = None) -> int:
     """Print one line per probe; exit code 2 if any failed."""
@@ -181,10 +205,12 @@ async def run_online_checks(settings: Settings, catalog: Catalog,
         probes += await _aws_probes(settings, catalog, providers)
         probes += await provision_probes(catalog, providers)
         probes += await _backend_probes(catalog, providers)
+        probes += await _pagerduty_probes(catalog, providers)
     finally:
-        close = getattr(providers.share, "close", None)
-        if close is not None:
-            await close()
+        for provider in (providers.share, providers.oncall):
+            close = getattr(provider, "close", None)
+            if close is not None:
+                await close()
     for probe in probes:
         print(probe.line())
     failed = sum(not p.ok for p in probes)

@@ -107,5 +107,12 @@ def test_check_warns_when_email_domains_is_missing(tmp_path: Path) -> None:
         "⚠ identity.email_domains is not set: a Slack member with any email domain is "
         "mapped to an AWS role" in warned.stderr
     )
-    quiet = cli("check", cwd=tmp_path, DB_ACCESS_CATALOG=str(EXAMPLE), **GOOD_ENV)
+    # The example's on_call needs a PagerDuty token to be complete (check warns without one).
+    quiet = cli(
+        "check",
+        cwd=tmp_path,
+        DB_ACCESS_CATALOG=str(EXAMPLE),
+        PAGERDUTY_TOKEN="u+pd-token",
+        **GOOD_ENV,
+    )
     assert quiet.returncode == 0 and quiet.stderr == ""
