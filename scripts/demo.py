@@ -4,7 +4,8 @@
 
 Starts, on loopback, the Slack emulator, moto (AWS) and a PrivateBin-compatible server from
 the test suite, then runs the real `db-access-bot run` against them with a SQLite state store,
-plays one conversation (request, approval, one-time link, revoke) and prints it. Alice has no
+plays one conversation (request, approval, one-time link, revoke) and prints it, then a
+break-glass (access at once, the loud card, the admins' DM, an approver's review). Alice has no
 IAM role when it starts: the bot creates it on her first grant (identity.provision).
 """
 
@@ -119,6 +120,58 @@ async def conversation(emu: SlackEmulator, bot: BotProcess) -> None:
     print(emu.transcript())
 
 
+def shown(blocks: list[dict]) -> str:
+    """The text of a message's blocks, as a reader sees it (mrkdwn left as it is)."""
+    lines = []
+    for block in blocks:
+        text = block.get("text") or {}
+        if isinstance(text, dict) and text.get("text"):
+            lines.append(text["text"])
+        lines += [e.get("text", "") for e in block.get("elements", []) if e.get("type") == "mrkdwn"]
+        lines += [f"[{e['text']['text']}]" for e in block.get("elements", [])
+                  if e.get("type") == "button"]
+    return "\n".join(f"   | {line}" for text in lines for line in text.splitlines())
+
+
+async def break_glass(emu: SlackEmulator, bot: BotProcess) -> None:
+    """Part 2, break-glass: Alice takes rw at once; the card and Ada's DM say so; Bob reviews."""
+    say("part 2, break-glass. alice types: /db-access breakglass orders-prod rw 1h "
+        "primary is down, INC-99")
+    since = len(emu.calls)
+    await emu.slash_command("breakglass orders-prod rw 1h primary is down, INC-99",
+                            user_id=catalogs.DEV)
+    card = await emu.wait_for_call("chat.postMessage", lambda c: "BREAK-GLASS" in str(
+        c.params.get("text")) and c.params.get("channel") == catalogs.ORDERS_CHANNEL,
+        since=since, timeout=20)
+    request_id = re.search(r"Request `(r\w+)`", json.dumps(card.params["blocks"])).group(1)
+    where = (card.response["channel"], card.response["ts"])
+    await emu.wait_for_call("chat.postMessage", lambda c: bool(
+        LINK.search(json.dumps(c.params.get("blocks") or []))), since=since, timeout=20)
+    await emu.wait_until(lambda: "Granted as" in json.dumps(emu.messages[where].blocks),
+                         timeout=20)
+    say(f"no approval asked; alice's link is in her DMs. The card in <#{catalogs.ORDERS_CHANNEL}>:")
+    print(shown(emu.messages[where].blocks))
+    [alert] = emu.dms_to(catalogs.ADMIN)
+    say(f"ada, an admin, got a DM at once: {alert.text}")
+    say("bob, an approver, clicks Acknowledge on the card")
+    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.BREAKGLASS_ACK,
+                    value=request_id, message=where)
+    await emu.wait_until(lambda: "Acknowledged" in json.dumps(emu.messages[where].blocks),
+                         timeout=20)
+    review = next(b["text"]["text"] for b in emu.messages[where].blocks
+                  if "Acknowledged" in str(b))
+    say(f"the card now says: {review}")
+    grant_id = next(iter(await asyncio.to_thread(aws_seed.inline_policies, ROLE)))
+    await emu.slash_command(f"revoke {grant_id.removeprefix('db-access-')}",
+                            user_id=catalogs.DEV)
+    for _ in range(80):
+        if not await asyncio.to_thread(policy_names):
+            break
+        await asyncio.sleep(0.25)
+    say(f"alice revoked it when done; break-glass policies left on the role: "
+        f"{await asyncio.to_thread(policy_names)}")
+
+
 async def with_slack(env: dict[str, str], workdir: str) -> None:
     """Run the bot against the Slack emulator and play the conversation."""
     async with SlackEmulator() as emu:
@@ -129,6 +182,7 @@ async def with_slack(env: dict[str, str], workdir: str) -> None:
                          log_path=Path(workdir, "bot.log")).start()
         try:
             await conversation(emu, bot)
+            await break_glass(emu, bot)
         finally:
             bot.signal()
             code = await asyncio.to_thread(bot.wait, 15)
@@ -153,6 +207,8 @@ def main() -> int:
             data = with_role_provisioning(catalogs.catalog_data())
             data["databases"]["orders-prod"].pop("admin")  # no real database to provision
             data["databases"]["orders-prod"]["verify_login"] = False  # nor to log in to
+            data["databases"]["orders-prod"]["breakglass"] = {
+                "users": [catalogs.DEV], "levels": ["rw"], "max_duration": "1h"}
             catalog = Path(workdir, "catalog.yaml")
             catalog.write_text(json.dumps(data))
             state = f"sqlite+aiosqlite:///{workdir}/state.sqlite3"

@@ -20,3 +20,7 @@ def test_demo_plays_the_whole_conversation() -> None:
     assert '"managed-by": "db-access-bot"' in out
     assert "policies left on the role: []" in out
     assert "stopped on SIGTERM with exit code 0" in out
+    assert "BREAK-GLASS access" in out and "took `rw` on `orders-prod` for 1h" in out
+    assert "ada, an admin, got a DM at once: BREAK-GLASS" in out
+    assert "the card now says: :white_check_mark: *Acknowledged* by <@U0APPROVER1>" in out
+    assert "break-glass policies left on the role: []" in out
