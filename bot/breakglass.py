@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
+from bot.authorization import UNKNOWN
 from bot.blocks import when
 from bot.breakglass_blocks import breakglass_alert, breakglass_card_text
 from bot.carry_out import carry_out
@@ -19,7 +20,7 @@ from bot.catalog import Catalog, DatabaseSpec
 from bot.domain import ApprovalRule, Identity, RequestKind, RequestStatus
 from bot.durations import format_duration, parse_duration
 from bot.effects import Effects
-from bot.errors import InputError, NotAuthorized
+from bot.errors import InputError, NotAuthorized, SlackError
 from bot.ids import new_id
 from bot.models import AccessRequest
 from bot.policy import ValidRequest, check_database, check_level, check_reason, check_ticket
@@ -84,16 +85,35 @@ class BreakGlass:
         self.d = workflow.d
 
     async def may_break_glass(self, actor_id: str, database: DatabaseSpec) -> bool:
-        """Whether actor is on the database's break-glass list (directly or by user group)."""
+        """Whether actor is on the database's break-glass list (user groups asked of Slack now).
+
+        NotAuthorized when Slack cannot say: taking access without approval needs a yes.
+        """
         rule = database.breakglass
-        return rule is not None and await self.d.people.is_member(actor_id, rule.users)
+        if rule is None:
+            return False
+        try:
+            return await self.d.people.fresh().is_member(actor_id, rule.users)
+        except SlackError:
+            raise NotAuthorized(UNKNOWN.format(verb="break the glass")) from None
 
     async def use(self, actor_id: str, valid: ValidRequest) -> Submitted:
         """Grant at once, tell the approvals channel and every admin; refusals are audited."""
         with self.w.inflight:
             identity = await self.w.identify(actor_id)
             db, level = valid.database, valid.level.value
-            if not await self.may_break_glass(actor_id, db):
+            try:
+                allowed = await self.may_break_glass(actor_id, db)
+            except NotAuthorized as exc:
+                await self.w.note(
+                    actor_id,
+                    "breakglass.refused",
+                    database=db.name,
+                    level=level,
+                    why=exc.user_message,
+                )
+                raise
+            if not allowed:
                 why = (
                     f"You are not on the break-glass list of {db.name}. Ask for approval "
                     f"instead: `/db-access request {db.name} {level} …`."

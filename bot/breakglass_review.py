@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
+from bot.authorization import UNKNOWN
 from bot.blocks import quoted, section
 from bot.breakglass_blocks import flag_modal, flagged_note, grant_note
 from bot.breakglass_store import fresh_request, grant_of, record_review
 from bot.domain import ApprovalRule, Review
 from bot.effects import Effects
-from bot.errors import AlreadyDecided, InputError, NotAuthorized, NotFound
+from bot.errors import AlreadyDecided, InputError, NotAuthorized, NotFound, SlackError
 from bot.models import AccessRequest
 from bot.policy import MAX_REASON
 from bot.transactions import transaction
@@ -35,17 +36,14 @@ class BreakGlassReviews:
             request = await repo.get_request(session, request_id=request_id.strip())
         if request is None or request.rule != ApprovalRule.BREAKGLASS:
             raise NotFound(f"There is no break-glass {quoted(request_id, 16)}.")
-        db = self.d.catalog.database(request.database)
         refusal = None
         if request.requester_id == actor_id:
             refusal = (
                 f"You cannot {verb} your own break-glass; an approver of "
                 f"{request.database} or an admin reviews it."
             )
-        elif not (
-            db is not None and await self.d.people.is_member(actor_id, db.approvers)
-        ) and not await self.d.people.is_member(actor_id, self.d.catalog.admins):
-            refusal = f"Only approvers of {request.database} and admins can {verb} a break-glass."
+        else:
+            refusal = await self._not_a_reviewer(actor_id, request.database, verb)
         if refusal:
             await self.w.note(
                 actor_id,
@@ -57,6 +55,19 @@ class BreakGlassReviews:
             )
             raise NotAuthorized(refusal)
         return request
+
+    async def _not_a_reviewer(self, actor_id: str, database: str, verb: str) -> str | None:
+        """None when actor approves the database or is an admin (asked of Slack now)."""
+        db = self.d.catalog.database(database)
+        membership = self.d.people.fresh()
+        try:
+            if (
+                db is not None and await membership.is_member(actor_id, db.approvers)
+            ) or await membership.is_member(actor_id, self.d.catalog.admins):
+                return None
+        except SlackError:
+            return UNKNOWN.format(verb=f"{verb} the break-glass")
+        return f"Only approvers of {database} and admins can {verb} a break-glass."
 
     async def acknowledge(self, request_id: str, actor_id: str) -> str:
         """Mark a break-glass as seen and fine."""
