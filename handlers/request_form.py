@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.breakglass import BreakGlass, check_breakglass
 from bot.durations import format_duration
-from bot.errors import InputError
+from bot.errors import InputError, NotAuthorized
 from bot.policy import (
     ValidRequest,
     check_database,
@@ -98,6 +98,18 @@ def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict
                         fields[BlockId.REASON], fields[BlockId.TICKET]), {}
 
 
+async def _breakglass_refusal(breaking: BreakGlass, user: str,
+                              valid: ValidRequest) -> dict[str, str]:
+    """The inline error when user may not break the glass (or Slack cannot say)."""
+    try:
+        if await breaking.may_break_glass(user, valid.database):
+            return {}
+    except NotAuthorized as exc:
+        return {BlockId.BREAKGLASS: exc.user_message}
+    return {BlockId.BREAKGLASS: f"You are not on the break-glass list of "
+                                f"{valid.database.name}; untick this to ask for approval."}
+
+
 async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any],
                                client: AsyncWebClient, context: AsyncBoltContext) -> None:
     """File the request, or keep the modal open with errors next to the fields."""
@@ -105,10 +117,8 @@ async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, A
     user = body["user"]["id"]
     reply = dm_reply(client, user)
     breaking = BreakGlass(workflow(context)) if _breaking(view) else None
-    if not errors and breaking is not None \
-            and not await breaking.may_break_glass(user, valid.database):
-        errors = {BlockId.BREAKGLASS: f"You are not on the break-glass list of "
-                                      f"{valid.database.name}; untick this to ask for approval."}
+    if not errors and breaking is not None:
+        errors = await _breakglass_refusal(breaking, user, valid)
     if errors:
         await ack(response_action="errors", errors=errors)
         await guarded(reply, lambda: workflow(context).note(user, "request.rejected",

@@ -148,3 +148,18 @@ async def test_help_names_break_glass(bot_with: BotWith) -> None:
     async with bot_with() as h:
         ack = await h.command("help")
         assert "/db-access breakglass <db> <level> <duration> <reason…>" in ack["text"]
+
+
+async def test_when_slack_cannot_say_who_is_on_the_list_the_answer_is_no(
+    bot_with: BotWith,
+) -> None:
+    rule = {"users": [catalogs.DBA_GROUP], "levels": ["rw"], "max_duration": "1h"}
+    async with bot_with(breakglass=rule) as h:
+        h.emu.fail_next("usergroups.users.list", "internal_error")
+        await h.command(LINE, user_id=catalogs.APPROVER2)  # a member of the group
+        reply = x.ephemeral_texts(h, catalogs.APPROVER2)[-1]
+        assert "could not check your user-group membership" in reply
+        assert "did not break the glass" in reply
+        assert await h.requests() == [] and await h.grants() == []
+        [refused] = await h.audit("breakglass.refused")
+        assert refused.actor == catalogs.APPROVER2
