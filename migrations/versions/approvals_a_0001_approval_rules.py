@@ -31,11 +31,6 @@ EARLIER_AUTO_APPROVALS = "UPDATE access_requests SET rule = 'auto' WHERE decided
 
 def upgrade() -> None:
     """Apply this revision."""
-    if op.get_bind().dialect.name == "postgresql":
-        # identity_0001 streams access_requests with yield_per in this same transaction, and
-        # the asyncpg portal it leaves open makes PostgreSQL refuse ALTER TABLE on the table
-        # ("being used by active queries"). Nothing else is open here: close every portal.
-        op.execute("CLOSE ALL")
     with op.batch_alter_table("access_requests", schema=None) as batch_op:
         for name, kind in COLUMNS:
             batch_op.add_column(sa.Column(name, kind, nullable=True))

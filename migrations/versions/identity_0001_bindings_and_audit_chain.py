@@ -124,26 +124,37 @@ def _bind_existing_handles() -> None:
     connection = op.get_bind()
     chosen: dict[str, dict[str, object]] = {}
     bound_users: set[str] = set()
-    rows = connection.execute(
-        sa.select(
-            requests.c.requester_id,
-            requests.c.requester_email,
-            requests.c.handle,
-            requests.c.created_at,
+    after: tuple[object, str] | None = None
+    while True:
+        # Pages, not a streamed cursor: a cursor left open in this transaction would make
+        # PostgreSQL refuse a later revision's ALTER TABLE on access_requests.
+        query = (
+            sa.select(
+                requests.c.requester_id,
+                requests.c.requester_email,
+                requests.c.handle,
+                requests.c.created_at,
+                requests.c.id,
+            )
+            .order_by(requests.c.created_at, requests.c.id)
+            .limit(PAGE)
         )
-        .order_by(requests.c.created_at, requests.c.id)
-        .execution_options(yield_per=PAGE)
-    )
-    for user_id, email, handle, created_at in rows:
-        if handle in chosen or user_id in bound_users:
-            continue
-        bound_users.add(user_id)
-        chosen[handle] = {
-            "handle": handle,
-            "user_id": user_id,
-            "email": email,
-            "bound_at": created_at,
-        }
+        if after is not None:
+            query = query.where(sa.tuple_(requests.c.created_at, requests.c.id) > sa.tuple_(*after))
+        page = connection.execute(query).all()
+        if not page:
+            break
+        for user_id, email, handle, created_at, _ in page:
+            if handle in chosen or user_id in bound_users:
+                continue
+            bound_users.add(user_id)
+            chosen[handle] = {
+                "handle": handle,
+                "user_id": user_id,
+                "email": email,
+                "bound_at": created_at,
+            }
+        after = (page[-1].created_at, page[-1].id)
     if chosen:
         connection.execute(bindings.insert(), list(chosen.values()))
 

@@ -34,3 +34,18 @@ def test_earlier_auto_approvals_are_marked_and_the_columns_go_down(
         name,
     )
     assert columns == ""
+
+
+def test_a_store_with_history_upgrades_from_0002_to_head_in_one_run(
+    postgres_server: PostgresServer,
+) -> None:
+    # Revisions that read a table and a later one that alters it share one transaction.
+    name = fresh_database(postgres_server, "migr_history")
+    url = postgres_server.url(name)
+    upgrade(url, "0002")
+    for n in range(3):
+        postgres_server.psql(ROW.format(id=f"rold{n}", by="auto"), name)
+    upgrade(url, "head")
+    assert postgres_server.psql("SELECT count(*) FROM identity_bindings", name) == "1"
+    assert postgres_server.psql(
+        "SELECT count(*) FROM access_requests WHERE rule = 'auto'", name) == "3"
