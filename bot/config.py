@@ -7,11 +7,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.store_access import url_problem
+from bot.store_access import RDS_CA_URL, url_problem
 
 # PrivateBin silently turns an unknown key into 1week; a paste must not outlive the token.
 PRIVATEBIN_EXPIRE_KEYS = ("5min", "10min", "15min")
-RDS_CA_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 
 class Settings(BaseSettings):

@@ -28,6 +28,7 @@ URL_FORMS = (
     "postgresql+asyncpg://user:password@host:5432/dbname or sqlite+aiosqlite:///file.sqlite3"
 )
 MIGRATE = "run `db-access-bot migrate`"
+RDS_CA_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 LOGIN_REFUSED = (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError)
 
 
@@ -98,10 +99,26 @@ def failure(exc: BaseException, url: URL) -> SetupError | None:
                 f"cannot find the state store host {url.host!r} "
                 f"(DNS: {cause.strerror}); check the host in DATABASE_URL"
             )
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return SetupError(
+                f"the certificate of the state store at {where} does not verify "
+                f"({cause.verify_message or cause.reason}); check the host in DATABASE_URL and "
+                f"that PGSSLROOTCERT holds the CA that signed it (for RDS: {RDS_CA_URL})"
+            )
         if isinstance(cause, ssl.SSLError):
             return SetupError(
                 f"TLS with the state store at {where} failed ({cause.reason}); "
                 "check its certificate and the sslmode in DATABASE_URL"
+            )
+        if isinstance(cause, asyncpg.ClientConfigurationError | FileNotFoundError):
+            # ssl=verify-full without the CA file it needs: nothing was sent to the network
+            if isinstance(cause, FileNotFoundError):
+                what = f"{cause.filename or 'the CA file PGSSLROOTCERT names'} does not exist"
+            else:
+                what = str(cause).splitlines()[0]
+            return SetupError(
+                f"cannot verify the state store's certificate: {what}; set PGSSLROOTCERT to "
+                f"the CA bundle (for RDS: {RDS_CA_URL})"
             )
         if isinstance(cause, TimeoutError):
             return SetupError(

@@ -279,3 +279,26 @@ def test_an_unexpected_error_line_carries_no_secret(monkeypatch: pytest.MonkeyPa
     )
     assert PASSWORD not in text and "xoxb-1234-abcdef" not in text
     assert "<DATABASE_URL>" in text and "<SLACK_BOT_TOKEN>" in text
+
+
+@pytest.mark.parametrize(
+    ("ca_file", "expected"),
+    [
+        ("/nonexistent/root.crt", "the CA file PGSSLROOTCERT names does not exist"),
+        ("", '.postgresql/root.crt" does not exist'),
+    ],
+)
+def test_verify_full_without_its_ca_file_is_not_called_unreachable(
+    tmp_path: Path, ca_file: str, expected: str
+) -> None:
+    url = f"postgresql+asyncpg://bot:{PASSWORD}@127.0.0.1:{free_port()}/state?ssl=verify-full"
+    result = cli(
+        "migrate", cwd=tmp_path, DATABASE_URL=url, PGSSLROOTCERT=ca_file, HOME=str(tmp_path)
+    )
+    line = one_line(
+        result,
+        "cannot verify the state store's certificate: ",
+        expected,
+        "set PGSSLROOTCERT to the CA bundle",
+    )
+    assert "cannot reach" not in line
