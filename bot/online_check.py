@@ -1,68 +1,84 @@
-"""`check --online`: one line per probe of the state store, Slack, AWS, databases, PrivateBin."""
+"""`check --online`: one line per probe of the state store, Slack, AWS, databases, PrivateBin.
+
+A system that cannot be reached or refuses the bot's token is named as such (bot.probe_failures);
+what depends on it is reported as not checked instead of being blamed on the catalog.
+"""
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
-from slack_sdk.errors import SlackApiError, SlackClientError
+from botocore.config import Config
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog, DatabaseSpec
 from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.domain import Identity, Level
-from bot.errors import DbAccessError, SetupError
+from bot.errors import SetupError
 from bot.identity import handle_for, principal_for
+from bot.probe_failures import (
+    AWS,
+    PAGERDUTY,
+    PRIVATEBIN,
+    SLACK,
+    STATE_STORE,
+    Cause,
+    Service,
+    address,
+)
+from bot.probes import (
+    EXPECTED,
+    PROBE_TIMEOUT,
+    Mark,
+    Probe,
+    failed,
+    not_checked,
+    run_probe,
+    why_not,
+)
 from bot.store_access import require_ready
 from bot.wiring import Providers, build_providers, slack_client
 
-PROBE_TIMEOUT = 15.0
+# One quick retry instead of the service's patient backoff: a probe should report the real
+# cause (refused, DNS) rather than run into PROBE_TIMEOUT.
+PROBE_AWS_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10
+)
+SLACK_BOT_FIX = "reinstall the app and copy its Bot User OAuth Token (xoxb-…) into SLACK_BOT_TOKEN"
+SLACK_APP_FIX = (
+    "create an app-level token with connections:write (Basic Information → App-Level Tokens), "
+    "put it in SLACK_APP_TOKEN, and turn Socket Mode on"
+)
 
 
-@dataclass(frozen=True)
-class Probe:
-    """One line of the report."""
-
-    ok: bool
-    what: str
-    detail: str
-
-    def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.what}: {self.detail}"
-
-
-async def run_probe(what: str, check: Callable[[], Awaitable[str]], fix: str) -> Probe:
-    """Run one probe: its detail when it passes, the problem and the fix when it fails."""
-    try:
-        detail = await asyncio.wait_for(check(), PROBE_TIMEOUT)
-        return Probe(True, what, detail)
-    except TimeoutError:
-        return Probe(False, what, f"no answer within {PROBE_TIMEOUT:.0f} s — {fix}")
-    except DbAccessError as exc:
-        return Probe(False, what, f"{exc.user_message} — {fix}")
-    except SlackApiError as exc:
-        return Probe(False, what, f"Slack said {exc.response.get('error')!r} — {fix}")
-    except (SlackClientError, ClientError, BotoCoreError, OSError) as exc:
-        return Probe(False, what, f"{type(exc).__name__}: {str(exc)[:200]} — {fix}")
+def _databases(count: int) -> str:
+    return f"{count} database{'s' if count != 1 else ''}"
 
 
 async def _store_probe(settings: Settings) -> Probe:
     try:
         state = await asyncio.wait_for(require_ready(settings.database_url), PROBE_TIMEOUT)
     except SetupError as exc:
-        return Probe(False, "state store", exc.user_message)
+        found = STATE_STORE.failure(exc, where="the state store", waited=PROBE_TIMEOUT)
+        if found is None:
+            return Probe(Mark.FAILED, "state store", exc.user_message)
+        return Probe(Mark.FAILED, "state store", f"{found[0]} — {exc.user_message}", found[0])
     except TimeoutError:
-        return Probe(False, "state store", f"no answer within {PROBE_TIMEOUT:.0f} s — check "
-                     "DATABASE_URL and that PostgreSQL is reachable")
-    return Probe(True, "state store", state.summary)
+        detail = (
+            f"no answer within {PROBE_TIMEOUT:.0f} s; check DATABASE_URL and that PostgreSQL "
+            "is reachable"
+        )
+        return Probe(Mark.FAILED, "state store", f"{Cause.TIMEOUT} — {detail}", Cause.TIMEOUT)
+    return Probe(Mark.OK, "state store", state.summary)
 
 
-async def _slack_probes(settings: Settings, catalog: Catalog) -> list[Probe]:
+async def _slack_probes(settings: Settings, catalog: Catalog) -> tuple[list[Probe], str | None]:
+    """The token probes and the approvals channels; and why Slack cannot be used, if so."""
     assert settings.slack_bot_token and settings.slack_app_token
     bot = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     app_token = settings.slack_app_token.get_secret_value()
+    where = address(settings.slack_api_url)
     bot_user: list[str] = []
 
     async def bot_auth() -> str:
@@ -74,16 +90,24 @@ async def _slack_probes(settings: Settings, catalog: Catalog) -> list[Probe]:
         await bot.apps_connections_open(app_token=app_token)
         return "app token works and Socket Mode is enabled"
 
-    probes = [
-        await run_probe("Slack bot token (auth.test)", bot_auth,
-                   "reinstall the app and copy the Bot User OAuth Token into SLACK_BOT_TOKEN"),
-        await run_probe("Slack app token (apps.connections.open)", socket_mode,
-                   "enable Socket Mode and create an app-level token with connections:write"),
-    ]
-    if not bot_user:
-        return [*probes, Probe(False, "approvals channels", "not checked: the bot token failed")]
+    bot_slack = replace(SLACK, credentials_fix=SLACK_BOT_FIX)
+    auth = await run_probe(
+        "Slack bot token (auth.test)", bot_auth, service=bot_slack, where=where, fix=SLACK_BOT_FIX
+    )
+    blocked = why_not(auth, "Slack", refused="Slack refused the bot token")
+    app_what = "Slack app token (apps.connections.open)"
+    if blocked and auth.cause and auth.cause.unreachable:
+        app = not_checked(app_what, blocked)
+    else:
+        app_slack = replace(SLACK, credentials_fix=SLACK_APP_FIX)
+        app = await run_probe(
+            app_what, socket_mode, service=app_slack, where=where, fix=SLACK_APP_FIX
+        )
+    if blocked:
+        return [auth, app, not_checked("approvals channels", blocked)], blocked
     statuses = await channel_statuses(bot, catalog, bot_user[0])
-    return probes + [Probe(s.ok, s.what, s.detail) for s in statuses]
+    channels = [Probe(Mark.OK if s.ok else Mark.FAILED, s.what, s.detail) for s in statuses]
+    return [auth, app, *channels], None
 
 
 async def _example_identity(catalog: Catalog, client: AsyncWebClient) -> Identity | None:
@@ -96,42 +120,38 @@ async def _example_identity(catalog: Catalog, client: AsyncWebClient) -> Identit
     return None
 
 
-async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers) -> list[Probe]:
-    assert providers.aws is not None
+async def _principal_probes(
+    settings: Settings, catalog: Catalog, providers: Providers, slack_blocked: str | None
+) -> list[Probe]:
+    """Whether the example person's principal exists in every account."""
+    if slack_blocked:
+        why = f"the example person's email comes from Slack, and {slack_blocked}"
+        return [not_checked("principal roles", why)]
+    assert settings.slack_bot_token and providers.aws is not None
     aws = providers.aws
-    regions = sorted({db.region for db in catalog.databases.values()})
-
-    async def caller() -> str:
-        answer = await asyncio.to_thread(aws.sts(regions[0]).get_caller_identity)
-        return f"running as {answer['Arn']}"
-
-    probes = [await run_probe("AWS credentials (sts:GetCallerIdentity)", caller,
-                         "give the pod its IRSA role or set AWS credentials")]
-    for db in catalog.databases.values():
-        async def resource(db=db) -> str:  # type: ignore[no-untyped-def]
-            return f"resource id {await providers.iam.resource_id(db)}"
-
-        probes.append(await run_probe(f"{db.name}: RDS resource id", resource,
-                                 "check instance_id/cluster_id and enable IAM database auth"))
-    assert settings.slack_bot_token
     client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     try:
-        example = await _example_identity(catalog, client)
-    except (SlackApiError, SlackClientError, OSError):
-        example = None
+        example = await asyncio.wait_for(_example_identity(catalog, client), PROBE_TIMEOUT)
+    except EXPECTED as exc:
+        fix = "the bot needs users:read and users:read.email to look up an admin's email"
+        where = address(settings.slack_api_url)
+        return [failed("principal roles", exc, service=SLACK, where=where, fix=fix)]
     if example is None:
-        probes.append(Probe(False, "principal roles", "no admin with an email to build an "
-                            "example principal from — list a user id under admins"))
-        return probes
-    seen: set[str] = set()
+        detail = (
+            "no admin with an email to build an example principal from — list a user id "
+            "under admins"
+        )
+        return [Probe(Mark.FAILED, "principal roles", detail)]
+    probes, seen = [], set()
     for db in catalog.databases.values():
         arn = principal_for(catalog, db, example, next(iter(db.levels), Level.RO))
         if arn in seen:
             continue
         seen.add(arn)
 
-        async def exists(arn: str = arn, account: str = db.account_id,
-                         db: DatabaseSpec = db) -> str:
+        async def exists(
+            arn: str = arn, account: str = db.account_id, db: DatabaseSpec = db
+        ) -> str:
             if providers.roles is not None and providers.roles.manages(arn):
                 await providers.roles.check(db, principal_arn=arn)  # missing is fine
                 return f"{arn} is the bot's to create (identity.provision), and it may"
@@ -142,70 +162,133 @@ async def _aws_probes(settings: Settings, catalog: Catalog, providers: Providers
             await asyncio.to_thread(call, **args)
             return f"{arn} exists"
 
-        probes.append(await run_probe(f"principal of {example.email}", exists,
-                                 "create the per-user role (README: IAM setup)"))
+        fix = "create the per-user role (README: IAM setup)"
+        what = f"principal of {example.email}"
+        probes.append(await run_probe(what, exists, service=AWS, where="IAM", fix=fix))
     return probes
 
 
-async def _backend_probes(catalog: Catalog, providers: Providers) -> list[Probe]:
-    probes = []
+async def _aws_probes(
+    settings: Settings, catalog: Catalog, providers: Providers, slack_blocked: str | None
+) -> tuple[list[Probe], str | None]:
+    """The credentials, each RDS resource id and the principals; and why AWS cannot be used."""
+    assert providers.aws is not None
+    aws = providers.aws
+    region = sorted({db.region for db in catalog.databases.values()})[0]
+
+    async def caller() -> str:
+        answer = await asyncio.to_thread(aws.sts(region).get_caller_identity)
+        return f"running as {answer['Arn']}"
+
+    sts = await run_probe(
+        "AWS credentials (sts:GetCallerIdentity)",
+        caller,
+        service=AWS,
+        where=f"STS in {region}",
+        fix=AWS.credentials_fix,
+    )
+    blocked = why_not(sts, "AWS", refused="AWS refused the bot's credentials")
+    if blocked:
+        ids = f"RDS resource ids ({_databases(len(catalog.databases))})"
+        return [sts, not_checked(ids, blocked), not_checked("principal roles", blocked)], blocked
+    probes = [sts]
     for db in catalog.databases.values():
+
+        async def resource(db: DatabaseSpec = db) -> str:
+            return f"resource id {await providers.iam.resource_id(db)}"
+
+        fix = "check instance_id/cluster_id and enable IAM database auth"
+        what = f"{db.name}: RDS resource id"
+        probes.append(await run_probe(what, resource, service=AWS, where="RDS", fix=fix))
+    return probes + await _principal_probes(settings, catalog, providers, slack_blocked), None
+
+
+def _database_service(db: DatabaseSpec) -> Service:
+    return Service(
+        db.name,
+        f"host and port of {db.name} in the catalog",
+        "RDS_CA_BUNDLE",
+        "its security group, which must let the pod in",
+    )
+
+
+async def _backend_probes(
+    settings: Settings, catalog: Catalog, providers: Providers, aws_blocked: str | None
+) -> list[Probe]:
+    probes, waiting = [], 0
+    for db in catalog.databases.values():
+        what = f"{db.name}: admin connection"
         if db.admin is None:
-            probes.append(Probe(True, f"{db.name}: admin connection",
-                                "no admin configured; database users are managed by hand"))
+            detail = "no admin configured; database users are managed by hand"
+            probes.append(Probe(Mark.OK, what, detail))
+            continue
+        if aws_blocked:  # the admin's password or IAM token comes from AWS
+            waiting += 1
             continue
 
-        async def login(db=db) -> str:  # type: ignore[no-untyped-def]
+        async def login(db: DatabaseSpec = db) -> str:
             await providers.dbadmin.ping(db)  # type: ignore[attr-defined]
             return f"logged in to {db.host}:{db.port}/{db.dbname} as admin"
 
-        probes.append(await run_probe(f"{db.name}: admin connection", login,
-                                 "check the admin secret, security groups and TLS"))
+        fix = "check the admin secret, security groups and TLS"
+        where, service = f"{db.host}:{db.port}", _database_service(db)
+        probes.append(await run_probe(what, login, service=service, where=where, fix=fix))
+    if aws_blocked and waiting:
+        probes.append(not_checked(f"admin connections ({_databases(waiting)})", aws_blocked))
 
     async def paste() -> str:
         await providers.share.ping()  # type: ignore[attr-defined]
         return "the JSON API answers"
 
-    probes.append(await run_probe("PrivateBin", paste, "check PRIVATEBIN_URL and that the bot's "
-                             "address is exempt from PrivateBin's rate limit"))
+    fix = "check PRIVATEBIN_URL and that the bot's address is exempt from PrivateBin's rate limit"
+    where = address(settings.privatebin_url or "")
+    probes.append(await run_probe("PrivateBin", paste, service=PRIVATEBIN, where=where, fix=fix))
     return probes
 
 
-async def _pagerduty_probes(catalog: Catalog, providers: Providers) -> list[Probe]:
+async def _pagerduty_probes(
+    settings: Settings, catalog: Catalog, providers: Providers
+) -> list[Probe]:
     """One line per PagerDuty schedule the catalog's on_call rules name."""
-    schedules = sorted({db.on_call.pagerduty_schedule for db in catalog.databases.values()
-                        if db.on_call is not None})
+    schedules = sorted(
+        {db.on_call.pagerduty_schedule for db in catalog.databases.values() if db.on_call}
+    )
     if schedules and providers.oncall is None:
-        return [Probe(False, "PagerDuty", "databases use on_call but PAGERDUTY_TOKEN is not "
-                      "set — set it to a PagerDuty REST API key")]
+        detail = "databases use on_call but PAGERDUTY_TOKEN is not set — set it to a PagerDuty "
+        return [Probe(Mark.FAILED, "PagerDuty", detail + "REST API key")]
     probes = []
     for schedule in schedules:
+
         async def look(schedule: str = schedule) -> str:
             pagerduty = providers.oncall
             name = await pagerduty.schedule_name(schedule)  # type: ignore[union-attr]
             people = await pagerduty.on_call_emails(  # type: ignore[union-attr]
-                schedule, at=datetime.now(UTC))
+                schedule, at=datetime.now(UTC)
+            )
             hint = "" if people else " (only schedules an escalation policy uses have on-calls)"
             return f"{name!r} answers, {len(people)} on call now{hint}"
 
-        probes.append(await run_probe(f"PagerDuty schedule {schedule}", look,
-                                      "check PAGERDUTY_TOKEN, PAGERDUTY_API_URL and "
-                                      "on_call.pagerduty_schedule"))
+        fix = "check PAGERDUTY_TOKEN, PAGERDUTY_API_URL and on_call.pagerduty_schedule"
+        where = address(settings.pagerduty_api_url)
+        what = f"PagerDuty schedule {schedule}"
+        probes.append(await run_probe(what, look, service=PAGERDUTY, where=where, fix=fix))
     return probes
 
 
-async def run_online_checks(settings: Settings, catalog: Catalog,
-                            providers: Providers | None = None) -> int:
-    """Print one line per probe; exit code 2 if any failed."""
-    from bot.online_check_roles import provision_probes  # it builds on this module
-    providers = providers or build_providers(settings, catalog)
+async def run_online_checks(
+    settings: Settings, catalog: Catalog, providers: Providers | None = None
+) -> int:
+    """Print one line per probe; exit code 2 if any failed or could not be checked."""
+    from bot.online_check_roles import provision_probes  # it builds on this module's probes
+
+    providers = providers or build_providers(settings, catalog, aws_config=PROBE_AWS_CONFIG)
     try:
         probes = [await _store_probe(settings)]
-        probes += await _slack_probes(settings, catalog)
-        probes += await _aws_probes(settings, catalog, providers)
-        probes += await provision_probes(catalog, providers)
-        probes += await _backend_probes(catalog, providers)
-        probes += await _pagerduty_probes(catalog, providers)
+        slack, slack_blocked = await _slack_probes(settings, catalog)
+        aws, aws_blocked = await _aws_probes(settings, catalog, providers, slack_blocked)
+        aws += await provision_probes(catalog, providers, aws_blocked)
+        probes += slack + aws + await _backend_probes(settings, catalog, providers, aws_blocked)
+        probes += await _pagerduty_probes(settings, catalog, providers)
     finally:
         for provider in (providers.share, providers.oncall):
             close = getattr(provider, "close", None)
@@ -213,6 +296,9 @@ async def run_online_checks(settings: Settings, catalog: Catalog,
                 await close()
     for probe in probes:
         print(probe.line())
-    failed = sum(not p.ok for p in probes)
-    print(f"{len(probes) - failed} of {len(probes)} online checks passed")
-    return 2 if failed else 0
+    ran = [p for p in probes if p.mark is not Mark.NOT_CHECKED]
+    passed = sum(p.mark is Mark.OK for p in ran)
+    skipped = len(probes) - len(ran)
+    tail = f"; {skipped} not checked" if skipped else ""
+    print(f"{passed} of {len(ran)} online checks passed{tail}")
+    return 2 if passed < len(probes) else 0

@@ -9,16 +9,21 @@ from botocore.client import BaseClient
 
 from bot.catalog import Catalog
 from bot.errors import SetupError
-from bot.online_check import Probe, run_probe
+from bot.probe_failures import AWS
+from bot.probes import Probe, not_checked, run_probe
 from bot.wiring import Providers
 from providers.role_documents import boundary_arn
 
 
-async def provision_probes(catalog: Catalog, providers: Providers) -> list[Probe]:
+async def provision_probes(
+    catalog: Catalog, providers: Providers, aws_blocked: str | None = None
+) -> list[Probe]:
     """The bot's own ARN (trusted by the roles it makes) and each account's boundary policy."""
     provision, roles, aws = catalog.identity.provision, providers.roles, providers.aws
     if provision is None or roles is None or aws is None:
         return []
+    if aws_blocked:
+        return [not_checked("identity.provision (trust and boundaries)", aws_blocked)]
 
     async def trusted() -> str:
         return f"roles the bot creates will trust {await roles.bot_arn()}"  # type: ignore[attr-defined]
@@ -27,7 +32,9 @@ async def provision_probes(catalog: Catalog, providers: Providers) -> list[Probe
         await run_probe(
             "identity.provision: the bot's own principal",
             trusted,
-            "give the pod its IRSA role or set AWS credentials",
+            service=AWS,
+            where="STS",
+            fix="give the pod its IRSA role or set AWS credentials",
         )
     ]
     for account in sorted({db.account_id for db in catalog.databases.values()}):
@@ -44,7 +51,9 @@ async def provision_probes(catalog: Catalog, providers: Providers) -> list[Probe
             await run_probe(
                 f"identity.provision: permissions boundary in {account}",
                 exists,
-                "create it from `db-access-bot iam-policy --boundary --account "
+                service=AWS,
+                where="IAM",
+                fix="create it from `db-access-bot iam-policy --boundary --account "
                 f"{account}` (it may allow only rds-db:connect), or fix permissions_boundary",
             )
         )

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.config import Config
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -90,9 +91,10 @@ def instance_name() -> str:
     return f"{socket.gethostname()[:48]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def build_providers(settings: Settings, catalog: Catalog) -> Providers:
-    """The real AWS, database and PrivateBin adapters."""
-    clients = AwsClients(catalog)
+def build_providers(settings: Settings, catalog: Catalog, *,
+                    aws_config: Config | None = None) -> Providers:
+    """The real AWS, database and PrivateBin adapters (aws_config: overrides, e.g. retries)."""
+    clients = AwsClients(catalog, config=aws_config)
     secrets = AwsAdminSecrets(catalog, clients=clients)
     tls = ssl.create_default_context(cafile=settings.rds_ca_bundle) \
         if settings.rds_ca_bundle else None

@@ -1,5 +1,6 @@
 """moto in server mode as a subprocess on a free loopback port; reset between tests."""
 
+import json
 import os
 import subprocess
 import sys
@@ -7,6 +8,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +33,26 @@ class MotoServer:
         request = urllib.request.Request(reset, method="POST", data=b"")  # noqa: S310 (loopback)
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             response.read()
+
+    @contextmanager
+    def checking_credentials(self) -> Iterator[None]:
+        """Within the block, moto refuses keys it does not know (InvalidClientTokenId), like AWS."""
+        previous = self._set_auth_count("0")
+        try:
+            yield
+        finally:
+            self._set_auth_count(previous)
+
+    def _set_auth_count(self, count: str) -> str:
+        # moto's server-mode switch: after `count` free requests, every request is authenticated.
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            f"{self.url}/moto-api/reset-auth",
+            method="POST",
+            data=count.encode(),
+            headers={"Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            return str(json.loads(response.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"])
 
     def stop(self) -> None:
         """Stop the server process."""
