@@ -8,11 +8,12 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.catalog import Catalog, load_catalog
+from bot.cli_parser import parser
 from bot.config import Settings, load_settings
-from bot.errors import CatalogError, DbAccessError, SetupError
+from bot.errors import CatalogError, DbAccessError, InputError, SetupError
 from bot.identity_templates import catalog_warnings
 from bot.store_access import url_problem
 
@@ -135,9 +136,17 @@ def cmd_catalog_schema(args: argparse.Namespace) -> int:
 
 def cmd_iam_policy(args: argparse.Namespace) -> int:
     """Print the IAM policy the bot's role (or a manage role, or a user role's trust) needs."""
-    from bot.iam_policy import bot_role_policy, manage_role_policy, trust_policy_for_user_roles
+    from bot.iam_policy import (
+        bot_role_policy,
+        manage_role_policy,
+        role_arn_problem,
+        trust_policy_for_user_roles,
+    )
 
-    if args.trust_for:
+    if args.trust_for is not None:
+        problem = role_arn_problem(args.trust_for)
+        if problem:
+            raise InputError(f"--trust-for {args.trust_for!r} {problem}")
         print(json.dumps(trust_policy_for_user_roles(args.trust_for), indent=2))
         return EXIT_OK
     catalog = _catalog(load_settings()[0])
@@ -148,8 +157,7 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
 
         print(json.dumps(boundary_policy(catalog, args.account), indent=2))
         return EXIT_OK
-    policy = manage_role_policy(catalog, args.account) if args.account \
-        else bot_role_policy(catalog)
+    policy = manage_role_policy(catalog, args.account) if args.account else bot_role_policy(catalog)
     print(json.dumps(policy, indent=2))
     return EXIT_OK
 
@@ -179,56 +187,6 @@ def _verify(url: str) -> int:
     return EXIT_OK
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    top = argparse.ArgumentParser(
-        prog="db-access-bot",
-        description="Temporary, approved, audited IAM access to RDS/Aurora through Slack.",
-    )
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser(
-        "run", help="run the service (Socket Mode, health server, scheduler)"
-    ).set_defaults(func=cmd_run)
-    p = sub.add_parser("migrate", help="upgrade the state store schema (alembic upgrade)")
-    p.add_argument("--revision", default="head", help="target revision (default: head)")
-    p.set_defaults(func=cmd_migrate)
-    p = sub.add_parser("check", help="validate settings and catalog; exit 2 on problems")
-    p.add_argument(
-        "--online",
-        action="store_true",
-        help="also probe the state store, Slack, AWS, the databases and PrivateBin",
-    )
-    p.set_defaults(func=cmd_check)
-    p = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
-    p.add_argument("--name", default="db-access-bot", help="app and bot display name")
-    p.set_defaults(func=cmd_manifest)
-    sub.add_parser(
-        "catalog-schema", help="print the JSON Schema of the catalog (draft 2020-12)"
-    ).set_defaults(func=cmd_catalog_schema)
-    p = sub.add_parser("iam-policy", help="print the least-privilege IAM policy for the bot")
-    p.add_argument("--account", help="print the policy of this account's manage role instead")
-    p.add_argument(
-        "--trust-for",
-        metavar="BOT_ROLE_ARN",
-        help="print the trust policy each per-user role needs for this bot role",
-    )
-    p.add_argument(
-        "--boundary",
-        action="store_true",
-        help="print the permissions boundary for the roles the bot creates (identity.provision)",
-    )
-    p.set_defaults(func=cmd_iam_policy)
-    p = sub.add_parser("audit", help="export the audit trail or verify its hash chain")
-    p.add_argument("--csv", action="store_true", help="write CSV to stdout (RFC 4180)")
-    p.add_argument("--verify", action="store_true",
-                   help="check every row against the hash chain; exit 2 naming the first "
-                        "broken row")
-    p.add_argument("--since", help="only events newer than this, e.g. 7d, 12h (--csv)")
-    p.add_argument("--db", help="only events of this database (--csv)")
-    p.set_defaults(func=cmd_audit)
-    return top
-
-
 def _scrubbed(text: str) -> str:
     """text without tokens, passwords or the DATABASE_URL's credentials."""
     from bot.logs import scrub
@@ -240,11 +198,22 @@ def _scrubbed(text: str) -> str:
     return scrub(re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text))
 
 
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "migrate": cmd_migrate,
+    "check": cmd_check,
+    "manifest": cmd_manifest,
+    "catalog-schema": cmd_catalog_schema,
+    "iam-policy": cmd_iam_policy,
+    "audit": cmd_audit,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = parser().parse_args(argv)
     try:
-        code: int = args.func(args)
+        code = COMMANDS[args.command](args)
         sys.stdout.flush()  # here, so a closed pipe is handled below and not at exit
         return code
     except KeyboardInterrupt:

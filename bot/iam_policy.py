@@ -7,6 +7,13 @@ from bot.catalog import Catalog, DatabaseSpec
 from bot.iam_policy_roles import role_statements
 
 _PLACEHOLDER = re.compile(r"\{(handle|level)\}")
+# IAM names: letters, digits and +=,.@_- ; a role's path is /…/ between "role" and its name.
+_IAM_NAME = r"[\w+=,.@-]{1,64}"
+ROLE_ARN = re.compile(rf"^arn:aws(?:-[a-z]+)*:iam::\d{{12}}:role/(?:[\w+=,.@-]+/)*{_IAM_NAME}$")
+_SESSION_ARN = re.compile(
+    rf"^arn:(aws(?:-[a-z]+)*):sts::(\d{{12}}):assumed-role/({_IAM_NAME})/[^/]+$"
+)
+_USER_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::\d{12}:user/")
 
 
 def principal_pattern(catalog: Catalog, account_id: str) -> str:
@@ -93,6 +100,21 @@ def manage_role_policy(catalog: Catalog, account_id: str) -> dict[str, Any]:
         sid = "Describe" + action.split(":Describe")[1]
         statements.append(_statement(sid, [action], [r for a, r in describes if a == action]))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def role_arn_problem(arn: str) -> str | None:
+    """Why arn is not an IAM role ARN (None when it is one), with the form to write instead."""
+    if ROLE_ARN.match(arn):
+        return None
+    if session := _SESSION_ARN.match(arn):
+        partition, account, role = session.groups()
+        return (
+            "is a session of a role; give the role itself: "
+            f"arn:{partition}:iam::{account}:role/{role} (with its path, if it has one)"
+        )
+    if _USER_ARN.match(arn):
+        return "names an IAM user; the bot runs as a role: arn:aws:iam::<account id>:role/<name>"
+    return "is not an IAM role ARN; write arn:aws:iam::<account id>:role/<name>"
 
 
 def trust_policy_for_user_roles(bot_role_arn: str) -> dict[str, Any]:

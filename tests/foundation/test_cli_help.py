@@ -1,0 +1,113 @@
+"""--version, what each command's --help tells, and the argument checks of iam-policy and audit."""
+
+import importlib.metadata
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from tests.foundation.test_cli import cli
+from tests.foundation.test_cli_errors import one_line
+
+EVERY_SETTING = {name.upper() for name in Settings.model_fields}
+# What each command's help must say it does, and exactly which settings it reads.
+COMMANDS = {
+    "run": ("Socket Mode", EVERY_SETTING),
+    "check": ("without changing anything", EVERY_SETTING),
+    "migrate": ("schema", {"DATABASE_URL"}),
+    "audit": ("audit trail as CSV", {"DATABASE_URL", "DB_ACCESS_CATALOG"}),
+    "iam-policy": ("least-privilege IAM policy", {"DB_ACCESS_CATALOG"}),
+    "manifest": ("Slack app manifest", set()),
+    "catalog-schema": ("JSON Schema", set()),
+}
+SETTINGS_HEADING = "settings (environment):"
+
+
+def settings_in(help_text: str) -> set[str]:
+    """The names listed under the help's settings heading."""
+    if SETTINGS_HEADING not in help_text:
+        return set()
+    section = help_text.split(SETTINGS_HEADING, 1)[1].split("\n\n", 1)[0]
+    return {
+        line.split()[0]
+        for line in section.splitlines()
+        if line.startswith("  ") and not line.startswith("   ") and line.split()[0].isupper()
+    }
+
+
+def test_version_is_the_installed_packages(tmp_path: Path) -> None:
+    result = cli("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"db-access-bot {importlib.metadata.version('db-access-bot')}\n"
+
+
+def test_top_level_help_lists_every_command_and_the_version(tmp_path: Path) -> None:
+    result = cli("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for command in COMMANDS:
+        assert re.search(rf"^    {command}\b", result.stdout, re.MULTILINE), result.stdout
+    assert "--version" in result.stdout
+    assert "COMMAND --help" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_says_what_it_does_and_which_settings_it_reads(
+    tmp_path: Path, command: str
+) -> None:
+    result = cli(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    does, reads = COMMANDS[command]
+    description = result.stdout.split("\n\n")[1]  # argparse: usage, description, options…
+    assert does in " ".join(description.split()), result.stdout
+    assert settings_in(result.stdout) == reads, result.stdout
+    if not reads:
+        assert "It reads no settings." in result.stdout
+
+
+def test_run_help_gives_each_settings_default_or_says_it_is_required(tmp_path: Path) -> None:
+    text = cli("run", "--help", cwd=tmp_path).stdout
+    section = " ".join(text.split(SETTINGS_HEADING, 1)[1].split())
+    for expected in (
+        "SLACK_BOT_TOKEN xoxb-… bot token (required)",
+        "PRIVATEBIN_URL PrivateBin base URL (required)",
+        "DATABASE_URL state store URL (default: sqlite+aiosqlite:///db-access-bot.sqlite3)",
+        "RDS_CA_BUNDLE CA bundle verifying admin connections to RDS (PEM path) (optional)",
+        "AWS credentials come from the standard chain",
+    ):
+        assert expected in section, section
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        ("db-access-bot", "is not an IAM role ARN; write arn:aws:iam::<account id>:role/<name>"),
+        ("arn:aws:iam::12345:role/bot", "is not an IAM role ARN"),
+        ("arn:aws:iam::123456789012:role/", "is not an IAM role ARN"),
+        ("arn:aws:iam::123456789012:user/bot", "names an IAM user; the bot runs as a role"),
+        (
+            "arn:aws:sts::123456789012:assumed-role/db-access-bot/i-0abc",
+            "is a session of a role; give the role itself: "
+            "arn:aws:iam::123456789012:role/db-access-bot (with its path, if it has one)",
+        ),
+    ],
+)
+def test_trust_for_refuses_what_is_not_a_role_arn(tmp_path: Path, arn: str, expected: str) -> None:
+    result = cli("iam-policy", "--trust-for", arn, cwd=tmp_path)
+    one_line(result, f"db-access-bot iam-policy: --trust-for {arn!r} {expected}")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:role/db-access-bot",
+        "arn:aws:iam::123456789012:role/service-role/eks/db-access-bot",
+        "arn:aws-us-gov:iam::123456789012:role/db-access-bot",
+    ],
+)
+def test_trust_for_accepts_role_arns(tmp_path: Path, arn: str) -> None:
+    result = cli("iam-policy", "--trust-for", arn, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["Statement"][0]["Principal"] == {"AWS": arn}
