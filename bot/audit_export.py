@@ -2,6 +2,7 @@
 
 import csv
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import TextIO
 
@@ -14,6 +15,7 @@ from bot.errors import InputError
 from bot.state import make_engine, make_sessions
 from bot.store_access import failure, require_ready
 
+MAX_LISTED = 30  # a catalog can have hundreds of databases; the message stays one line
 COLUMNS = ["id", "at", "actor", "action", "database", "request_id", "grant_id", "details"]
 
 
@@ -25,15 +27,27 @@ def since_start(since: str | None) -> datetime | None:
         raise InputError(f"--since {exc}") from None
 
 
-async def export_csv(url: str, *, since: datetime | None, database: str | None, out: TextIO) -> int:
-    """Write matching audit events oldest first; return the exit code."""
+async def export_csv(
+    url: str,
+    *,
+    since: datetime | None,
+    database: str | None,
+    out: TextIO,
+    also_known: Collection[str] = (),
+) -> int:
+    """Write matching audit events oldest first; return the exit code.
+
+    database must be one the trail has events of, or one of also_known (the catalog's).
+    """
     # Checked before the header, so a store that is not ready leaves stdout empty.
     await require_ready(url)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
     engine = make_engine(url)
     try:
         async with make_sessions(engine)() as session:
+            if database is not None:
+                _require_known(database, await repo.audited_databases(session) | set(also_known))
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(COLUMNS)
             async for event in repo.stream_audit(session, since=since, database=database):
                 writer.writerow(
                     [
@@ -47,8 +61,22 @@ async def export_csv(url: str, *, since: datetime | None, database: str | None, 
                         json.dumps(event.details, sort_keys=True, default=str),
                     ]
                 )
+    except InputError:
+        raise
     except Exception as exc:
         raise failure(exc, make_url(url)) or exc from None
     finally:
         await engine.dispose()
     return 0
+
+
+def _require_known(database: str, known: set[str]) -> None:
+    names = sorted(known)
+    listed = ", ".join(names[:MAX_LISTED]) or "none yet"
+    if len(names) > MAX_LISTED:
+        listed += f" and {len(names) - MAX_LISTED} more"
+    if database not in known:
+        raise InputError(
+            f"--db {database!r} is not a database of the audit trail or the catalog; "
+            f"known: {listed}"
+        )

@@ -174,7 +174,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     start = since_start(args.since)
     url = _store_url()
-    return asyncio.run(export_csv(url, since=start, database=args.db, out=sys.stdout))
+    known = _catalog_databases() if args.db is not None else set()
+    return asyncio.run(
+        export_csv(url, since=start, database=args.db, also_known=known, out=sys.stdout)
+    )
+
+
+def _catalog_databases() -> set[str]:
+    """The catalog's database names, when it can be read (`audit` works without a catalog)."""
+    try:
+        return set(load_catalog(load_settings()[0].db_access_catalog).databases)
+    except CatalogError:
+        return set()
 
 
 def _verify(url: str) -> int:

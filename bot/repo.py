@@ -145,6 +145,12 @@ async def stream_audit(session: AsyncSession, *, since: datetime | None = None,
         yield event
 
 
+async def audited_databases(session: AsyncSession) -> set[str]:
+    """Every database the audit trail has an event of."""
+    query = select(AuditEvent.database).where(AuditEvent.database.is_not(None)).distinct()
+    return {name for name in (await session.scalars(query)) if name}
+
+
 async def add_token_issue(session: AsyncSession, *, grant_id: str, at: datetime, actor: str,
                           kind: str, delivered: bool) -> None:
     """Record that a credential was (or could not be) delivered; never the credential."""

@@ -1,14 +1,16 @@
 """--version, what each command's --help tells, and the argument checks of iam-policy and audit."""
 
+import asyncio
 import importlib.metadata
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
-from tests.foundation.test_cli import cli
+from tests.foundation.test_cli import EXAMPLE, _audit_rows, cli
 from tests.foundation.test_cli_errors import one_line
 
 EVERY_SETTING = {name.upper() for name in Settings.model_fields}
@@ -111,3 +113,55 @@ def test_trust_for_accepts_role_arns(tmp_path: Path, arn: str) -> None:
     result = cli("iam-policy", "--trust-for", arn, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["Statement"][0]["Principal"] == {"AWS": arn}
+
+
+def seed_events(state_url: str) -> None:
+    asyncio.run(
+        _audit_rows(
+            state_url,
+            [
+                (timedelta(0), "U1", "request.submitted", "orders-prod", {}),
+                (timedelta(0), "U2", "grant.revoked", "analytics", {}),
+            ],
+        )
+    )
+
+
+def test_audit_refuses_an_unknown_database_and_names_the_known_ones(
+    tmp_path: Path, state_url: str
+) -> None:
+    seed_events(state_url)
+    env = {"DATABASE_URL": state_url, "DB_ACCESS_CATALOG": str(EXAMPLE)}
+    result = cli("audit", "--csv", "--db", "order-prod", cwd=tmp_path, **env)
+    one_line(
+        result,
+        "db-access-bot audit: --db 'order-prod' is not a database of the audit trail or the "
+        "catalog; known: analytics, billing-aurora, orders-prod",
+    )
+    assert result.stdout == ""
+    # Known from the catalog alone: no events yet is an empty export, not an error.
+    quiet = cli("audit", "--csv", "--db", "billing-aurora", cwd=tmp_path, **env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.splitlines() == ["id,at,actor,action,database,request_id,grant_id,details"]
+    # Known from the trail alone: a database removed from the catalog keeps its history.
+    gone = cli("audit", "--csv", "--db", "analytics", cwd=tmp_path, **env)
+    assert gone.returncode == 0, gone.stderr
+    assert ",U2,grant.revoked,analytics," in gone.stdout
+
+
+def test_audit_without_a_catalog_knows_the_trails_databases(tmp_path: Path, state_url: str) -> None:
+    seed_events(state_url)
+    result = cli("audit", "--csv", "--db", "billing-aurora", cwd=tmp_path, DATABASE_URL=state_url)
+    one_line(
+        result,
+        "--db 'billing-aurora' is not a database of the audit trail or the catalog; known: "
+        "analytics, orders-prod",
+    )
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_the_readme_commands_table_lists_exactly_the_commands() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    listed = re.findall(r"^\| `db-access-bot ([\w-]+)", table, re.MULTILINE)
+    assert set(listed) == {*COMMANDS, "--version"}
