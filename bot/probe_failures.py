@@ -27,6 +27,7 @@ from bot.errors import DbAccessError
 from bot.store_access import LOGIN_REFUSED
 
 BotoConnectionError = botocore.exceptions.ConnectionError | ConnectionClosedError
+AWS_ERRORS = (botocore.exceptions.BotoCoreError, ClientError)
 NETWORK_ERRNOS = {
     errno.ENETUNREACH,
     errno.EHOSTUNREACH,
@@ -90,6 +91,9 @@ class Service:
 
     def failure(self, exc: BaseException, *, where: str, waited: float) -> tuple[Cause, str] | None:
         """The cause and the operator's text for exc; None when the system answered."""
+        if self is not AWS and any(isinstance(c, AWS_ERRORS) for c in causes(exc)):
+            # e.g. an admin login whose password is in Secrets Manager: AWS failed, not the DB
+            return AWS.failure(exc, where=where, waited=waited)
         return _rejection(exc, self) or _network(exc, self, where=where, waited=waited)
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from bot.channel_check import channel_statuses
 from bot.config import Settings
-from bot.online_check import run_online_checks
-from bot.wiring import slack_client
+from bot.online_check import PROBE_AWS_CONFIG, run_online_checks
+from bot.wiring import build_providers, slack_client
 from providers.privatebin import PrivateBinShare
 from tests.integration.real_parts import real_setup
 from tests.support import aws_seed, catalogs
@@ -273,3 +273,28 @@ async def test_with_provisioning_a_missing_role_is_fine_and_the_boundary_is_chec
     assert (
         "policy/db-access-boundary exists and allows only rds-db:connect" in capsys.readouterr().out
     )
+
+
+async def test_an_admin_secret_aws_cannot_serve_is_not_blamed_on_the_database(
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    emu: SlackEmulator,
+    state_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url)
+    aws_seed.create_role("DatabasesRole_ada")
+    dead = free_port()  # STS and RDS answer; only Secrets Manager, holding the admin login, fails
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", f"http://127.0.0.1:{dead}")
+    settings = settings_for(emu, privatebin_server.url, state_url)
+    providers = build_providers(settings, setup.catalog, aws_config=PROBE_AWS_CONFIG)
+    code = await run_online_checks(settings, setup.catalog, providers)
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert [line for line in out.splitlines() if line.startswith("✗")] == [
+        "✗ orders-prod: admin connection: unreachable (connection refused) — "
+        f"127.0.0.1:{dead} refused the connection; check AWS_REGION (and AWS_ENDPOINT_URL, if "
+        "set) and the pod's way to AWS (NAT gateway or VPC endpoints, egress rules, HTTPS_PROXY)"
+    ], out
