@@ -298,3 +298,33 @@ async def test_an_admin_secret_aws_cannot_serve_is_not_blamed_on_the_database(
         f"127.0.0.1:{dead} refused the connection; check AWS_REGION (and AWS_ENDPOINT_URL, if "
         "set) and the pod's way to AWS (NAT gateway or VPC endpoints, egress rules, HTTPS_PROXY)"
     ], out
+
+
+async def test_an_unreachable_aws_leaves_every_aws_check_unchecked_and_says_why(
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    emu: SlackEmulator,
+    state_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url, provision=True)
+    dead = free_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{dead}")
+    settings = settings_for(emu, privatebin_server.url, state_url)
+    providers = build_providers(settings, setup.catalog, aws_config=PROBE_AWS_CONFIG)
+    code = await run_online_checks(settings, setup.catalog, providers)
+    out = capsys.readouterr().out
+    assert code == 2, out
+    why = "AWS could not be reached (connection refused)"
+    assert [line for line in out.splitlines() if not line.startswith("✓")] == [
+        "✗ AWS credentials (sts:GetCallerIdentity): unreachable (connection refused) — "
+        f"127.0.0.1:{dead} refused the connection; check AWS_REGION (and AWS_ENDPOINT_URL, if "
+        "set) and the pod's way to AWS (NAT gateway or VPC endpoints, egress rules, HTTPS_PROXY)",
+        f"– RDS resource ids (2 databases): not checked — {why}",
+        f"– principal roles: not checked — {why}",
+        f"– identity.provision (trust and boundaries): not checked — {why}",
+        f"– admin connections (1 database): not checked — {why}",
+        "7 of 8 online checks passed; 4 not checked",
+    ], out
