@@ -6,7 +6,6 @@ what depends on it is reported as not checked instead of being blamed on the cat
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from botocore.config import Config
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,7 +18,6 @@ from bot.errors import SetupError
 from bot.identity import handle_for, principal_for
 from bot.probe_failures import (
     AWS,
-    PAGERDUTY,
     PRIVATEBIN,
     SLACK,
     STATE_STORE,
@@ -246,39 +244,11 @@ async def _backend_probes(
     return probes
 
 
-async def _pagerduty_probes(
-    settings: Settings, catalog: Catalog, providers: Providers
-) -> list[Probe]:
-    """One line per PagerDuty schedule the catalog's on_call rules name."""
-    schedules = sorted(
-        {db.on_call.pagerduty_schedule for db in catalog.databases.values() if db.on_call}
-    )
-    if schedules and providers.oncall is None:
-        detail = "databases use on_call but PAGERDUTY_TOKEN is not set — set it to a PagerDuty "
-        return [Probe(Mark.FAILED, "PagerDuty", detail + "REST API key")]
-    probes = []
-    for schedule in schedules:
-
-        async def look(schedule: str = schedule) -> str:
-            pagerduty = providers.oncall
-            name = await pagerduty.schedule_name(schedule)  # type: ignore[union-attr]
-            people = await pagerduty.on_call_emails(  # type: ignore[union-attr]
-                schedule, at=datetime.now(UTC)
-            )
-            hint = "" if people else " (only schedules an escalation policy uses have on-calls)"
-            return f"{name!r} answers, {len(people)} on call now{hint}"
-
-        fix = "check PAGERDUTY_TOKEN, PAGERDUTY_API_URL and on_call.pagerduty_schedule"
-        where = address(settings.pagerduty_api_url)
-        what = f"PagerDuty schedule {schedule}"
-        probes.append(await run_probe(what, look, service=PAGERDUTY, where=where, fix=fix))
-    return probes
-
-
 async def run_online_checks(
     settings: Settings, catalog: Catalog, providers: Providers | None = None
 ) -> int:
     """Print one line per probe; exit code 2 if any failed or could not be checked."""
+    from bot.online_check_oncall import pagerduty_probes
     from bot.online_check_roles import provision_probes  # it builds on this module's probes
 
     providers = providers or build_providers(settings, catalog, aws_config=PROBE_AWS_CONFIG)
@@ -288,7 +258,7 @@ async def run_online_checks(
         aws, aws_blocked = await _aws_probes(settings, catalog, providers, slack_blocked)
         aws += await provision_probes(catalog, providers, aws_blocked)
         probes += slack + aws + await _backend_probes(settings, catalog, providers, aws_blocked)
-        probes += await _pagerduty_probes(settings, catalog, providers)
+        probes += await pagerduty_probes(settings, catalog, providers)
     finally:
         for provider in (providers.share, providers.oncall):
             close = getattr(provider, "close", None)
