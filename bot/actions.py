@@ -16,6 +16,7 @@ class ActionId(StrEnum):
     OPEN_FORM = "dab_open_form"
     BREAKGLASS_ACK = "dab_breakglass_ack"
     BREAKGLASS_FLAG = "dab_breakglass_flag"
+    WITHDRAW = "dab_withdraw"
 
 
 class CallbackId(StrEnum):
@@ -38,6 +39,7 @@ class BlockId(StrEnum):
     TICKET = "ticket"
     BREAKGLASS = "breakglass"
     NOTE = "note"
+    START = "start"
 
 
 VALUE = "value"

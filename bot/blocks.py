@@ -95,14 +95,29 @@ def request_summary(request: AccessRequest) -> str:
     kind = "Extension of " + f"`{request.extends_grant_id}`" \
         if request.kind == RequestKind.EXTENSION else "New access"
     lines = [
-        f"*Requester:* <@{request.requester_id}> ({escape(request.requester_email, 320)})",
+        f"*Requester:* <@{request.requester_id}> ({escape(request.requester_email, 320)})"
+        + filed_by(request),
         f"*Database:* `{request.database}`   *Level:* `{request.level}`   "
         f"*Duration:* {_span(request.duration_s)}   *Kind:* {kind}",
+        *starts_line(request),
         f"*Reason:* {escape(request.reason)}",
     ]
     if request.ticket_url:
         lines.append(f"*Ticket:* {escape(request.ticket_url)}")
     return "\n".join(lines)
+
+
+def filed_by(request: AccessRequest) -> str:
+    """`, filed by <@admin>` for a request an admin filed on the requester's behalf."""
+    return f"   *Filed by:* <@{request.filed_by}> (admin)" if request.filed_by else ""
+
+
+def starts_line(request: AccessRequest) -> list[str]:
+    """The scheduled start of a request as a card line (none when it starts once approved)."""
+    if request.starts_at is None:
+        return []
+    return [f"*Starts:* {when(request.starts_at)} (the duration counts from then; it may be "
+            "approved any time before)"]
 
 
 def _approvals_line(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
@@ -130,6 +145,10 @@ def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> s
         return f":no_entry: *Denied* by {who}: {escape(request.deny_reason)}"
     if status == RequestStatus.EXPIRED:
         return ":hourglass: *Expired*: no decision within the approval timeout"
+    if status == RequestStatus.WITHDRAWN:
+        return f":leftwards_arrow_with_hook: *Withdrawn* by <@{request.decided_by}>"
+    if status == RequestStatus.FAILED:
+        return ":warning: *Closed*: the approvers could not be reached"
     return f":hourglass_flowing_sand: {_approvals_line(request, decisions)}"
 
 
@@ -148,6 +167,9 @@ def approve_confirm(request: AccessRequest, warning: str) -> dict[str, Any]:
                             f"{request.handle}?", 100),
             "text": _plain(warning, 300), "confirm": _plain("Approve", 30),
             "deny": _plain("Cancel", 30), "style": "danger"}
+def part_outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
+    """The state of one request as a card line (one database of a several-database card)."""
+    return _outcome(request, decisions)
 
 
 def approval_card(request: AccessRequest, decisions: Sequence[ApprovalDecision],
@@ -177,6 +199,11 @@ def approval_card(request: AccessRequest, decisions: Sequence[ApprovalDecision],
         blocks.append(section(note))
     blocks.append(context(f"Request `{request.id}` · expires {when(request.expires_at)}"))
     return blocks
+
+
+def withdraw_button(request_id: str) -> dict[str, Any]:
+    """Withdraw, for the requester of a pending request (the id of the request or bundle)."""
+    return button("Withdraw", ActionId.WITHDRAW, request_id)
 
 
 def card_text(request: AccessRequest) -> str:

@@ -20,6 +20,7 @@ from bot.errors import NotFound
 from bot.identity import db_user_for, principal_for
 from bot.ids import new_id
 from bot.models import AccessRequest, Grant
+from bot.start_times import access_window, start_note
 
 
 def _span(seconds: int | None) -> str:
@@ -48,9 +49,9 @@ async def carry_out(deps: Deps, session: AsyncSession, fx: Effects, request: Acc
             await _extend(deps, session, fx, grant, request, duration)
             return
         instead = f" {why_not} so this is a new grant."
+    made = await _new_grant(deps, session, fx, request, level, duration)
     fx.dm(request.requester_id, key=f"approved:{request.id}", request_id=request.id,
-          text=f"{head}{instead} Setting it up now…")
-    await _new_grant(deps, session, fx, request, level, duration)
+          text=f"{head}{instead}{start_note(request, deps.clock(), made.expires_at)}")
 
 
 def _cannot_extend(grant: Grant | None, level: Level, now: datetime) -> str | None:
@@ -91,6 +92,8 @@ async def _new_grant(deps: Deps, session: AsyncSession, fx: Effects, request: Ac
     identity = Identity(request.requester_id, request.requester_email, request.handle, "")
     now = deps.clock()
     standing = db.levels[level].standing
+    starts_at, expires_at = access_window(now=now, starts_at=request.starts_at,
+                                          duration=duration, standing=standing)
     grant_id = new_id("g")
     grant = Grant(
         id=grant_id, request_id=request.id, status=GrantStatus.GRANTING,
@@ -98,13 +101,14 @@ async def _new_grant(deps: Deps, session: AsyncSession, fx: Effects, request: Ac
         database=db.name, level=level.value, account_id=db.account_id,
         principal_arn=principal_for(deps.catalog, db, identity, level),
         db_user=db_user_for(deps.catalog, identity, level), standing=standing,
-        created_at=now, expires_at=None if standing else now + duration, attempts=0,
+        created_at=now, expires_at=expires_at, starts_at=starts_at, attempts=0,
         db_user_created=False, claim_until=now + LEASE,
         claimed_by=step_store.holder(deps.owner, provision_key(grant_id)))
     session.add(grant)
     await deps.audit(session, actor="bot", action="grant.started", database=db.name,
                      request_id=request.id, grant_id=grant.id, level=level.value,
                      principal=grant.principal_arn, db_user=grant.db_user,
-                     expires_at=str(grant.expires_at))
+                     expires_at=str(grant.expires_at),
+                     **({"starts_at": str(starts_at)} if starts_at else {}))
     fx.provision(grant)
     return grant

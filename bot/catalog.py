@@ -387,6 +387,12 @@ class Catalog(Section):
         json_schema_extra={"default": "90d"},
         description="standing grants with no token issue for this long are revoked (default 90d)",
     )
+    max_start_ahead: Duration = Field(
+        default=timedelta(days=7),
+        json_schema_extra={"default": "7d"},
+        description="how far ahead a request may ask to start (`--at`, the form's start; "
+        "default 7d)",
+    )
     identity: IdentitySpec = Field(
         description="how a Slack user becomes an IAM principal and a database user"
     )

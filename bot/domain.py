@@ -43,6 +43,7 @@ class RequestStatus(StrEnum):
     DENIED = "denied"
     EXPIRED = "expired"
     FAILED = "failed"  # its approval card could not be posted; nobody could decide it
+    WITHDRAWN = "withdrawn"  # its requester (or the admin who filed it) took it back
 
 
 class ApprovalRule(StrEnum):
@@ -71,6 +72,7 @@ class GrantStatus(StrEnum):
     """Life cycle of a grant; GRANTING and REVOKING are the crash-recoverable middles."""
 
     GRANTING = "granting"
+    SCHEDULED = "scheduled"  # made ahead (database user, time-bound policy); active at its start
     ACTIVE = "active"
     REVOKING = "revoking"
     REVOKED = "revoked"
@@ -83,6 +85,7 @@ class StepKind(StrEnum):
     EXTEND = "extend"  # re-write the policy of an active grant with its new end
     DELIVER = "deliver"  # mint a token as the user, one-time link, DM
     MESSAGE = "message"  # a Slack message that must arrive (the outbox)
+    START = "start"  # at a scheduled grant's start: grant SCHEDULED -> ACTIVE, then the link
 
 
 class StepStatus(StrEnum):
@@ -147,6 +150,7 @@ class GrantTarget:
     email: str
     handle: str
     expires_at: datetime | None
+    starts_at: datetime | None = None  # a scheduled grant: IAM allows nothing before it
 
 
 @dataclass(frozen=True)

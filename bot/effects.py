@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import step_store
 from bot.blocks import Block, approval_card, card_text
 from bot.breakglass_blocks import breakglass_card, breakglass_card_text
+from bot.bundles import card_payloads
 from bot.context import Deps
 from bot.domain import ApprovalRule, StepKind
 from bot.models import AccessRequest, ApprovalDecision, Grant, Step
@@ -76,21 +77,35 @@ class Effects:
 
     async def card(self, request: AccessRequest, decisions: list[ApprovalDecision],
                    note: str = "") -> Step:
-        """The request's approval card as it should look now (posted once, then updated)."""
-        db = self._d.catalog.database(request.database)
-        if request.rule == ApprovalRule.BREAKGLASS:
-            text, blocks = breakglass_card_text(request), breakglass_card(request, note)
+        """The request's approval card as it should look now (posted once, then updated).
+
+        A database of a several-database request shows on its request's one card (read
+        afresh, decisions and all), so whatever changes one part updates that card.
+        """
+        if request.bundle_id:
+            warnings = {db.name: db.warning for db in self._d.catalog.databases.values()
+                        if db.warning}
+            cards = await card_payloads(self._session, request, note, warnings)
         else:
-            text = card_text(request)
-            blocks = approval_card(request, decisions, note, warning=db.warning if db else None)
-        payload = {"to": "card", "channel": request.approvals_channel, "text": text,
-                   "blocks": blocks}
-        step, leased = await step_store.replace_message(
-            self._session, key=f"card:{request.id}", request_id=request.id, payload=payload,
-            now=self._d.clock(), owner=self._d.owner, lease=LEASE)
-        if leased and step not in self.steps:
-            self.steps.append(step)
-        return step
+            db = self._d.catalog.database(request.database)
+            if request.rule == ApprovalRule.BREAKGLASS:
+                text, blocks = breakglass_card_text(request), breakglass_card(request, note)
+            else:
+                text = card_text(request)
+                blocks = approval_card(request, decisions, note,
+                                       warning=db.warning if db else None)
+            cards = [(f"card:{request.id}", request.id, {
+                "to": "card", "channel": request.approvals_channel, "text": text,
+                "blocks": blocks})]
+        steps = []
+        for key, holder_id, payload in cards:
+            step, leased = await step_store.replace_message(
+                self._session, key=key, request_id=holder_id, payload=payload,
+                now=self._d.clock(), owner=self._d.owner, lease=LEASE)
+            if leased and step not in self.steps:
+                self.steps.append(step)
+            steps.append(step)
+        return steps[0]
 
     async def flush(self) -> None:
         """Write the steps now, so their ids are known before the transaction ends."""

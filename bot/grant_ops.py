@@ -1,5 +1,6 @@
 """What people do with grants and history: list, new token, extend, revoke, audit, home, forms."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot import breakglass_store, repo, step_store
@@ -32,6 +33,7 @@ from bot.views import (
 from bot.workflow import Submitted, Workflow
 
 DEFAULT_AUDIT_SINCE = "7d"
+HELD = (GrantStatus.ACTIVE, GrantStatus.SCHEDULED)  # shown in `list` and the App Home
 SCOPE_NAMES = 5  # databases named in an audit heading before "and N more"
 
 
@@ -72,6 +74,10 @@ class GrantOps:
         if grant.user_id != actor_id:
             await self._refuse(actor_id, action, grant,
                                f"Grant `{grant.id}` is not yours; only its holder can do that.")
+        if grant.status == GrantStatus.SCHEDULED:
+            raise InputError(f"Grant `{grant.id}` starts {when(grant.starts_at)}; its login "
+                             "link comes then (nothing to mint or extend before). "
+                             f"`/db-access revoke {grant.id}` cancels it.")
         if grant.status != GrantStatus.ACTIVE:
             raise InputError(f"Grant `{grant.id}` is {grant.status}, not active. "
                              "Request access again with `/db-access`.")
@@ -83,12 +89,13 @@ class GrantOps:
     async def list_mine(self, actor_id: str) -> tuple[list[Block], str]:
         """My active grants (with buttons) and pending requests, as blocks and fallback text."""
         async with transaction(self.d.sessions) as session:
-            grants = await repo.grants_of_user(session, user_id=actor_id,
-                                               statuses=[GrantStatus.ACTIVE])
+            grants = await repo.grants_of_user(session, user_id=actor_id, statuses=HELD)
+            bundle_of = await repo.bundles_of_requests(
+                session, request_ids=[g.request_id for g in grants])
             pending = await repo.pending_requests(session, requester_id=actor_id)
             await self.d.audit(session, actor=actor_id, action="command.list")
         now = self.d.clock()
-        return my_access(grants, pending, now), my_access_text(grants, pending, now)
+        return my_access(grants, pending, now, bundle_of), my_access_text(grants, pending, now)
 
     async def new_token(self, actor_id: str, grant_id: str) -> str:
         """Mint and DM a fresh one-time link for the actor's live grant."""
@@ -177,8 +184,9 @@ class GrantOps:
     async def home(self, actor_id: str) -> dict[str, Any]:
         """The actor's App Home view."""
         async with transaction(self.d.sessions) as session:
-            grants = await repo.grants_of_user(session, user_id=actor_id,
-                                               statuses=[GrantStatus.ACTIVE])
+            grants = await repo.grants_of_user(session, user_id=actor_id, statuses=HELD)
+            bundle_of = await repo.bundles_of_requests(
+                session, request_ids=[g.request_id for g in grants])
             pending = await repo.pending_requests(session, requester_id=actor_id)
             approves = [db.name for db in self.d.catalog.databases.values()
                         if await self.d.people.is_member(actor_id, db.approvers)]
@@ -189,7 +197,7 @@ class GrantOps:
                            if r.requester_id != actor_id and not any(
                                d.approver_id == actor_id
                                for d in await repo.decisions(session, request_id=r.id))]
-        return home_view(grants, pending, waiting, self.d.clock())
+        return home_view(grants, pending, waiting, self.d.clock(), bundle_of)
 
     # -- forms ---------------------------------------------------------------------------------
 
@@ -198,13 +206,15 @@ class GrantOps:
         await self.w.identify(actor_id)
         return await self.request_form(actor_id=actor_id)
 
-    async def request_form(self, database: str | None = None, *,
+    async def request_form(self, databases: str | Sequence[str] | None = None, *,
                            actor_id: str) -> dict[str, Any]:
-        """The request modal offering the databases actor_id may request, one of them chosen."""
+        """The request modal offering the databases actor_id may request, some of them chosen;
+        level and duration offer what the chosen ones share."""
         offered = await requestable(self.d.catalog, actor_id, self.d.people.is_member)
         if not offered:
             raise NotAuthorized(nothing_requestable(self.d.catalog))
-        chosen = next((db for db in offered if db.name == database), offered[0])
+        names = [databases] if isinstance(databases, str) else list(databases or [])
+        chosen = [db for name in names for db in offered if db.name == name] or [offered[0]]
         return request_modal(self.d.catalog, chosen, offered)
 
     async def database_choices(self, typed: str, *, actor_id: str) -> dict[str, Any]:

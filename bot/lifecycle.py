@@ -7,6 +7,7 @@ from bot.extending import Extending
 from bot.messaging import Messages
 from bot.provisioning import Provisioning
 from bot.revoking import Revoker
+from bot.starting import Starting
 from bot.steps import StepRunner
 
 
@@ -22,4 +23,5 @@ class Lifecycle:
             StepKind.EXTEND: Extending(deps, self.revoker),
             StepKind.DELIVER: delivery,
             StepKind.MESSAGE: Messages(deps),
+            StepKind.START: Starting(deps, self.revoker),
         })

@@ -30,7 +30,8 @@ def manifest(name: str = "db-access-bot") -> dict[str, Any]:
                 "command": COMMAND,
                 "description": "Request temporary database access",
                 "usage_hint": "[request <db> <ro|rw> <duration> <reason…> | list | help]",
-                "should_escape": False,
+                # Mentions arrive as <@U…|name>: how an admin names whom a request is for.
+                "should_escape": True,
             }],
         },
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},

@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from bot import repo, step_store
+from bot.bundles import card_holder
 from bot.context import Deps
 from bot.domain import MessageRef, StepStatus
 from bot.effects import Effects
@@ -80,6 +81,8 @@ class Messages:
             return p["channel"], None
         async with transaction(self._d.sessions) as session:
             request = await repo.get_request(session, request_id=step.request_id)
+            if request is not None:
+                request = await card_holder(session, request)  # several databases, one card
         if request is None or not request.card_ts:
             return p["channel"], None
         return request.card_channel or p["channel"], request.card_ts

@@ -3,12 +3,19 @@
 The grant lifecycle, and who moves a row (docs/lifecycle.md has the whole story):
 
     request  pending ──decision──> approved │ denied │ expired (timeout) │ failed (no card)
-                          │ same transaction: Grant(GRANTING) + Step(PROVISION)
-                          │                   or, for an extension, the new end + Step(EXTEND)
+                │         │ same transaction: Grant(GRANTING) + Step(PROVISION)
+                │         │                   or, for an extension, the new end + Step(EXTEND)
+                └──withdraw (its requester or filer, compare-and-set)──> withdrawn
     grant    GRANTING ──provision step──> ACTIVE ──expiry / revoke──> REVOKING ──> REVOKED
-                 └──────── revoke during setup, or setup failed ──────────┘
+                 │ └─provision, starts later─> SCHEDULED ──start step (at starts_at)──> ACTIVE
+                 └── revoke during setup or before its start, or setup failed ──> REVOKING
     step     PENDING ──claimed (lease), done once──> DONE
                  └── error: attempts+1, next_attempt_at (backoff) ─┘   └─> FAILED (told)
+
+A request for several databases is one row per database (each decided by its own approvers),
+sharing a `bundle_id` (the id people see) and one card. A scheduled grant is made ahead (its
+IAM policy allows nothing before `starts_at`); its START step waits in the steps table with
+`next_attempt_at` = `starts_at`, so whichever replica runs then makes it active and DMs the link.
 
 Whoever writes IAM or the database for a grant holds the grant's lease (claimed_by,
 claim_until); whoever runs a step holds the step's lease. Every Slack message that must arrive
@@ -117,6 +124,9 @@ class AccessRequest(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
     review_due_at: Mapped[datetime | None] = mapped_column(UtcTime())
     review_reposted_at: Mapped[datetime | None] = mapped_column(UtcTime())
+    bundle_id: Mapped[str | None] = mapped_column(String(16), index=True)  # several databases
+    filed_by: Mapped[str | None] = mapped_column(String(32))  # an admin, on the requester's behalf
+    starts_at: Mapped[datetime | None] = mapped_column(UtcTime())  # None: once approved
 
     __table_args__ = (
         Index(None, "status", "expires_at"),
@@ -180,6 +190,7 @@ class Grant(Base):
     failure_reported_at: Mapped[datetime | None] = mapped_column(UtcTime())
     claimed_by: Mapped[str | None] = mapped_column(String(128))  # instance#work
     claim_until: Mapped[datetime | None] = mapped_column(UtcTime())
+    starts_at: Mapped[datetime | None] = mapped_column(UtcTime())  # scheduled: IAM allows from
 
     __table_args__ = (
         Index(None, "status", "expires_at"),

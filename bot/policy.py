@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.blocks import quoted
@@ -51,6 +51,7 @@ class ValidRequest:
     duration: timedelta
     reason: str
     ticket_url: str | None
+    starts_at: datetime | None = None  # a scheduled start (None: as soon as it is approved)
 
 
 def _allowed(database: DatabaseSpec) -> str:

@@ -19,6 +19,7 @@ from bot.failpoints import boundary, reach
 from bot.models import Grant, Step
 from bot.revoking import Revoker
 from bot.role_provisioning import RoleKeeper
+from bot.scheduled_start import schedule_start, starts_later
 from bot.steps import Busy
 from bot.transactions import transaction
 
@@ -38,7 +39,7 @@ def target_of(grant: Grant) -> GrantTarget:
     return GrantTarget(grant_id=grant.id, database=grant.database, level=Level(grant.level),
                        principal_arn=grant.principal_arn, db_user=grant.db_user,
                        user_id=grant.user_id, email=grant.email, handle=grant.handle,
-                       expires_at=grant.expires_at)
+                       expires_at=grant.expires_at, starts_at=grant.starts_at)
 
 
 def database_of(deps: Deps, grant: Grant) -> DatabaseSpec:
@@ -76,10 +77,11 @@ class Provisioning:
                           f"({when(grant.expires_at)}); ask again if you still need it")
         db = database_of(self._d, grant)
         link: asyncio.Future[object] | None = None
+        later = starts_later(grant, self._d.clock())  # its link is made at its start
 
         def prepare_link() -> None:
             nonlocal link
-            if self._prepare is not None and link is None:
+            if self._prepare is not None and link is None and not later:
                 link = asyncio.ensure_future(self._prepare(grant))
 
         if not self._roles.manages(grant):
@@ -167,6 +169,9 @@ class Provisioning:
             if row.status != GrantStatus.GRANTING:
                 # Revoked while it was being made: the policy just written must go too.
                 revoke = row
+            elif starts_later(row, now):
+                revoke = None
+                await schedule_start(self._d, session, fx, row)  # SCHEDULED; START step waits
             else:
                 revoke = None
                 row.status, row.granted_at = GrantStatus.ACTIVE, now
@@ -184,6 +189,9 @@ class Provisioning:
         if revoke is not None:
             await self._revoker.finish(revoke)  # it holds our lease: nobody else can interfere
             return []
+        if row.status == GrantStatus.SCHEDULED:
+            grant.status = row.status
+            return fx.steps
         grant.status, grant.granted_at = GrantStatus.ACTIVE, now
         self._d.metrics.grants.labels(grant.database, grant.level).inc()
         if self._d.on_grant_active is not None:

@@ -250,3 +250,30 @@ async def try_xact_lock(session: AsyncSession, *, key: int) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite serves a single replica
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(key))))
+
+
+async def bundle_parts(session: AsyncSession, *, bundle_id: str) -> list[AccessRequest]:
+    """The requests (one per database) filed together as bundle_id, in the order asked."""
+    rows = list(await session.scalars(select(AccessRequest)
+                                      .where(AccessRequest.bundle_id == bundle_id)))
+    return sorted(rows, key=lambda r: int(r.id.rsplit("-", 1)[1]))
+
+
+async def grants_of_requests(session: AsyncSession, *,
+                             request_ids: Sequence[str]) -> dict[str, Grant]:
+    """The newest grant of each of those requests, by request id."""
+    if not request_ids:
+        return {}
+    rows = await session.scalars(select(Grant).where(Grant.request_id.in_(list(request_ids)))
+                                 .order_by(Grant.created_at))
+    return {grant.request_id: grant for grant in rows}
+
+
+async def bundles_of_requests(session: AsyncSession, *,
+                              request_ids: Sequence[str]) -> dict[str, str]:
+    """For those of the requests that are part of a several-database request: its id."""
+    if not request_ids:
+        return {}
+    rows = await session.execute(select(AccessRequest.id, AccessRequest.bundle_id).where(
+        AccessRequest.id.in_(list(request_ids)), AccessRequest.bundle_id.is_not(None)))
+    return {request_id: bundle for request_id, bundle in rows if bundle}

@@ -21,7 +21,8 @@ PARALLEL = 8  # steps at once from the scheduler; the state pool has 10 + 10 con
 # Making a grant gives up after this many tries (about 2.5 minutes); a Slack message retries
 # for as long as Slack refuses it in a way that may pass.
 MAX_ATTEMPTS: Mapping[str, int | None] = {StepKind.PROVISION: 5, StepKind.EXTEND: 5,
-                                          StepKind.DELIVER: None, StepKind.MESSAGE: None}
+                                          StepKind.DELIVER: None, StepKind.MESSAGE: None,
+                                          StepKind.START: 5}
 
 
 def backoff(attempts: int) -> timedelta:

@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
+from bot.bundles import parts_of
 from bot.context import Deps
 from bot.domain import RequestStatus
 from bot.effects import Effects
@@ -15,20 +16,25 @@ async def approvers_unreachable(deps: Deps, fx: Effects, session: AsyncSession, 
     request = await repo.get_request(session, request_id=request_id)
     if request is None:
         return
-    pending = request.status == RequestStatus.PENDING
-    if pending and await repo.cas_request(session, request_id=request_id,
-                                          version=request.version, status=RequestStatus.FAILED,
-                                          decided_at=deps.clock(), decided_by="bot",
-                                          deny_reason=f"approvals channel unreachable ({code})"):
-        await deps.audit(session, actor="bot", action="request.failed",
-                         database=request.database, request_id=request_id, channel=channel,
-                         error=code)
-        deps.metrics.decisions.labels("failed").inc()
-        fx.dm(request.requester_id, key=f"unreachable:{request_id}", request_id=request_id,
-              text=(f":warning: Your request `{request_id}` for {request.level} on "
-                    f"{request.database} could not reach its approvers: I cannot post in "
-                    f"<#{channel}> (Slack says `{code}`). The admins were told; once someone "
-                    "runs `/invite @db-access-bot` in that channel, ask again."))
+    pending = False
+    # Every database of the request whose approvers look at that channel shares the card.
+    for part in await parts_of(session, request):
+        if part.approvals_channel != request.approvals_channel:
+            continue
+        if part.status == RequestStatus.PENDING and await repo.cas_request(
+                session, request_id=part.id, version=part.version,
+                status=RequestStatus.FAILED, decided_at=deps.clock(), decided_by="bot",
+                deny_reason=f"approvals channel unreachable ({code})"):
+            pending = True
+            await deps.audit(session, actor="bot", action="request.failed",
+                             database=part.database, request_id=part.id, channel=channel,
+                             error=code)
+            deps.metrics.decisions.labels("failed").inc()
+            fx.dm(part.requester_id, key=f"unreachable:{part.id}", request_id=part.id,
+                  text=(f":warning: Your request `{part.id}` for {part.level} on "
+                        f"{part.database} could not reach its approvers: I cannot post in "
+                        f"<#{channel}> (Slack says `{code}`). The admins were told; once "
+                        "someone runs `/invite @db-access-bot` in that channel, ask again."))
     fix = ("run `/invite @db-access-bot` in that channel" if code == "not_in_channel" else
            "fix the channel id in the catalog (`approvals_channel`) or unarchive the channel")
     for admin in admins:

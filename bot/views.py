@@ -1,14 +1,26 @@
 """Pure Block Kit builders for modals, the App Home, `list` and `audit`."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.actions import VALUE, ActionId, BlockId, CallbackId
-from bot.blocks import Block, context, escape, grant_buttons, section, warning_context, when
+from bot.asks import MAX_DATABASES
+from bot.blocks import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    grant_buttons,
+    section,
+    warning_context,
+    when,
+    withdraw_button,
+)
 from bot.breakglass_blocks import breakglass_checkbox
 from bot.catalog import Catalog, DatabaseSpec
-from bot.domain import Level
+from bot.domain import GrantStatus, Level
 from bot.durations import format_duration, humanize
 from bot.models import AccessRequest, AuditEvent, Grant
 from bot.policy import LEVEL_RANK, MAX_REASON
@@ -66,15 +78,17 @@ def _database_option(database: DatabaseSpec) -> dict[str, Any]:
     return _option(database.name, database.name, database.description)
 
 
-def database_select(catalog: Catalog, selected: DatabaseSpec,
+def database_select(catalog: Catalog, selected: Sequence[DatabaseSpec],
                     offered: Sequence[DatabaseSpec] | None = None) -> dict[str, Any]:
-    """The offered databases (default: all) in a static select; past 100, searched as typed."""
+    """The offered databases (default: all) in a multi select; past 100, searched as typed."""
     offered = list(catalog.databases.values()) if offered is None else offered
-    chosen = _database_option(selected)
+    chosen = [_database_option(db) for db in selected]
     if len(offered) <= STATIC_OPTIONS_MAX:
         options = [_database_option(db) for db in offered]
-        return {"type": "static_select", "options": options, "initial_option": chosen}
-    return {"type": "external_select", "min_query_length": 0, "initial_option": chosen,
+        return {"type": "multi_static_select", "options": options, "initial_options": chosen,
+                "max_selected_items": MAX_DATABASES}
+    return {"type": "multi_external_select", "min_query_length": 0, "initial_options": chosen,
+            "max_selected_items": MAX_DATABASES,
             "placeholder": _plain(f"Type to search {len(offered)} databases")}
 
 
@@ -93,27 +107,45 @@ def database_options(catalog: Catalog, typed: str,
     return {"option_groups": [{"label": _plain(label), "options": options}]}
 
 
-def request_modal(catalog: Catalog, database: DatabaseSpec,
+def _common(picked: Sequence[DatabaseSpec]) -> tuple[list[Level], list[timedelta]]:
+    """Levels and durations every picked database offers (the first's, if none in common)."""
+    first = picked[0]
+    levels = [lv for lv in first.levels if all(lv in db.levels for db in picked)]
+    durations = [d for d in first.durations if all(d in db.durations for db in picked)]
+    return levels or list(first.levels), durations or list(first.durations)
+
+
+def request_modal(catalog: Catalog, database: DatabaseSpec | Sequence[DatabaseSpec],
                   offered: Sequence[DatabaseSpec] | None = None) -> dict[str, Any]:
-    """The request form: the offered databases (default: all); the selected one's choices."""
+    """The request form: the offered databases (default: all), one or several chosen; level
+    and duration offer what every chosen database allows."""
+    picked = [database] if isinstance(database, DatabaseSpec) else list(database)
+    levels, durations = _common(picked)
     blocks = [
-        _input(BlockId.DATABASE, "Database", database_select(catalog, database, offered),
-               dispatch=True, action_id=ActionId.PICK_DATABASE),
-        _input(BlockId.LEVEL, "Level", _level_radio(list(database.levels))),
-        _input(BlockId.DURATION, "Duration", _duration_select(database.durations)),
+        _input(BlockId.DATABASE, "Databases", database_select(catalog, picked, offered),
+               dispatch=True, action_id=ActionId.PICK_DATABASE,
+               hint="Pick one or several; each is decided by its own approvers."),
+        _input(BlockId.LEVEL, "Level", _level_radio(levels)),
+        _input(BlockId.DURATION, "Duration", _duration_select(durations)),
         _input(BlockId.REASON, "Reason", {"type": "plain_text_input", "multiline": True,
                                           "max_length": MAX_REASON},
                hint="Why you need access; approvers see this."),
         _input(BlockId.TICKET, "Ticket link", {"type": "url_text_input"}, optional=True),
+        _input(BlockId.START, "Start", {"type": "datetimepicker"}, optional=True,
+               hint="Leave empty to start once approved; at most "
+                    f"{humanize(catalog.max_start_ahead)} ahead."),
     ]
-    if database.description:
-        blocks.insert(1, context(escape(database.description, 150)))
-    if database.warning:
-        blocks.insert(1, warning_context(database.warning))
-    if database.breakglass:
-        blocks.append(breakglass_checkbox(database))
+    described = [db for db in picked if db.description]
+    if described:
+        blocks.insert(1, context(" · ".join(f"*{db.name}*: {escape(db.description, 150)}"
+                                            for db in described[:5])))
+    for db in reversed([db for db in picked if db.warning]):
+        shown = db.warning if len(picked) == 1 else f"{db.name}: {db.warning}"
+        blocks.insert(1, warning_context(shown))
+    if len(picked) == 1 and picked[0].breakglass:  # break-glass is one database at a time
+        blocks.append(breakglass_checkbox(picked[0]))
     return _modal(CallbackId.REQUEST, "Database access", blocks, submit="Request",
-                  metadata=database.name)
+                  metadata=",".join(db.name for db in picked))
 
 
 def stale_form_modal() -> dict[str, Any]:
@@ -163,6 +195,9 @@ def _span(seconds: int) -> str:
 
 
 def _grant_line(grant: Grant, now: datetime) -> str:
+    if grant.status == GrantStatus.SCHEDULED:
+        return (f"*`{grant.database}`* · `{grant.level}` as `{grant.db_user}` · :calendar: starts "
+                f"{when(grant.starts_at)}, ends {when(grant.expires_at)} · grant `{grant.id}`")
     left = "no fixed end" if grant.expires_at is None else \
         f"{humanize(grant.expires_at - now)} left"
     return (f"*`{grant.database}`* · `{grant.level}` as `{grant.db_user}` · {left} "
@@ -170,8 +205,10 @@ def _grant_line(grant: Grant, now: datetime) -> str:
 
 
 def _request_line(request: AccessRequest) -> str:
+    start = f" · starts {when(request.starts_at)}" if request.starts_at else ""
+    part = f" (of `{request.bundle_id}`)" if request.bundle_id else ""
     return (f"*`{request.database}`* · `{request.level}` · "
-            f"{_span(request.duration_s)} · request `{request.id}` · "
+            f"{_span(request.duration_s)}{start} · request `{request.id}`{part} · "
             f"{escape(request.reason, 80)}")
 
 
@@ -180,50 +217,97 @@ def _more(count: int, what: str) -> list[Block]:
     return [context(f"…and {count} more {what}.")] if count > 0 else []
 
 
-def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest],
-              now: datetime) -> list[Block]:
+def _grouped(items: Sequence[Any], key: Callable[[Any], str | None]) -> list[list[Any]]:
+    """Items in order, those sharing a key (a several-database request) kept together."""
+    groups: dict[str, list[Any]] = {}
+    for n, item in enumerate(items):
+        groups.setdefault(key(item) or f"#{n}", []).append(item)
+    return [sorted(group, key=_asked_order) for group in groups.values()]
+
+
+def _asked_order(item: Any) -> int:
+    """Where a database stood in its request (`<request>-<n>`), for requests and grants."""
+    tail = str(getattr(item, "request_id", None) or item.id).rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _pending_line(group: Sequence[AccessRequest]) -> Block:
+    first = group[0]
+    rid = first.bundle_id or first.id
+    names = ", ".join(f"`{r.database}`" for r in group)
+    start = f" · starts {when(first.starts_at)}" if first.starts_at else ""
+    by = f" · filed by <@{first.filed_by}>" if first.filed_by else ""
+    block = section(f"*{names}* · `{first.level}` · {_span(first.duration_s)}{start} · "
+                    f"request `{rid}`{by} · {escape(first.reason, 80)}")
+    block["accessory"] = withdraw_button(rid)
+    return block
+
+
+def _grant_blocks(grant: Grant, now: datetime, bundle: str | None) -> list[Block]:
+    line = _grant_line(grant, now) + (f" · of request `{bundle}`" if bundle else "")
+    if grant.status == GrantStatus.SCHEDULED:  # nothing to mint or extend before its start
+        return [section(line), actions(button("Cancel", ActionId.REVOKE, grant.id, "danger"),
+                                       block_id=f"grant_{grant.id}")]
+    return [section(line), grant_buttons(grant)]
+
+
+def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest], now: datetime,
+              bundle_of: Mapping[str, str] | None = None) -> list[Block]:
     """`/db-access list` and the top of the App Home: my grants with buttons, my pending asks.
 
-    At most 44 blocks however many there are, so it fits a message (50) and the App Home.
+    At most 44 blocks however many there are, so it fits a message (50) and the App Home. The
+    grants and pending databases of one several-database request stay together (bundle_of
+    maps a grant's request id to that request's id).
     """
+    found = bundle_of or {}
     blocks: list[Block] = [section("*Your active grants*")]
     if not grants:
         blocks.append(context("None. Use `/db-access` to ask for access."))
-    for grant in grants[:SHOWN_GRANTS]:
-        blocks += [section(_grant_line(grant, now)), grant_buttons(grant)]
+    held = [g for group in _grouped(grants, lambda g: found.get(g.request_id)) for g in group]
+    for grant in held[:SHOWN_GRANTS]:
+        blocks += _grant_blocks(grant, now, found.get(grant.request_id))
     blocks += _more(len(grants) - SHOWN_GRANTS, "active grants, ending later "
                     f"({escape('`/db-access revoke <grant>`')} works on any of them)")
     blocks.append(section("*Your pending requests*"))
-    if not pending:
+    asked = _grouped(pending, lambda r: r.bundle_id)
+    if not asked:
         blocks.append(context("None."))
-    blocks += [section(_request_line(r)) for r in pending[:SHOWN_PENDING]]
-    blocks += _more(len(pending) - SHOWN_PENDING, "pending requests, filed later")
+    blocks += [_pending_line(group) for group in asked[:SHOWN_PENDING]]
+    blocks += _more(len(asked) - SHOWN_PENDING, "pending requests, filed later")
     return blocks
 
 
 def my_access_text(grants: Sequence[Grant], pending: Sequence[AccessRequest],
                    now: datetime) -> str:
     """`/db-access list` as plain fallback text (notifications, screen readers, logs)."""
-    held = "; ".join(f"{g.id} ({g.level} on {g.database}, "
-                     f"{'no fixed end' if g.expires_at is None else humanize(g.expires_at - now)}"
-                     f"{'' if g.expires_at is None else ' left'})" for g in grants[:SHOWN_GRANTS])
-    asked = "; ".join(f"{r.id} ({r.level} on {r.database}, {_span(r.duration_s)})"
-                      for r in pending[:SHOWN_PENDING])
+    def left(g: Grant) -> str:
+        if g.status == GrantStatus.SCHEDULED and g.starts_at is not None:
+            return f"starts {g.starts_at:%Y-%m-%d %H:%M} UTC"
+        return "no fixed end" if g.expires_at is None else f"{humanize(g.expires_at - now)} left"
+
+    held = "; ".join(f"{g.id} ({g.level} on {g.database}, {left(g)})"
+                     for g in grants[:SHOWN_GRANTS])
+    groups = _grouped(pending, lambda r: r.bundle_id)
+    asked = "; ".join(
+        f"{group[0].bundle_id or group[0].id} ({group[0].level} on "
+        f"{', '.join(r.database for r in group)}, {_span(group[0].duration_s)})"
+        for group in groups[:SHOWN_PENDING])
     held += f"; and {len(grants) - SHOWN_GRANTS} more" if len(grants) > SHOWN_GRANTS else ""
-    asked += f"; and {len(pending) - SHOWN_PENDING} more" if len(pending) > SHOWN_PENDING else ""
+    asked += f"; and {len(groups) - SHOWN_PENDING} more" if len(groups) > SHOWN_PENDING else ""
     return (f"Your active grants: {held or 'none'}. "
             f"Your pending requests: {asked or 'none'}.")
 
 
 def home_view(grants: Sequence[Grant], pending: Sequence[AccessRequest],
-              waiting: Sequence[AccessRequest] | None, now: datetime) -> dict[str, Any]:
+              waiting: Sequence[AccessRequest] | None, now: datetime,
+              bundle_of: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The App Home tab; approvers also see requests waiting for them (at most 74 blocks)."""
     blocks: list[Block] = [
         {"type": "header", "text": _plain("Database access")},
         {"type": "actions", "elements": [{
             "type": "button", "action_id": ActionId.OPEN_FORM, "value": "open",
             "text": _plain("Request access"), "style": "primary"}]},
-        *my_access(grants, pending, now),
+        *my_access(grants, pending, now, bundle_of),
     ]
     if waiting is not None:
         blocks.append(section("*Waiting for your approval*"))

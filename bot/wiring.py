@@ -31,7 +31,16 @@ from bot.service import Service
 from bot.socket_mode_log import socket_mode_logger
 from bot.state import make_engine, make_sessions, ping
 from bot.workflow import Workflow
-from handlers import approval, breakglass, commands, fallback, grants, home, request_form
+from handlers import (
+    approval,
+    breakglass,
+    commands,
+    fallback,
+    grants,
+    home,
+    request_form,
+    withdraw,
+)
 from providers.aws_iam import AwsIamGrants
 from providers.aws_roles import AwsRoles
 from providers.aws_secrets import AwsAdminSecrets
@@ -56,7 +65,7 @@ from providers.slack import SlackWeb
 from scheduler import Scheduler, SchedulerConfig
 
 log = logging.getLogger(__name__)
-HANDLERS = (commands, approval, request_form, grants, home, breakglass,
+HANDLERS = (commands, approval, request_form, grants, home, breakglass, withdraw,
             fallback)  # fallback last
 # Slack answers a call over its rate limit with 429 and Retry-After; the client waits that long
 # and tries again. Posts to one channel queue up in SlackWeb, so one retry is usually enough;

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
+from bot import filing, on_behalf, repo
+from bot.asks import Ask, as_ask
 from bot.authorization import approver_refusal
 from bot.bindings import bind
 from bot.blocks import escape as _escape
@@ -36,9 +37,11 @@ from bot.inflight import InFlight
 from bot.lifecycle import Lifecycle
 from bot.models import AccessRequest, ApprovalDecision, Grant
 from bot.oncall import requester_on_call
+from bot.part_quotas import apply_quotas, quota_guards
 from bot.policy import Outcome, ValidRequest, Verdict, check_duration, check_narrowing, decide
-from bot.quota import apply_quota, quota_guard
+from bot.start_times import pending_until
 from bot.transactions import transaction
+from bot.withdrawing import Withdrawals
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Workflow:
         self.lifecycle = Lifecycle(deps)
         self.revoker = self.lifecycle.revoker
         self.inflight = InFlight()
+        self.withdrawals = Withdrawals(deps, self.lifecycle.steps, self.inflight)
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -75,27 +79,48 @@ class Workflow:
             await self.note(actor_id, "request.refused", why=exc.user_message, code=exc.code)
             raise
 
-    async def submit(self, actor_id: str, valid: ValidRequest) -> Submitted:
-        """File a validated request: deny, auto-approve, or post an approval card."""
+    async def submit(self, actor_id: str, valid: ValidRequest | Ask) -> Submitted:
+        """File a validated request: deny, auto-approve, or post an approval card.
+
+        One request may name several databases, each decided on its own, and an admin may file
+        it for someone else, who is then its requester in every respect.
+        """
+        ask = as_ask(valid)
         with self.inflight:
-            identity = await self.identify(actor_id)
-            db = valid.database
-            may = db.requesters is None or await self.d.people.is_member(actor_id, db.requesters)
-            approvers = await self.d.people.members(db.approvers)
-            on_call = may and await requester_on_call(self.d, identity, valid)
-            verdict = decide(valid, may_request=may, eligible_approvers=approvers - {actor_id},
-                             on_call=on_call)
-            if verdict.outcome != Outcome.DENY or verdict.quota is not None:
-                await self.preflight(identity, valid)
+            requester = await on_behalf.requester(self.d, actor_id, ask.for_user)
+            identity = await self.identify(requester)
+            verdicts = [await self._verdict(identity, actor_id, part) for part in ask.parts]
+            for part, verdict in zip(ask.parts, verdicts, strict=True):
+                if verdict.outcome != Outcome.DENY or verdict.quota is not None:
+                    await self.preflight(identity, part)
             try:
-                request, steps, verdict = await self._file(identity, valid, verdict)
+                requests, steps, verdicts = await self._file(identity, ask, verdicts,
+                                                             filer=actor_id)
             except IntegrityError:
-                raise InputError(f"You already have a pending request for {valid.level.value} "
-                                 f"on {db.name}; wait for its decision.") from None
-            self.d.metrics.requests.labels(request.kind).inc()
+                names = ", ".join(p.database.name for p in ask.parts)
+                who = filing.subject(requester, actor_id, you="You already have",
+                                     they="already has")
+                raise InputError(f"{who} a pending request for {ask.parts[0].level.value} on "
+                                 f"{names}; wait for its decision.") from None
+            for request in requests:
+                self.d.metrics.requests.labels(request.kind).inc()
             started = time.perf_counter()
             await self.lifecycle.steps.run_now(steps)
-            return await self._submitted(request, verdict, started)
+            if len(requests) == 1 and not requests[0].filed_by:
+                return await self._submitted(requests[0], verdicts[0], started)
+            async with transaction(self.d.sessions) as session:
+                fresh = [await repo.get_request(session, request_id=r.id) or r for r in requests]
+            return Submitted(fresh[0].bundle_id or fresh[0].id,
+                             filing.reply(fresh, verdicts))
+
+    async def _verdict(self, identity: Identity, filer: str, valid: ValidRequest) -> Verdict:
+        """The policy's decision; neither the requester nor an admin who filed it approves it."""
+        db, requester = valid.database, identity.user_id
+        may = db.requesters is None or await self.d.people.is_member(requester, db.requesters)
+        approvers = await self.d.people.members(db.approvers)
+        on_call = may and await requester_on_call(self.d, identity, valid)
+        return decide(valid, may_request=may, eligible_approvers=approvers - {requester, filer},
+                      on_call=on_call)
 
     async def preflight(self, identity: Identity, valid: ValidRequest) -> None:
         """Refuse now what could only fail after approval: a missing role, an unknown instance."""
@@ -117,38 +142,58 @@ class Workflow:
                             why=exc.user_message)
             raise
 
-    async def _file(self, identity: Identity, valid: ValidRequest,
-                    verdict: Verdict) -> tuple[AccessRequest, list[Any], Verdict]:
-        """Write the request and everything it commits to in one transaction."""
-        db, level, now = valid.database, valid.level, self.d.clock()
-        async with quota_guard(identity.user_id, valid, verdict), \
+    async def _file(self, identity: Identity, ask: Ask, verdicts: list[Verdict], *,
+                    filer: str) -> tuple[list[AccessRequest], list[Any], list[Verdict]]:
+        """Write the request (a row per database) and everything it commits to, at once."""
+        now = self.d.clock()
+        bundle = new_id("r") if len(ask.parts) > 1 else None
+        held = filing.subject(identity.user_id, filer, you="You hold", they="holds")
+        waiting = filing.subject(identity.user_id, filer, you="You already have",
+                                 they="already has")
+        async with quota_guards(identity.user_id, ask.parts, verdicts), \
                 transaction(self.d.sessions) as session:
-            active = await repo.active_grant_for(session, user_id=identity.user_id,
-                                                 database=db.name, level=level.value)
-            if active is not None and (active.standing or active.expires_at is None):
-                raise InputError(f"You hold standing {level.value} access to {db.name} "
-                                 f"(grant `{active.id}`): it has no end, so there is nothing "
-                                 "to extend.")
-            await self._refuse_duplicate(session, identity.user_id, db.name, level.value)
-            verdict = await apply_quota(session, user_id=identity.user_id, request=valid,
-                                        verdict=verdict, now=now)
-            request = self._new_request(identity, valid, verdict, active, now)
-            session.add(request)
-            await session.flush()  # the unique index refuses a second pending request here
-            await self.d.audit(session, actor=identity.user_id, action="request.submitted",
-                               database=db.name, request_id=request.id, kind=request.kind,
-                               level=level.value, duration=format_duration(valid.duration),
-                               outcome=verdict.outcome.value)
+            actives = []
+            for valid in ask.parts:
+                db, level = valid.database, valid.level
+                # A later start is its own grant, never more time on one held now.
+                active = None if valid.starts_at else await repo.active_grant_for(
+                    session, user_id=identity.user_id, database=db.name, level=level.value)
+                if active is not None and (active.standing or active.expires_at is None):
+                    raise InputError(f"{held} standing {level.value} access to {db.name} "
+                                     f"(grant `{active.id}`): it has no end, so there is "
+                                     "nothing to extend.")
+                await self._refuse_duplicate(session, identity.user_id, db.name, level.value,
+                                             waiting)
+                actives.append(active)
+            verdicts = await apply_quotas(session, user_id=identity.user_id,
+                                                 parts=ask.parts, verdicts=verdicts, now=now)
+            requests = []
+            for n, (valid, verdict, active) in enumerate(
+                    zip(ask.parts, verdicts, actives, strict=True), 1):
+                request = self._new_request(identity, valid, verdict, active, now)
+                if bundle:
+                    request.id, request.bundle_id = f"{bundle}-{n}", bundle
+                request.filed_by = filer if filer != identity.user_id else None
+                session.add(request)
+                await session.flush()  # the unique index refuses a second pending request here
+                await self.d.audit(session, actor=filer, action="request.submitted",
+                                   database=valid.database.name, request_id=request.id,
+                                   kind=request.kind, level=valid.level.value,
+                                   duration=format_duration(valid.duration),
+                                   outcome=verdict.outcome.value, **filing.details(request))
+                requests.append(request)
             fx = Effects(self.d, session)
-            await self._consequences(session, fx, request, verdict)
+            for request, verdict in zip(requests, verdicts, strict=True):
+                await self._consequences(session, fx, request, verdict)
+            filing.tell(fx, requests, verdicts)
             await fx.flush()
-        return request, fx.steps, verdict
+        return requests, fx.steps, verdicts
 
     async def _refuse_duplicate(self, session: AsyncSession, user_id: str, database: str,
-                                level: str) -> None:
+                                level: str, who: str = "You already have") -> None:
         for pending in await repo.pending_requests(session, requester_id=user_id):
             if pending.database == database and pending.level == level:
-                raise InputError(f"You already have a pending request `{pending.id}` for "
+                raise InputError(f"{who} a pending request `{pending.id}` for "
                                  f"{level} on {database}; wait for its decision.")
 
     def _new_request(self, identity: Identity, valid: ValidRequest, verdict: Verdict,
@@ -161,7 +206,10 @@ class Workflow:
             duration_s=seconds, reason=valid.reason, ticket_url=valid.ticket_url,
             extends_grant_id=active.id if active else None,
             approvals_required=max(verdict.approvals, 1), approvals_channel=db.approvals_channel,
-            version=0, created_at=now, expires_at=now + self.d.catalog.approval_timeout)
+            version=0, created_at=now, starts_at=valid.starts_at,
+            expires_at=pending_until(now=now, starts_at=valid.starts_at,
+                                     timeout=self.d.catalog.approval_timeout,
+                                     duration=valid.duration))
         if verdict.outcome == Outcome.DENY:
             request.status, request.deny_reason, request.decided_at = RS.DENIED, verdict.reason, now
         elif verdict.outcome == Outcome.AUTO_APPROVE:
@@ -182,11 +230,6 @@ class Workflow:
                                database=request.database, request_id=request.id,
                                rule=verdict.rule, note=verdict.note)
             await carry_out(self.d, session, fx, request, approver="auto")
-            return
-        fx.dm(request.requester_id, key=f"filed:{request.id}", request_id=request.id, text=(
-            f"Your request `{request.id}` for {request.level} on {request.database} "
-            f"({format_duration(timedelta(seconds=request.duration_s))}) is waiting for "
-            f"{verdict.approvals} approval(s) in <#{request.approvals_channel}>."))
 
     async def _submitted(self, request: AccessRequest, verdict: Verdict,
                          started: float) -> Submitted:
@@ -227,6 +270,9 @@ class Workflow:
         refusal = None
         if request.requester_id == actor_id:
             refusal = f"You cannot {verb} your own request."
+        elif request.filed_by == actor_id:
+            refusal = (f"You filed this request for <@{request.requester_id}>; another "
+                       f"approver must {verb} it.")
         elif request.status != RS.PENDING:
             raise AlreadyDecided(f"Request `{request.id}` is already {request.status}; "
                                  "nothing was changed.")
@@ -299,5 +345,6 @@ class Workflow:
                 fx.dm(request.requester_id, key=f"denied:{request.id}", request_id=request.id,
                       text=f"{denied} {_escape(reason)}",
                       blocks=[section(denied), section("*Reason:* " + _escape(reason))])
+            on_behalf.tell_filer(fx, request, actor_id)
         return consequences
 

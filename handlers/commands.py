@@ -7,10 +7,11 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import grammar
+from bot.asks import validate_ask
 from bot.breakglass import BreakGlass, validate_breakglass
 from bot.errors import InputError
 from bot.manifest import COMMAND
-from bot.policy import validate
+from bot.start_times import check_start, parse_start
 from handlers.common import ephemeral_reply, guarded, ops, tracked, workflow
 
 MAX_AUDITED_TEXT = 300
@@ -30,8 +31,11 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
     try:
         parsed = grammar.parse(text)
         if isinstance(parsed, grammar.Request):
-            valid = validate(w.d.catalog, database=parsed.database,
-                             level=parsed.level, duration=parsed.duration, reason=parsed.reason)
+            starts_at = None if parsed.at is None else check_start(
+                w.d.catalog, parse_start(parsed.at), now=w.d.clock())
+            ask = validate_ask(w.d.catalog, databases=parsed.database, level=parsed.level,
+                               duration=parsed.duration, reason=parsed.reason,
+                               starts_at=starts_at, for_user=parsed.for_user)
         elif isinstance(parsed, grammar.BreakGlass):
             valid = validate_breakglass(w.d.catalog, database=parsed.database,
                                         level=parsed.level, duration=parsed.duration,
@@ -56,7 +60,9 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
                 await client.views_open(trigger_id=command["trigger_id"],
                                         view=await g.open_request_form(user))
             case grammar.Request():
-                await reply((await w.submit(user, valid)).message)
+                await reply((await w.submit(user, ask)).message)
+            case grammar.Withdraw(request_id):
+                await reply(await w.withdrawals.withdraw(user, request_id))
             case grammar.BreakGlass():
                 await reply((await BreakGlass(w).use(user, valid)).message)
             case grammar.ListMine():

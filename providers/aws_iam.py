@@ -71,7 +71,8 @@ class AwsIamGrants:
         resource_id = await self.resource_id(database)
         document = grant_policy(grant_id=target.grant_id, region=database.region,
                                 account_id=database.account_id, resource_id=resource_id,
-                                db_user=target.db_user, expires_at=target.expires_at)
+                                db_user=target.db_user, expires_at=target.expires_at,
+                                starts_at=target.starts_at)
         name = policy_name(target.grant_id)
         lock = self._locks.setdefault(principal.arn, asyncio.Lock())
         async with lock:

@@ -87,13 +87,17 @@ def dbuser_arn(*, region: str, account_id: str, resource_id: str, db_user: str) 
 def iam_time(moment: datetime) -> str:
     """A timezone-aware time as IAM's `YYYY-MM-DDTHH:MM:SSZ` (UTC)."""
     if moment.tzinfo is None:
-        raise ValueError("expires_at must be timezone-aware")
+        raise ValueError("a policy time must be timezone-aware")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def grant_policy(*, grant_id: str, region: str, account_id: str, resource_id: str,
-                 db_user: str, expires_at: datetime | None) -> dict[str, Any]:
-    """The policy document of a grant; a standing grant (no expiry) has no Condition."""
+                 db_user: str, expires_at: datetime | None,
+                 starts_at: datetime | None = None) -> dict[str, Any]:
+    """The policy document of a grant: allowed from starts_at (if any) until expires_at (if any).
+
+    A standing grant that starts at once has no Condition.
+    """
     statement: dict[str, Any] = {
         "Sid": "DbAccess" + re.sub(r"[^A-Za-z0-9]", "", grant_id),
         "Effect": "Allow",
@@ -101,8 +105,13 @@ def grant_policy(*, grant_id: str, region: str, account_id: str, resource_id: st
         "Resource": dbuser_arn(region=region, account_id=account_id,
                                resource_id=resource_id, db_user=db_user),
     }
+    window: dict[str, Any] = {}
+    if starts_at is not None:
+        window["DateGreaterThan"] = {"aws:CurrentTime": iam_time(starts_at)}
     if expires_at is not None:
-        statement["Condition"] = {"DateLessThan": {"aws:CurrentTime": iam_time(expires_at)}}
+        window["DateLessThan"] = {"aws:CurrentTime": iam_time(expires_at)}
+    if window:
+        statement["Condition"] = window
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 

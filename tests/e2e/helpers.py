@@ -29,14 +29,18 @@ async def open_form(h: BotHarness, user_id: str = catalogs.DEV) -> StoredView:
     return view
 
 
-def form_values(database: str | None, level: str, duration: str, reason: str | None,
-                ticket: str | None = None) -> dict[str, dict[str, Any]]:
+def form_values(database: str | list[str] | dict[str, Any] | None, level: str, duration: str,
+                reason: str | None, ticket: str | None = None,
+                start: datetime | None = None) -> dict[str, dict[str, Any]]:
     """state.values for the request modal."""
     values: dict[str, dict[str, Any]] = {
         BlockId.LEVEL: {VALUE: level}, BlockId.DURATION: {VALUE: duration},
         BlockId.REASON: {VALUE: reason}, BlockId.TICKET: {VALUE: ticket}}
     if database is not None:
-        values[BlockId.DATABASE] = {ActionId.PICK_DATABASE: database}
+        picked = [database] if isinstance(database, str | dict) else database
+        values[BlockId.DATABASE] = {ActionId.PICK_DATABASE: picked}
+    if start is not None:
+        values[BlockId.START] = {VALUE: int(start.timestamp())}
     return values
 
 

@@ -11,9 +11,11 @@ INERT = "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|click&gt; &amp;
 async def test_hostile_text_is_inert_everywhere(h: BotHarness) -> None:
     acks = [await h.command(f"request orders-prod ro 1h {x.HOSTILE}")]
     [request] = await h.requests()
-    assert request.reason == x.HOSTILE  # stored as typed, escaped only when shown
+    # Slack's markup (the command escapes mentions, channels and links) is stored as the text
+    # people read, never as markup, and escaped again when shown.
+    assert request.reason == "@channel @U123 https://evil.example & #C999"
     card = h.card_of(request.id)
-    assert f"*Reason:* {INERT}" in str(card.blocks)
+    assert "*Reason:* @channel @U123 https://evil.example &amp; #C999" in str(card.blocks)
 
     view = await x.open_form(h, catalogs.DEV2)
     await x.submit_form(h, view, catalogs.DEV2, database="orders-prod", level="rw",

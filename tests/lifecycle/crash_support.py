@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import bot.wiring  # noqa: F401 - imports every module, so every boundary is declared
@@ -22,7 +23,7 @@ class Scenario:
     """What a person does to reach a step: a setup done cleanly, then the action under fault."""
 
     needs_grant: bool
-    act: str  # "request", "extend" or "revoke"
+    act: str  # "request", "schedule" (a request that starts later), "extend" or "revoke"
 
 
 # Each step kind, and the action that crosses its boundaries. A new step kind without an
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, Scenario] = {
     "message": Scenario(needs_grant=False, act="request"),
     "extend": Scenario(needs_grant=True, act="extend"),
     "revoke": Scenario(needs_grant=True, act="revoke"),
+    "start": Scenario(needs_grant=False, act="schedule"),
 }
 
 
@@ -99,10 +101,15 @@ def assert_invariants(state: State, *, secrets: tuple[str, ...]) -> None:
 
 async def act(scenario: Scenario, grant: Grant | None, *,
               command: Callable[[str], Awaitable[Any]],
-              approve: Callable[[], Awaitable[Any]]) -> None:
-    """The action under fault, as the person would type it."""
+              approve: Callable[[], Awaitable[Any]], start_at: datetime | None = None) -> None:
+    """The action under fault, as the person would type it (start_at: when a later start is)."""
     if scenario.act == "request":
         await command(f"request {LINE}")
+    elif scenario.act == "schedule":
+        assert start_at is not None
+        at = start_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        db, level, duration, reason = LINE.split(" ", 3)
+        await command(f"request {db} {level} {duration} --at {at} {reason}")
     elif scenario.act == "extend":
         assert grant is not None
         await command(f"extend {grant.id} 1h")

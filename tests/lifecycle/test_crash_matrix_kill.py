@@ -39,6 +39,7 @@ from tests.support.slack_emulator import SlackEmulator
 
 TOKENS = ("xoxb-crash-matrix", "xapp-crash-matrix")
 PASTE_LINK = re.compile(r"\?[0-9a-f]{16}#")
+START_AHEAD = timedelta(seconds=12)
 
 
 @pytest.fixture
@@ -130,9 +131,11 @@ async def test_killed_at_a_boundary_a_new_process_finishes_the_work(
         async def approve() -> None:
             await wait_for(lambda: _approve_pending(emu, deps), timeout=15)
 
+        # A later start leaves time to approve it ahead; the first process dies at its start.
         with_kill = asyncio.create_task(cs.act(scenario, grant, command=command,
-                                               approve=approve))
-        code = await asyncio.to_thread(first.process.wait, 20)
+                                               approve=approve,
+                                               start_at=datetime.now(UTC) + START_AHEAD))
+        code = await asyncio.to_thread(first.process.wait, 40)
         with_kill.cancel()
         assert code == -9, f"never reached {boundary}:\n{first.output()}"
     finally:

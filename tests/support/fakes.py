@@ -37,6 +37,7 @@ class FakeIam:
         self.missing: set[str] = set()
         self.before_attach: Callable[[GrantTarget], Awaitable[None]] | None = None
         self.roles: FakeRoles | None = None  # identity.provision: roles made on first use
+        self.starts: dict[str, datetime | None] = {}  # grant id -> the start its policy has
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         return database.resource_id or "db-FAKERESOURCE"
@@ -60,6 +61,7 @@ class FakeIam:
             self.fail_attach -= 1
             raise AwsError(f"IAM refused the policy for {target.principal_arn} (test failure).")
         self.policies[target.principal_arn][target.grant_id] = target.expires_at
+        self.starts[target.grant_id] = target.starts_at
         self.attached.append(target.grant_id)
         return f"db-access-{target.grant_id}"
 

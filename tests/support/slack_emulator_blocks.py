@@ -36,7 +36,7 @@ STATEFUL_TYPES = {
 }
 _TEXT_TYPES = {"plain_text_input", "url_text_input", "email_text_input", "number_input"}
 _SINGLE_OPTION_TYPES = {"static_select", "external_select", "radio_buttons", "overflow"}
-_MULTI_OPTION_TYPES = {"multi_static_select", "multi_external_select", "checkboxes"}
+MULTI_OPTION_TYPES = {"multi_static_select", "multi_external_select", "checkboxes"}
 _PICKED_KEY = {
     "users_select": "selected_user",
     "conversations_select": "selected_conversation",
@@ -122,7 +122,7 @@ def element_state(element: Element, value: Any) -> dict[str, Any]:
         state["value"] = None if value is None else str(value)
     elif kind in _SINGLE_OPTION_TYPES:
         state["selected_option"] = _as_option(element, value)
-    elif kind in _MULTI_OPTION_TYPES:
+    elif kind in MULTI_OPTION_TYPES:
         state["selected_options"] = [_as_option(element, v) for v in (value or [])]
     elif kind in _PICKED_KEY:
         state[_PICKED_KEY[kind]] = value

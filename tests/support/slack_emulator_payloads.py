@@ -8,7 +8,12 @@ import time
 import uuid
 from typing import Any
 
-from tests.support.slack_emulator_blocks import Element, element_state, find_option
+from tests.support.slack_emulator_blocks import (
+    MULTI_OPTION_TYPES,
+    Element,
+    element_state,
+    find_option,
+)
 from tests.support.slack_emulator_models import (
     APP_ID,
     BOT_USER_ID,
@@ -100,6 +105,13 @@ def action(
             result["value"] = chosen
         if element.get("style"):
             result["style"] = element["style"]
+    elif kind in MULTI_OPTION_TYPES and (selected_option is not None or value is not None):
+        # A multi select reports everything chosen in it now, as a list.
+        picked = selected_option if selected_option is not None else value
+        chosen = picked if isinstance(picked, list) else [picked]
+        result["selected_options"] = [
+            o if isinstance(o, dict) else find_option(element, str(o)) for o in chosen
+        ]
     elif selected_option is not None or value is not None:
         picked = selected_option if selected_option is not None else value
         option = picked if isinstance(picked, dict) else find_option(element, str(picked))
@@ -136,6 +148,9 @@ def block_actions(
     state: Payload = {}
     if element is not None and "selected_option" in act:
         picked = element_state(element, act["selected_option"])
+        state = {act["block_id"]: {act["action_id"]: picked}}
+    elif element is not None and "selected_options" in act:
+        picked = element_state(element, act["selected_options"])
         state = {act["block_id"]: {act["action_id"]: picked}}
     if message is not None:
         payload["container"] = {

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support import slack_emulator_payloads as payloads
 from tests.support.slack_emulator_blocks import find_element, render_state
+from tests.support.slack_emulator_escaping import escape_typed
 from tests.support.slack_emulator_models import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, Ack
 from tests.support.slack_emulator_recorder import Recorder
 from tests.support.slack_emulator_socket import SocketModeServer
@@ -77,6 +78,12 @@ class UserActions:
         """The ``user`` object for interactive payloads."""
         return payloads.user_ref(user_id, self.workspace.user_name(user_id))
 
+    def typed(self, text: str) -> str:
+        """What Slack sends for text a person typed (command escaping on, as our manifest has)."""
+        users = {str(u.get("name")): uid for uid, u in self.workspace.users.items()}
+        channels = {name: cid for cid, name in self.workspace.channels.items()}
+        return escape_typed(text, users=users, channels=channels)
+
     async def slash_command(
         self,
         text: str = "",
@@ -108,7 +115,7 @@ class UserActions:
         message: tuple[str, str] | None = None,
         block_id: str | None = None,
         view_id: str | None = None,
-        selected_option: str | dict[str, Any] | None = None,
+        selected_option: str | dict[str, Any] | list[Any] | None = None,
         confirm: bool | None = None,
         timeout: float = 5.0,
     ) -> Ack:
@@ -116,6 +123,7 @@ class UserActions:
 
         An element with a ``confirm`` dialog sends nothing until the user answers it: pass
         ``confirm=True`` (Slack then sends the action) or ``confirm=False`` (nothing is sent).
+        In a multi select, selected_option is everything chosen after the pick (a list).
         """
         stored_message = self.workspace.find_message(message) if message else None
         view = self.workspace.views.get(view_id) if view_id and not message else None
