@@ -92,6 +92,18 @@ def test_policy_document_names_and_size() -> None:
     assert aws_policy.policy_size(doc) == len(aws_policy.policy_json(doc))
     with pytest.raises(ValueError, match="timezone-aware"):
         aws_policy.iam_time(datetime(2030, 1, 1))
+    later = aws_policy.grant_policy(grant_id="g1", region="eu-west-1", account_id="1" * 12,
+                                    resource_id="db-ABC", db_user="bob_ro", expires_at=EXPIRES,
+                                    starts_at=EXPIRES - timedelta(hours=1, microseconds=5))
+    assert later["Statement"][0]["Condition"] == {  # a window: nothing before, nothing after
+        "DateGreaterThan": {"aws:CurrentTime": (EXPIRES - timedelta(hours=1, seconds=1))
+                            .strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "DateLessThan": {"aws:CurrentTime": EXPIRES.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    standing_later = aws_policy.grant_policy(grant_id="g1", region="eu-west-1",
+                                             account_id="1" * 12, resource_id="db-ABC",
+                                             db_user="bob_ro", expires_at=None,
+                                             starts_at=EXPIRES)
+    assert list(standing_later["Statement"][0]["Condition"]) == ["DateGreaterThan"]
     user = aws_policy.parse_principal("arn:aws:iam::123456789012:user/team/a/bob")
     assert (user.kind, user.name, user.budget) == ("user", "bob", 2048)
 

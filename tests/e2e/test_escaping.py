@@ -48,3 +48,28 @@ async def test_hostile_text_is_inert_everywhere(h: BotHarness) -> None:
     await h.settle()
     x.assert_no_raw_markup(h, *acks)
     x.assert_readable_fallbacks(h)
+
+
+async def test_every_command_works_as_slack_sends_it_with_escaping_on(h: BotHarness) -> None:
+    typed = "request orders-prod ro 1h see https://jira.example.com/b?x=1&y=2 & ask @bob #ops"
+    await h.command(h.emu.typed(typed))
+    request = await x.only_request(h)
+    assert request.reason == "see https://jira.example.com/b?x=1&y=2 & ask @bob #ops"
+    await h.click_card(request.id, ActionId.APPROVE, catalogs.APPROVER)
+    grant = await x.only_grant(h)
+    for line in (f"token {grant.id}", f"extend {grant.id} 1h", "list", "audit", "help",
+                 "audit orders-prod 7d"):
+        ack = await h.command(h.emu.typed(line))
+        assert "Unknown command" not in str(ack) and "Usage" not in str(ack), (line, ack)
+    extension = next(r for r in await h.requests() if r.status == "pending")
+    await h.command(h.emu.typed(f"withdraw {extension.id}"))
+    assert {r.status for r in await h.requests()} == {"approved", "withdrawn"}
+    await h.command(h.emu.typed(f"revoke {grant.id}"))
+    assert (await x.only_grant(h)).status == "revoked"
+    # An admin names someone with @: Slack sends the mention the grammar reads.
+    ack = await h.command(h.emu.typed("request @dave orders-prod ro 1h "
+                                      "--at 2099-01-01T03:00+01:00 x"), user_id=catalogs.ADMIN)
+    assert "at most 7d ahead" in ack["text"]  # the offset came through as typed
+    await h.command(h.emu.typed("request @dave orders-prod ro 1h x"), user_id=catalogs.ADMIN)
+    assert any(r.requester_id == catalogs.DEV2 and r.filed_by == catalogs.ADMIN
+               for r in await h.requests())

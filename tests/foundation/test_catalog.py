@@ -110,6 +110,9 @@ def test_bad_duration_names_its_index_and_the_accepted_forms() -> None:
      "databases.orders-prod.on_call.pagerduty_schedule: 'dba rota' is not a PagerDuty schedule"),
     ("databases.orders-prod.on_call", {"pagerduty_schedule": "PDBAS01", "levels": []},
      "databases.orders-prod.on_call.levels: must list at least one level"),
+    ("max_start_ahead", "next week", "max_start_ahead: 'next week' is not a duration (use 15m, "
+                                     "1h, 8h, 1d)"),
+    ("max_start_ahead", "0d", "max_start_ahead: '0d' is not a duration"),
 ])
 def test_each_problem_names_its_key_path(path: str, value: Any, expected: str) -> None:
     found = problems_of(with_change(path, value))
@@ -162,6 +165,9 @@ def test_valid_catalog_reads_as_typed_values() -> None:
     assert orders.approvals_channel == "C0ORDERS"
     assert catalog.approval_timeout == timedelta(minutes=30)
     assert catalog.unused_after == timedelta(days=90)
+    assert catalog.max_start_ahead == timedelta(days=7)
+    assert parse_catalog({**data, "max_start_ahead": "36h"}).max_start_ahead == \
+        timedelta(hours=36)
     assert catalog.account("210987654321").account_id == "210987654321"
     assert catalog.account("999999999999").manage_role_arn is None
     assert catalog.database("nope") is None

@@ -75,6 +75,7 @@ def test_test_catalogs_are_valid(schema: dict[str, Any]) -> None:
             "databases.orders-prod.on_call",
             {"pagerduty_schedule": "PDBAS01", "levels": ["rw"], "max_duration": "4h"},
         ),
+        with_change("max_start_ahead", "36h"),
     ]
     for data in variants:
         parse_catalog(data)
@@ -120,6 +121,7 @@ def test_unknown_keys_are_rejected(
         ("identity.overrides", {"not-an-email": {"handle": "x"}}),
         ("approvals_channel", "general"),
         ("approval_timeout", "0m"),
+        ("max_start_ahead", "next week"),
         ("accounts", {"12345": {}}),
         ("databases", {"Orders": BASE["databases"]["analytics"]}),
         ("databases.analytics.auto_approve", {"ro": {"max": 0, "per": "7d"}}),

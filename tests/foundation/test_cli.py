@@ -73,6 +73,8 @@ def test_manifest_has_socket_mode_command_and_scopes(tmp_path: Path) -> None:
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/db-access"]
+    # Mentions arrive as <@U…|name>: how an admin names the person a request is for.
+    assert manifest["features"]["slash_commands"][0]["should_escape"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "im:write", "users:read", "users:read.email",

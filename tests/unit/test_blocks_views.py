@@ -9,6 +9,7 @@ import pytest
 
 from bot import blocks as b
 from bot import views as v
+from bot.bundle_blocks import bundle_card
 from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
 from tests.e2e.test_many import big_catalog
 from tests.support import catalogs
@@ -104,7 +105,42 @@ def _messages() -> dict[str, list[dict[str, Any]]]:
                                             details={"why": LONG})] * 30, scope="for all",
                                total=5000),
         "audit empty": v.audit_blocks([], scope="for orders-prod"),
+        "card filed for someone, starting later": b.approval_card(_request(
+            filed_by=catalogs.ADMIN, starts_at=NOW + timedelta(hours=2)), []),
+        "card withdrawn": b.approval_card(_request(status="withdrawn",
+                                                   decided_by=catalogs.DEV), []),
+        "card of ten databases": bundle_card("rbundle", _parts(10), {"rbundle-1": _decisions()},
+                                             _part_grants(), note=b.escape(LONG)),
+        "list of hundreds, in requests of ten databases": v.my_access(
+            [_grant(id=f"g{i:08d}", request_id=f"r{i // 10:08d}-{i % 10 + 1}",
+                    status="scheduled" if i % 3 else "active",
+                    starts_at=NOW + timedelta(hours=1)) for i in range(300)],
+            [_request(id=f"r{i // 10:08d}-{i % 10 + 1}", bundle_id=f"r{i // 10:08d}")
+             for i in range(300)], NOW,
+            {f"r{i // 10:08d}-{i % 10 + 1}": f"r{i // 10:08d}" for i in range(300)}),
+        "list of several databases": v.my_access(
+            [_grant(id=f"g{n}", request_id=f"rbundle-{n}") for n in (2, 1, 3)] +
+            [_grant(id="glater", status="scheduled", starts_at=NOW + timedelta(hours=1))],
+            _parts(3, status="pending"), NOW, {f"rbundle-{n}": "rbundle" for n in (1, 2, 3)}),
     }
+
+
+def _parts(count: int, **changes: Any) -> list[AccessRequest]:
+    states = ["pending", "approved", "denied", "expired", "withdrawn", "failed"]
+    return [_request(id=f"rbundle-{n}", bundle_id="rbundle", database=f"db-{n}" + "x" * 60,
+                     status=changes.get("status", states[n % len(states)]),
+                     decided_by=catalogs.APPROVER, deny_reason=LONG, filed_by=catalogs.ADMIN,
+                     starts_at=NOW + timedelta(hours=1))
+            for n in range(1, count + 1)]
+
+
+def _part_grants() -> dict[str, Grant]:
+    statuses = {"rbundle-2": ("granting", None), "rbundle-4": ("scheduled", None),
+                "rbundle-6": ("active", None), "rbundle-8": ("revoked", "grant_failed"),
+                "rbundle-10": ("revoked", "expired")}
+    return {rid: _grant(id=f"g{rid[-2:]}", request_id=rid, status=status, revoke_reason=why,
+                        starts_at=NOW + timedelta(hours=1))
+            for rid, (status, why) in statuses.items()}
 
 
 def _views() -> dict[str, dict[str, Any]]:
@@ -120,6 +156,12 @@ def _views() -> dict[str, dict[str, Any]]:
         "home of hundreds": v.home_view(_many_grants(300), _many_requests(300),
                                         _many_requests(500), NOW),
         "request form of 150 databases": v.request_modal(BIG, BIG.databases["db-149"]),
+        "request form, several databases": v.request_modal(
+            CATALOG, [ORDERS, CATALOG.databases["analytics"]]),
+        "home, several databases": v.home_view(
+            [_grant(request_id="rbundle-1"), _grant(id="g2", request_id="rbundle-2")],
+            _parts(2, status="pending"), _parts(2, status="pending"), NOW,
+            {"rbundle-1": "rbundle", "rbundle-2": "rbundle"}),
     }
 
 
@@ -185,3 +227,28 @@ def test_fallback_text_of_list_names_grants_and_requests() -> None:
     assert "rabcdefgh (rw on orders-prod, 4h)" in text
     assert v.my_access_text([], [], NOW) == ("Your active grants: none. "
                                              "Your pending requests: none.")
+
+
+def test_bundle_card_shows_each_database_with_its_own_state_and_buttons() -> None:
+    parts = _parts(3, status="pending")
+    parts[1].status, parts[1].decided_by = "approved", catalogs.APPROVER2
+    grants = {"rbundle-2": _grant(request_id="rbundle-2", status="active")}
+    blocks = bundle_card("rbundle", parts, {}, grants)
+    text = json.dumps(blocks)
+    assert "Request `rbundle`" in text and f"*Filed by:* <@{catalogs.ADMIN}>" in text
+    assert "*Starts:*" in text and "grant `gabcdefgh` until" in text
+    decide = [(blk["block_id"], [e["value"] for e in blk["elements"]])
+              for blk in blocks if blk["type"] == "actions"]
+    assert decide == [("decide_rbundle-1", ["rbundle-1"] * 3),
+                      ("decide_rbundle-3", ["rbundle-3"] * 3)]
+
+
+def test_a_form_for_several_databases_offers_what_they_share() -> None:
+    form = v.request_modal(CATALOG, [ORDERS, CATALOG.databases["analytics"]])
+    by_block = {blk["block_id"]: blk for blk in form["blocks"] if "block_id" in blk}
+    assert [o["value"] for o in by_block["level"]["element"]["options"]] == ["ro"]
+    assert [o["value"] for o in by_block["duration"]["element"]["options"]] == ["1h", "8h"]
+    assert [o["value"] for o in by_block["database"]["element"]["initial_options"]] == \
+        ["orders-prod", "analytics"]
+    assert by_block["start"]["element"]["type"] == "datetimepicker"
+    assert form["private_metadata"] == "orders-prod,analytics"
