@@ -10,7 +10,7 @@ from bot.blocks import section, when
 from bot.context import Deps
 from bot.domain import DecisionKind
 from bot.domain import RequestStatus as RS
-from bot.durations import format_duration
+from bot.durations import format_duration, humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
 from bot.models import AccessRequest
@@ -100,7 +100,7 @@ class PendingRequests:
             if not won:
                 await repo.release_request(session, request_id=request.id, owner=self._d.owner)
                 return False
-            timeout = format_duration(request.expires_at - request.created_at)
+            timeout = humanize(request.expires_at - request.created_at)  # "2d 30m", not minutes
             await self._d.audit(session, actor="bot", action="request.expired",
                                 database=request.database, request_id=request.id,
                                 timeout=timeout)

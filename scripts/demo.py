@@ -5,7 +5,8 @@
 Starts, on loopback, the Slack emulator, moto (AWS) and a PrivateBin-compatible server from
 the test suite, then runs the real `db-access-bot run` against them with a SQLite state store,
 plays one conversation (request, approval, one-time link, revoke) and prints it, then a
-break-glass (access at once, the loud card, the admins' DM, an approver's review). Alice has no
+break-glass (access at once, the loud card, the admins' DM, an approver's review), then a
+request that starts later (approved ahead, its IAM window, the link at its start). Alice has no
 IAM role when it starts: the bot creates it on her first grant (identity.provision).
 """
 
@@ -16,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,7 @@ from tests.support.ports import free_port, wait_for_port  # noqa: E402
 from tests.support.slack_emulator import SlackEmulator  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith"
+START_IN = timedelta(seconds=12)  # long enough to approve ahead, short enough to wait for
 LINK = re.compile(r"https?://[^\s>|\"]+/\?[0-9a-f]{16}#-[1-9A-HJ-NP-Za-km-z]+")
 
 
@@ -170,6 +173,32 @@ async def break_glass(emu: SlackEmulator, bot: BotProcess) -> None:
         await asyncio.sleep(0.25)
     say(f"alice revoked it when done; break-glass policies left on the role: "
         f"{await asyncio.to_thread(policy_names)}")
+async def scheduled_start(emu: SlackEmulator) -> None:
+    """Part 3, a scheduled start: alice asks for access in a few seconds; bob approves ahead."""
+    say("part 3: a scheduled start")
+    start = (datetime.now(UTC) + START_IN).strftime("%Y-%m-%dT%H:%M:%SZ")
+    line = f"request orders-prod ro 1h --at {start} nightly data fix"
+    say(f"alice types: /db-access {line}")
+    since = len(emu.calls)
+    await emu.slash_command(line, user_id=catalogs.DEV)
+    card = await emu.wait_for_call("chat.postMessage", lambda c: c.params.get("channel") ==
+                                   catalogs.ORDERS_CHANNEL, since=since)
+    request_id = re.search(r"Request `(r\w+)`", json.dumps(card.params["blocks"],
+                                                            ensure_ascii=False)).group(1)
+    say(f"bob approves {request_id} ahead of its start")
+    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=request_id,
+                    message=(catalogs.ORDERS_CHANNEL, card.response["ts"]))
+    prepared = await emu.wait_for_call("chat.postMessage", lambda c: str(
+        c.params.get("text")).startswith(":calendar:"), since=since)
+    say(f"alice reads: {prepared.params['text']}")
+    policies = await asyncio.to_thread(aws_seed.inline_policies, ROLE)
+    say("IAM holds the window (nothing before the start, nothing after the end): "
+        f"{json.dumps(policies, indent=1)}")
+    dm = await emu.wait_for_call("chat.postMessage", lambda c: bool(
+        LINK.search(json.dumps(c.params.get("blocks") or []))), since=since, timeout=60)
+    link = LINK.search(json.dumps(dm.params["blocks"])).group(0)
+    say(f"at {start} the scheduler made it active and DMed alice a link; it reads:")
+    print(await asyncio.to_thread(pbincli_read, link))
 
 
 async def with_slack(env: dict[str, str], workdir: str) -> None:
@@ -183,6 +212,7 @@ async def with_slack(env: dict[str, str], workdir: str) -> None:
         try:
             await conversation(emu, bot)
             await break_glass(emu, bot)
+            await scheduled_start(emu)
         finally:
             bot.signal()
             code = await asyncio.to_thread(bot.wait, 15)
@@ -215,6 +245,7 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "bot", "migrate"], check=True, cwd=ROOT,
                            env={**os.environ, "DATABASE_URL": state}, stdout=subprocess.DEVNULL)
             env = {**aws, "SLACK_BOT_TOKEN": "xoxb-demo", "SLACK_APP_TOKEN": "xapp-demo",
+                   "SWEEP_INTERVAL": "1",  # the scheduled start is picked up within a second
                    "DATABASE_URL": state, "DB_ACCESS_CATALOG": str(catalog),
                    "PRIVATEBIN_URL": f"http://127.0.0.1:{paste_port}/"}
             asyncio.run(with_slack(env, workdir))

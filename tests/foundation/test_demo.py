@@ -24,3 +24,8 @@ def test_demo_plays_the_whole_conversation() -> None:
     assert "ada, an admin, got a DM at once: BREAK-GLASS" in out
     assert "the card now says: :white_check_mark: *Acknowledged* by <@U0APPROVER1>" in out
     assert "break-glass policies left on the role: []" in out
+    # Part 3: a request that starts later, approved ahead; IAM holds its window; the link
+    # comes at the start.
+    assert "part 3: a scheduled start" in out
+    assert '"DateGreaterThan"' in out and '"DateLessThan"' in out
+    assert out.count("password: ") == 2
