@@ -38,7 +38,7 @@ async def test_150_databases_get_a_request_form_that_searches_as_you_type(state_
         await h.command("")
         [form] = h.emu.open_views_of(catalogs.DEV)
         _, select = find_element(form.blocks, ActionId.PICK_DATABASE)
-        assert select["type"] == "external_select"
+        assert select["type"] == "multi_external_select"  # one or several, searched
 
         first = await h.emu.load_options(form.id, ActionId.PICK_DATABASE, "", user_id=catalogs.DEV)
         assert len(first) == 100
@@ -64,7 +64,7 @@ async def test_150_databases_get_a_request_form_that_searches_as_you_type(state_
             form.id,
             user_id=catalogs.DEV,
             values={
-                BlockId.DATABASE: {ActionId.PICK_DATABASE: picked},
+                BlockId.DATABASE: {ActionId.PICK_DATABASE: [picked]},
                 BlockId.LEVEL: {"value": "ro"},
                 BlockId.DURATION: {"value": "2h"},
                 BlockId.REASON: {"value": "look at service 137"},

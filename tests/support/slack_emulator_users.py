@@ -201,10 +201,11 @@ class UserActions:
         user_id: str = DEFAULT_USER_ID,
         timeout: float = 5.0,
     ) -> list[dict[str, Any]]:
-        """User types into external_select action_id of view_id; the options the app offers."""
+        """User types into (multi_)external_select action_id of view_id; the options offered."""
         view = self.workspace.views.get(view_id)
         found = find_element(view.blocks, action_id) if view and not view.closed else None
-        if view is None or found is None or found[1].get("type") != "external_select":
+        searched = ("external_select", "multi_external_select")
+        if view is None or found is None or found[1].get("type") not in searched:
             raise LookupError(f"no open external_select {action_id!r} in view {view_id}")
         payload = payloads.block_suggestion(
             user=self._user(user_id),
