@@ -1,27 +1,17 @@
 """Pure Block Kit builders for modals, the App Home, `list` and `audit`."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.asks import MAX_DATABASES
-from bot.blocks import (
-    Block,
-    actions,
-    button,
-    context,
-    escape,
-    grant_buttons,
-    section,
-    warning_context,
-    when,
-    withdraw_button,
-)
+from bot.blocks import Block, context, escape, section, warning_context, when
 from bot.breakglass_blocks import breakglass_checkbox
 from bot.catalog import Catalog, DatabaseSpec
 from bot.domain import GrantStatus, Level
 from bot.durations import format_duration, humanize
+from bot.list_blocks import grant_blocks, grouped, pending_line
 from bot.models import AccessRequest, AuditEvent, Grant
 from bot.policy import LEVEL_RANK, MAX_REASON
 
@@ -217,40 +207,6 @@ def _more(count: int, what: str) -> list[Block]:
     return [context(f"…and {count} more {what}.")] if count > 0 else []
 
 
-def _grouped(items: Sequence[Any], key: Callable[[Any], str | None]) -> list[list[Any]]:
-    """Items in order, those sharing a key (a several-database request) kept together."""
-    groups: dict[str, list[Any]] = {}
-    for n, item in enumerate(items):
-        groups.setdefault(key(item) or f"#{n}", []).append(item)
-    return [sorted(group, key=_asked_order) for group in groups.values()]
-
-
-def _asked_order(item: Any) -> int:
-    """Where a database stood in its request (`<request>-<n>`), for requests and grants."""
-    tail = str(getattr(item, "request_id", None) or item.id).rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
-def _pending_line(group: Sequence[AccessRequest]) -> Block:
-    first = group[0]
-    rid = first.bundle_id or first.id
-    names = ", ".join(f"`{r.database}`" for r in group)
-    start = f" · starts {when(first.starts_at)}" if first.starts_at else ""
-    by = f" · filed by <@{first.filed_by}>" if first.filed_by else ""
-    block = section(f"*{names}* · `{first.level}` · {_span(first.duration_s)}{start} · "
-                    f"request `{rid}`{by} · {escape(first.reason, 80)}")
-    block["accessory"] = withdraw_button(rid)
-    return block
-
-
-def _grant_blocks(grant: Grant, now: datetime, bundle: str | None) -> list[Block]:
-    line = _grant_line(grant, now) + (f" · of request `{bundle}`" if bundle else "")
-    if grant.status == GrantStatus.SCHEDULED:  # nothing to mint or extend before its start
-        return [section(line), actions(button("Cancel", ActionId.REVOKE, grant.id, "danger"),
-                                       block_id=f"grant_{grant.id}")]
-    return [section(line), grant_buttons(grant)]
-
-
 def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest], now: datetime,
               bundle_of: Mapping[str, str] | None = None) -> list[Block]:
     """`/db-access list` and the top of the App Home: my grants with buttons, my pending asks.
@@ -263,16 +219,16 @@ def my_access(grants: Sequence[Grant], pending: Sequence[AccessRequest], now: da
     blocks: list[Block] = [section("*Your active grants*")]
     if not grants:
         blocks.append(context("None. Use `/db-access` to ask for access."))
-    held = [g for group in _grouped(grants, lambda g: found.get(g.request_id)) for g in group]
+    held = [g for group in grouped(grants, lambda g: found.get(g.request_id)) for g in group]
     for grant in held[:SHOWN_GRANTS]:
-        blocks += _grant_blocks(grant, now, found.get(grant.request_id))
+        blocks += grant_blocks(grant, _grant_line(grant, now), found.get(grant.request_id))
     blocks += _more(len(grants) - SHOWN_GRANTS, "active grants, ending later "
                     f"({escape('`/db-access revoke <grant>`')} works on any of them)")
     blocks.append(section("*Your pending requests*"))
-    asked = _grouped(pending, lambda r: r.bundle_id)
+    asked = grouped(pending, lambda r: r.bundle_id)
     if not asked:
         blocks.append(context("None."))
-    blocks += [_pending_line(group) for group in asked[:SHOWN_PENDING]]
+    blocks += [pending_line(group) for group in asked[:SHOWN_PENDING]]
     blocks += _more(len(asked) - SHOWN_PENDING, "pending requests, filed later")
     return blocks
 
@@ -287,7 +243,7 @@ def my_access_text(grants: Sequence[Grant], pending: Sequence[AccessRequest],
 
     held = "; ".join(f"{g.id} ({g.level} on {g.database}, {left(g)})"
                      for g in grants[:SHOWN_GRANTS])
-    groups = _grouped(pending, lambda r: r.bundle_id)
+    groups = grouped(pending, lambda r: r.bundle_id)
     asked = "; ".join(
         f"{group[0].bundle_id or group[0].id} ({group[0].level} on "
         f"{', '.join(r.database for r in group)}, {_span(group[0].duration_s)})"
