@@ -223,3 +223,34 @@ async def test_scheduled_start_policy_window_user_ahead_link_at_start(
         assert (await x.only_grant(h)).status == "active"
         [link] = links_in_dms(h, catalogs.DEV)
         assert (await token_in(link))["DBUser"] == user
+
+
+async def test_refusals_leave_iam_the_database_and_the_state_untouched(
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    state_url: str,
+) -> None:
+    setup = real_setup(postgres_server, privatebin_server.url)
+    async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
+        clock = MovableClock()
+        h.workflow.d.clock = clock
+        past, too_far = (
+            asks.iso(clock() + delta) for delta in (-timedelta(hours=1), timedelta(days=9))
+        )
+        refusals = {
+            f"request {asks.mention(catalogs.DEV2)} orders-prod ro 1h x": "Only admins",
+            f"request orders-prod ro 1h --at {past} x": "is in the past",
+            f"request orders-prod ro 1h --at {too_far} x": "at most 7d ahead",
+            "request orders-prod ro 1h --at 2026-12-02T02:00 x": "has no time zone",
+            "request orders-prod ro 1h --at soon x": "is not an ISO 8601 time",
+        }
+        for line, problem in refusals.items():
+            ack = await h.command(line)
+            shown = ack.get("text") or x.ephemeral_texts(h, catalogs.DEV)[-1]
+            assert problem in shown, (line, shown)
+        assert await h.requests() == [] and await h.grants() == []
+        assert aws_seed.inline_policies(setup.role_arn) == {}
+        assert (
+            postgres_server.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'dave_ro'") == "0"
+        )
