@@ -32,6 +32,10 @@ DOWN_STEPS = "UPDATE steps SET status = 'failed' WHERE kind = 'start' AND status
 
 def upgrade() -> None:
     """Apply this revision."""
+    if op.get_bind().dialect.name == "postgresql":
+        # A cursor an earlier revision of this run left open on a table (a streamed read)
+        # would make PostgreSQL refuse to alter it in the same transaction.
+        op.execute("CLOSE ALL")
     with op.batch_alter_table("access_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("bundle_id", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("filed_by", sa.String(length=32), nullable=True))
