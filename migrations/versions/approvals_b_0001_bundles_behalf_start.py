@@ -1,7 +1,7 @@
 """several databases per request, requests filed on someone's behalf, scheduled starts
 
 Revision ID: approvals_b_0001
-Revises: identity_0001
+Revises: provisioning_0001
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "approvals_b_0001"
-down_revision: str | None = "identity_0001"
+down_revision: str | None = "provisioning_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
