@@ -1,7 +1,7 @@
 """several databases per request, requests filed on someone's behalf, scheduled starts
 
 Revision ID: approvals_b_0001
-Revises: provisioning_0001
+Revises: approvals_a_0001
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "approvals_b_0001"
-down_revision: str | None = "provisioning_0001"
+down_revision: str | None = "approvals_a_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,10 +32,6 @@ DOWN_STEPS = "UPDATE steps SET status = 'failed' WHERE kind = 'start' AND status
 
 def upgrade() -> None:
     """Apply this revision."""
-    if op.get_bind().dialect.name == "postgresql":
-        # A cursor an earlier revision of this run left open on a table (a streamed read)
-        # would make PostgreSQL refuse to alter it in the same transaction.
-        op.execute("CLOSE ALL")
     with op.batch_alter_table("access_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("bundle_id", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("filed_by", sa.String(length=32), nullable=True))

@@ -96,7 +96,7 @@ def test_postgres_going_back_closes_what_older_code_cannot_handle(
         "next_attempt_at, created_at) VALUES ('start', 'start:gmade', 'pending', 'gmade', "
         "'{}', 0, 0, false, now() + interval '2 hours', now())", name)
 
-    downgrade(url, "provisioning_0001")
+    downgrade(url, "approvals_a_0001")
     assert postgres_server.psql("SELECT id || '=' || status FROM access_requests ORDER BY id",
                                 name).split() == ["rlater=expired", "rmade=approved",
                                                   "rnow-1=pending", "rwithdrawn=expired"]
