@@ -36,8 +36,8 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         le=3600,
-        description="seconds between revocation sweeps (a date job also fires at each grant's "
-        "end); expiry warnings and request reminders/expiry run at the same pace",
+        description="seconds between revocation sweeps (date jobs also fire at the next few "
+        "grant ends); expiry warnings and request reminders/expiry run at the same pace",
     )
     verify_login_timeout: float = Field(
         default=30.0,
@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         le=86400,
         description="seconds between reconciliations of IAM policies with the grants "
         "(and checks for unused standing grants)",
+    )
+    iam_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="revocations in flight at once (each deletes an IAM policy and may end "
+        "database sessions); bounds the burst into IAM when many grants end together, e.g. "
+        "after downtime",
     )
 
     def problems(self) -> list[str]:

@@ -201,13 +201,13 @@ async def release_request(session: AsyncSession, *, request_id: str, owner: str)
                           .values(claimed_by=None, claim_until=None))
 
 
-async def upcoming_expiries(session: AsyncSession, *,
-                            after: datetime) -> list[tuple[str, datetime]]:
-    """(grant id, expires_at) of active grants ending after a time, soonest first."""
+async def upcoming_expiries(session: AsyncSession, *, after: datetime,
+                            limit: int) -> list[tuple[str, datetime]]:
+    """(grant id, expires_at) of the first `limit` active grants ending after a time."""
     rows = await session.execute(
         select(Grant.id, Grant.expires_at)
         .where(Grant.status == GrantStatus.ACTIVE, Grant.expires_at > after)
-        .order_by(Grant.expires_at))
+        .order_by(Grant.expires_at).limit(limit))
     return [(gid, at) for gid, at in rows if at is not None]
 
 

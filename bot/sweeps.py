@@ -15,16 +15,19 @@ from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
 BATCH = 25
-PARALLEL = 8  # revocations at once: IAM and admin calls are slow, the state pool has 10+10
+PARALLEL = 8  # default revocations at once (IAM_CONCURRENCY); the state pool has 10+10
 
 
 class Sweeper:
     """Revokes every grant that is due, whoever's replica gets to it first."""
 
-    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None, *,
+                 parallel: int = PARALLEL) -> None:
         self._d = deps
         self._revoker = (lifecycle or Lifecycle(deps)).revoker
-        self._slots = asyncio.Semaphore(PARALLEL)
+        self._slots = asyncio.Semaphore(parallel)
+        # A batch is waited for as a whole, so it holds a few rounds of every slot.
+        self._batch = max(BATCH, 3 * parallel)
 
     async def run(self) -> int:
         """One sweep: due revocations until none is left; returns how many were revoked."""
@@ -43,7 +46,7 @@ class Sweeper:
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
             grants = await claims.due_revocations(session, owner=self._d.owner, now=now,
-                                                  lease=LEASE, limit=BATCH)
+                                                  lease=LEASE, limit=self._batch)
             for grant in grants:
                 if grant.status == GrantStatus.ACTIVE:
                     grant.status, grant.revoke_reason = GrantStatus.REVOKING, "expired"
@@ -67,7 +70,8 @@ class Sweeper:
         self._d.metrics.active_grants.set(active)
 
 
-async def upcoming_expiries(deps: Deps, *, after: datetime) -> list[tuple[str, datetime]]:
-    """(grant id, expires_at) of active grants still to end, for the scheduler's date jobs."""
+async def upcoming_expiries(deps: Deps, *, after: datetime,
+                            limit: int) -> list[tuple[str, datetime]]:
+    """The next `limit` (grant id, expires_at) of active grants, for the scheduler's wake-ups."""
     async with transaction(deps.sessions) as session:
-        return await repo.upcoming_expiries(session, after=after)
+        return await repo.upcoming_expiries(session, after=after, limit=limit)

@@ -1,15 +1,13 @@
-"""The scheduler as a service part: interval jobs, a date job at each grant's end, clean stop."""
+"""The scheduler as a service part: interval jobs, wake-ups at the next grant ends, clean stop."""
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.context import Deps
-from bot.errors import DbAccessError
 from bot.service import Background
-from bot.sweeps import upcoming_expiries
 from scheduler.config import SchedulerConfig
 from scheduler.jobs import (
     RECONCILE,
@@ -23,6 +21,7 @@ from scheduler.jobs import (
     Jobs,
 )
 from scheduler.runner import JobRunner
+from scheduler.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 WAKE_SLEEP_MAX = 1.0  # a date job may fire a hair early; never wait long for the clock
@@ -38,24 +37,32 @@ class Scheduler(Background):
     def __init__(self, deps: Deps, config: SchedulerConfig | None = None) -> None:
         self._d = deps
         self.config = config or SchedulerConfig()
-        self.jobs = Jobs(deps)
+        # A pass reads IAM over half its interval, so passes never run into each other.
+        self.jobs = Jobs(deps, iam_concurrency=self.config.iam_concurrency,
+                         reconcile_spread=self.config.reconcile_interval / 2)
         self._runner = JobRunner()
         self._aps: AsyncIOScheduler | None = None
+        self._wakeups = Wakeups(deps, self._wake, self.config.wakeups)
 
     @property
     def running(self) -> bool:
         """Whether the scheduler has been started and not stopped."""
         return self._aps is not None and self._aps.running
 
+    @property
+    def planned_wakeups(self) -> int:
+        """How many grant ends have a date job right now (at most config.wakeups)."""
+        return len(self._wakeups)
+
     async def start(self) -> None:
-        """Start every interval job now, and a date job for each active grant's end."""
+        """Start every interval job now, and date jobs at the next few grant ends."""
         _quiet_apscheduler()
         aps = AsyncIOScheduler(timezone=UTC, job_defaults={
             # Late runs still run (rows stay due anyway); overlapping runs are JobRunner's job.
             "coalesce": True, "max_instances": 3, "misfire_grace_time": None})
         now = _wall()
         every = {STEPS: (self.jobs.steps, self.config.sweep_interval),
-                 REVOKE: (self.jobs.revoke, self.config.sweep_interval),
+                 REVOKE: (self._sweep, self.config.sweep_interval),
                  WARN: (self.jobs.warn, self.config.sweep_interval),
                  REQUESTS: (self.jobs.requests, self.config.sweep_interval),
                  REVIEWS: (self.jobs.breakglass_reviews, self.config.sweep_interval),
@@ -67,8 +74,9 @@ class Scheduler(Background):
             aps.add_job(self._runner.run, "interval", args=[name, job], id=name,
                         seconds=seconds, next_run_time=now)
         self._aps = aps
+        self._wakeups.attach(aps)
         # Planned before start: jobs added to a stopped scheduler are stored in one go.
-        await self._plan_expiries()
+        await self._wakeups.refill(after=self._d.clock())
         aps.start()
         log.info("scheduler started", extra={"sweep_s": self.config.sweep_interval,
                                              "reconcile_s": self.config.reconcile_interval})
@@ -78,6 +86,7 @@ class Scheduler(Background):
         aps, self._aps = self._aps, None
         if aps is None:
             return
+        self._wakeups.attach(None)
         aps.pause()
         if not await self._runner.drain(self.config.stop_grace):
             log.warning("scheduler jobs were cancelled at shutdown; their leases will lapse")
@@ -86,30 +95,21 @@ class Scheduler(Background):
         log.info("scheduler stopped")
 
     def on_grant_active(self, grant_id: str, expires_at: datetime | None) -> None:
-        """Deps hook: (re)plan the date job that wakes the sweep when a grant ends."""
-        if self._aps is None or expires_at is None:
-            return
-        # The Deps clock is the authority on time; APScheduler runs on the wall clock.
-        run_at = _wall() + (expires_at - self._d.clock())
-        self._aps.add_job(self._wake, "date", run_date=run_at, args=[expires_at],
-                          id=f"expire-{grant_id}", replace_existing=True)
+        """Deps hook: a grant's end (re)planned; kept when it is among the next few."""
+        self._wakeups.offer(grant_id, expires_at)
+
+    async def _sweep(self) -> None:
+        """Revoke what is due, then plan the wake-ups at the next grant ends."""
+        started = self._d.clock()
+        await self.jobs.revoke()
+        # From when the sweep began: an end that passed during it still gets a wake-up (at once).
+        await self._wakeups.refill(after=started)
 
     async def _wake(self, expires_at: datetime) -> None:
         early = (expires_at - self._d.clock()).total_seconds()
         if early > 0:
             await asyncio.sleep(min(early, WAKE_SLEEP_MAX))
-        await self._runner.run(REVOKE, self.jobs.revoke)
-
-    async def _plan_expiries(self) -> None:
-        """Rebuild the date jobs from the table (the memory job store starts empty)."""
-        try:
-            ends = await upcoming_expiries(self._d, after=self._d.clock() + timedelta(seconds=1))
-        except DbAccessError:
-            log.warning("could not plan expiries at start; the interval sweep covers them")
-            return
-        for grant_id, expires_at in ends:
-            self.on_grant_active(grant_id, expires_at)
-        log.info("planned grant expiries", extra={"count": len(ends)})
+        await self._runner.run(REVOKE, self._sweep)
 
 
 def _quiet_apscheduler() -> None:

@@ -6,6 +6,7 @@ from bot.actions import ActionId
 from bot.domain import GrantStatus
 from bot.models import Grant
 from bot.sweeps import Sweeper
+from scheduler import Scheduler, SchedulerConfig
 from tests.scheduler.support import (
     MovableClock,
     audit,
@@ -114,3 +115,34 @@ async def test_overlapping_grants_revoke_only_their_own_policy(
     ended = [m.text for m in h.emu.dms_to(catalogs.DEV) if f"Access `{late.id}`" in m.text]
     assert ended and "2 open session(s) were ended" in ended[-1]
     assert await sweeper.run() == 0
+
+
+async def test_only_the_next_few_ends_have_date_jobs_and_later_ones_follow(
+        h: BotHarness) -> None:
+    deps = h.workflow.d
+    users = [catalogs.DEV, catalogs.DEV2]
+    before = [await make_grant(deps, user_id=users[i % 2],
+                               duration=timedelta(seconds=2 + 0.3 * i)) for i in range(8)]
+    # The interval sweep runs once at start, then not for an hour: only wake-ups revoke.
+    scheduler = Scheduler(deps, SchedulerConfig(sweep_interval=3600, reconcile_interval=3600,
+                                                wakeups=3))
+    deps.on_grant_active = scheduler.on_grant_active
+    await scheduler.start()
+    jobs_seen: list[int] = []
+    try:
+        during = [await make_grant(deps, user_id=users[i % 2],
+                                   duration=timedelta(seconds=2.1 + 0.3 * i)) for i in range(4)]
+        ids = {g.id for g in before + during}
+
+        async def all_revoked() -> bool:
+            assert scheduler._aps is not None
+            jobs_seen.append(sum(j.id.startswith("expire-") for j in scheduler._aps.get_jobs()))
+            rows = [await grant(deps, gid) for gid in ids]
+            return all(row.status == GrantStatus.REVOKED for row in rows)
+
+        await wait_for(all_revoked, timeout=30)
+    finally:
+        await scheduler.stop()
+        deps.on_grant_active = None
+    assert max(jobs_seen) == 3  # never one job per grant, yet every grant's end was met
+    assert len(await audit(deps, "grant.revoked")) == 12
