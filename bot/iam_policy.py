@@ -53,7 +53,10 @@ def _grant_statements(catalog: Catalog, account_ids: list[str]) -> list[dict[str
     patterns = [principal_pattern(catalog, a) for a in account_ids]
     if not patterns:
         return []
-    return [_statement("ManageGrantPolicies", _iam_actions(patterns[0]), patterns)]
+    # Reconciliation reads the roles/users a page at a time; IAM allows this action only on
+    # "*" (it has no resource-level permissions), and it is read-only.
+    return [_statement("ManageGrantPolicies", _iam_actions(patterns[0]), patterns),
+            _statement("ReconcileInPages", ["iam:GetAccountAuthorizationDetails"], ["*"])]
 
 
 def bot_role_policy(catalog: Catalog) -> dict[str, Any]:

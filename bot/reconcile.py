@@ -1,25 +1,34 @@
-"""Reconciliation: make the `db-access-*` policies in IAM match the grants in the state store."""
+"""Reconciliation: make the `db-access-*` policies in IAM match the grants in the state store.
+
+IAM is read a page of principals at a time (GetAccountAuthorizationDetails, up to 1,000 roles
+or users a call) instead of one call per principal, and the pages are spread out in time; each
+page is compared with the state store in one query.
+"""
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
 from bot import repo
 from bot.catalog import DatabaseSpec
 from bot.context import Deps
-from bot.domain import GrantStatus, Identity, Level
+from bot.domain import GrantStatus
 from bot.drift import Fix, record, report
 from bot.errors import DbAccessError
-from bot.identity import principal_for
 from bot.lifecycle import Lifecycle
+from bot.locks import exclusive
 from bot.models import Grant
 from bot.provisioning import target_of
+from bot.reconcile_scope import Scope
 from bot.revoking import LEASE
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
-LOOKBACK = timedelta(days=30)  # principals of grants this recent are checked even if revoked
-PARALLEL = 4  # principals listed at once; IAM throttles bursts
+LOOKBACK = timedelta(days=30)  # principals of grants this recent are checked wherever they are
+PARALLEL = 4  # fixes (deletes, restores) at once within a page
+MAX_PAGE_GAP = 5.0  # seconds; pages are spread over the pass, never further apart than this
+ROWS_PER_QUERY = 1000
 RECONCILE_LOCK = 0x6462_6162_7263  # advisory lock key: "dbabrc"
 
 
@@ -29,120 +38,144 @@ class Reconciler:
     Half-made grants need no reconciliation: their PROVISION step is retried until done.
     """
 
-    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None) -> None:
+    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None, *,
+                 parallel: int = PARALLEL, spread: float = 0.0) -> None:
+        """spread: seconds a pass may take to read its pages (0: as fast as IAM answers)."""
         self._d = deps
         self._steps = (lifecycle or Lifecycle(deps)).steps
-        self._slots = asyncio.Semaphore(PARALLEL)
+        self._slots = asyncio.Semaphore(parallel)
+        self._spread = spread
+        self._pages: dict[str, int] = {}  # pages per account in the last pass
 
     async def run(self) -> list[Fix]:
         """One reconciliation pass; returns (and posts a summary of) what it fixed."""
-        # Orphan policies have no row to claim, so replicas take turns instead: the lock lives
-        # as long as this transaction (and dies with the connection if the process does).
-        async with transaction(self._d.sessions) as session:
-            if not await repo.try_xact_lock(session, key=RECONCILE_LOCK):
+        # Orphan policies have no row to claim, so replicas take turns instead.
+        async with exclusive(self._d.sessions, key=RECONCILE_LOCK) as mine:
+            if not mine:
                 log.info("another replica is reconciling; skipping this pass")
                 return []
             return await self._run()
 
     async def _run(self) -> list[Fix]:
         fixes: list[Fix] = []
-        principals = await self._principals()
-        for found in await asyncio.gather(*(self._check(account, arn, database)
-                                            for account, arn, database in principals)):
-            fixes.extend(found)
+        async with transaction(self._d.sessions) as session:
+            known = await repo.known_principals(session, since=self._d.clock() - LOOKBACK)
+        scope = Scope.of(self._d.catalog, known)
+        for account_id in sorted({db.account_id for db in self._d.catalog.databases.values()}):
+            try:
+                fixes.extend(await self._account(account_id, scope))
+            except DbAccessError as exc:
+                log.warning("could not reconcile an account",
+                            extra={"account_id": account_id, "error": str(exc)})
         await report(self._d, self._steps, fixes)
         return fixes
 
-    async def _principals(self) -> list[tuple[str, str, str]]:
-        """Principals of recent grants, and every principal the catalog derives for holders."""
-        # A policy can outlive its row, but only where the identity templates point.
-        since = self._d.clock() - LOOKBACK
+    async def _account(self, account_id: str, scope: Scope) -> list[Fix]:
+        """Compare every page of the account's principals; then name principals that are gone."""
+        fixes: list[Fix] = []
+        seen: set[str] = set()
+        gap = min(MAX_PAGE_GAP, self._spread / max(1, self._pages.get(account_id, 1) - 1))
+        pages = self._d.iam.grant_policy_pages(account_id=account_id, kinds=scope.kinds)
+        count = 0
+        async with contextlib.aclosing(pages):
+            while True:
+                if count and gap > 0:
+                    await asyncio.sleep(gap)  # IAM throttles bursts of this call per account
+                listed_at = self._d.clock()
+                page = await anext(pages, None)
+                if page is None:
+                    break
+                count += 1
+                mine = {arn: ids for arn, ids in page.items() if scope.covers(arn)}
+                seen.update(mine)
+                fixes.extend(await self._compare(mine, listed_at))
+        self._pages[account_id] = count
         async with transaction(self._d.sessions) as session:
-            known = await repo.known_principals(session, since=since)
-            holders = await repo.recent_holders(session, since=since)
-        found = {arn: (account, arn, database) for account, arn, database in known}
-        for user_id, email, handle in holders:
-            identity = Identity(user_id, email, handle, "")
-            for db in self._d.catalog.databases.values():
-                for level in db.levels:
-                    arn = principal_for(self._d.catalog, db, identity, Level(level))
-                    found.setdefault(arn, (db.account_id, arn, db.name))
-        return list(found.values())
-
-    async def _check(self, account_id: str, arn: str, database: str) -> list[Fix]:
-        async with self._slots:
-            try:
-                return await self._check_principal(account_id, arn, database)
-            except DbAccessError as exc:
-                log.warning("could not reconcile a principal",
-                            extra={"principal": arn, "error": str(exc)})
-                return []
-
-    async def _check_principal(self, account_id: str, arn: str, database: str) -> list[Fix]:
-        listed_at = self._d.clock()
-        policies = set(await self._d.iam.list_grant_policies(account_id=account_id,
-                                                             principal_arn=arn))
-        async with transaction(self._d.sessions) as session:
-            rows = await repo.grants_by_ids(session, grant_ids=sorted(policies))
-            active = await repo.active_grants_of_principal(session, principal_arn=arn,
-                                                           now=listed_at)
-        fixes = []
-        for gid in sorted(policies):
-            row = rows.get(gid)
-            # A grant revoked after the listing may have lost its policy since; not an orphan.
-            if row is None or (row.status == GrantStatus.REVOKED and row.revoked_at is not None
-                               and row.revoked_at <= listed_at):
-                fix = await self._delete_orphan(arn, gid, row, database)
-                if fix:
-                    fixes.append(fix)
-        for grant in active:
-            # A grant made active after the listing may have got its policy since.
-            if grant.id not in policies and grant.granted_at and grant.granted_at < listed_at:
-                fix = await self._restore(grant)
-                if fix:
-                    fixes.append(fix)
+            holders = await repo.principals_with_active_grants(session, account_id=account_id)
+        for arn in sorted(holders - seen):
+            log.warning("an IAM principal holding active grants does not exist; its grants "
+                        "cannot work until it is created", extra={"principal": arn})
         return fixes
 
-    def _database_for(self, arn: str, row: Grant | None, hint: str) -> DatabaseSpec | None:
+    async def _compare(self, listed: dict[str, list[str]], listed_at: datetime) -> list[Fix]:
+        """Orphans and missing policies among one page of principals."""
+        arns = sorted(listed)
+        async with transaction(self._d.sessions) as session:
+            active = [row for start in range(0, len(arns), ROWS_PER_QUERY)
+                      for row in await repo.active_grants_on(
+                          session, principal_arns=arns[start:start + ROWS_PER_QUERY],
+                          now=listed_at)]
+            active_ids = {gid for gid, _, _ in active}
+            # Nearly every listed policy belongs to an active grant; only the rest are read.
+            suspects = sorted({gid for ids in listed.values() for gid in ids} - active_ids)
+            rows: dict[str, Grant] = {}
+            for start in range(0, len(suspects), ROWS_PER_QUERY):
+                rows.update(await repo.grants_by_ids(
+                    session, grant_ids=suspects[start:start + ROWS_PER_QUERY]))
+        work = []
+        for arn, ids in listed.items():
+            for gid in ids:
+                row = rows.get(gid)
+                # A grant revoked after the listing may have lost its policy since; not an orphan.
+                if gid not in active_ids and (row is None or (
+                        row.status == GrantStatus.REVOKED and row.revoked_at is not None
+                        and row.revoked_at <= listed_at)):
+                    work.append(self._delete_orphan(arn, gid, row))
+        for gid, arn, due in active:
+            # A grant made active after the listing may have got its policy since.
+            if due and gid not in listed.get(arn, ()):
+                work.append(self._restore(gid))
+        return [fix for fix in await asyncio.gather(*work) if fix is not None]
+
+    def _database_for(self, arn: str, row: Grant | None) -> DatabaseSpec | None:
         """The grant's database, else any catalog database in the principal's account."""
-        for name in (row.database if row else None, hint):
-            db = self._d.catalog.database(name) if name else None
-            if db is not None:
-                return db
+        db = self._d.catalog.database(row.database) if row else None
+        if db is not None:
+            return db
         account = arn.split(":")[4] if arn.count(":") >= 5 else ""
         return next((db for db in self._d.catalog.databases.values()
                      if db.account_id == account), None)
 
-    async def _delete_orphan(self, arn: str, gid: str, row: Grant | None,
-                             hint: str) -> Fix | None:
-        db = self._database_for(arn, row, hint)
+    async def _delete_orphan(self, arn: str, gid: str, row: Grant | None) -> Fix | None:
+        db = self._database_for(arn, row)
         if db is None:
             log.warning("orphan policy in an account the catalog no longer has",
                         extra={"principal": arn, "grant_id": gid})
             return None
-        await self._d.iam.detach(db, principal_arn=arn, grant_id=gid)
+        async with self._slots:
+            try:
+                await self._d.iam.detach(db, principal_arn=arn, grant_id=gid)
+            except DbAccessError as exc:
+                log.warning("could not delete an orphan policy",
+                            extra={"principal": arn, "grant_id": gid, "error": str(exc)})
+                return None
         why = "its grant was revoked" if row is not None else "no grant has that id"
         return await record(self._d, Fix("orphan_deleted", f"deleted policy `db-access-{gid}` "
                                          f"on {arn}: {why}", gid if row else None,
                                          row.database if row else None),
                             principal=arn, policy=f"db-access-{gid}", known=row is not None)
 
-    async def _restore(self, grant: Grant) -> Fix | None:
+    async def _restore(self, grant_id: str) -> Fix | None:
         """Re-attach a live grant's missing policy, holding its lease so no sweep interferes."""
-        db = self._d.catalog.database(grant.database)
-        if db is None:
-            return None
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
             claimed = await repo.claim_grants(
-                session, where=[Grant.id == grant.id, Grant.status == GrantStatus.ACTIVE],
+                session, where=[Grant.id == grant_id, Grant.status == GrantStatus.ACTIVE],
                 owner=self._d.owner, now=now, lease=LEASE, limit=1)
-        if not claimed or not _live(claimed[0], now):
-            if claimed:
-                await self._release(grant)
+        if not claimed:
             return None
+        grant = claimed[0]
         try:
-            await self._d.iam.attach(db, target_of(claimed[0]))
+            db = self._d.catalog.database(grant.database)
+            if db is None or not _live(grant, now):
+                return None
+            async with self._slots:
+                await self._d.iam.attach(db, target_of(grant))
+        except DbAccessError as exc:
+            log.warning("could not restore a missing policy",
+                        extra={"principal": grant.principal_arn, "grant_id": grant.id,
+                               "error": str(exc)})
+            return None
         finally:
             await self._release(grant)
         return await record(self._d, Fix(

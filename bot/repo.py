@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit_chain import queue
@@ -219,37 +219,33 @@ async def grants_by_ids(session: AsyncSession, *, grant_ids: Sequence[str]) -> d
     return {grant.id: grant for grant in rows}
 
 
-async def active_grants_of_principal(session: AsyncSession, *, principal_arn: str,
-                                     now: datetime) -> list[Grant]:
-    """Active, unexpired grants on an IAM principal."""
-    return list(await session.scalars(select(Grant).where(
-        Grant.principal_arn == principal_arn, Grant.status == GrantStatus.ACTIVE,
-        or_(Grant.expires_at.is_(None), Grant.expires_at > now))))
+async def active_grants_on(session: AsyncSession, *, principal_arns: Sequence[str],
+                           now: datetime) -> list[tuple[str, str, bool]]:
+    """(grant id, principal ARN, whether its policy must be in IAM by now) of active grants.
 
-
-async def known_principals(session: AsyncSession, *,
-                           since: datetime) -> list[tuple[str, str, str]]:
-    """(account id, principal ARN, a database) of live grants and grants created since a time."""
+    A grant's policy must be there once it was granted before `now` and has not ended.
+    """
+    if not principal_arns:
+        return []
+    due = and_(Grant.granted_at < now, or_(Grant.expires_at.is_(None), Grant.expires_at > now))
     rows = await session.execute(
-        select(Grant.account_id, Grant.principal_arn, func.min(Grant.database))
-        .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since))
-        .group_by(Grant.account_id, Grant.principal_arn))
-    return [(account, arn, database) for account, arn, database in rows]
+        select(Grant.id, Grant.principal_arn, due)
+        .where(Grant.principal_arn.in_(list(principal_arns)), Grant.status == GrantStatus.ACTIVE))
+    return [(gid, arn, bool(must)) for gid, arn, must in rows]
 
 
-async def recent_holders(session: AsyncSession, *, since: datetime) -> list[tuple[str, str, str]]:
-    """(user id, email, handle) of people with live grants or grants created since a time."""
-    rows = await session.execute(
-        select(Grant.user_id, Grant.email, Grant.handle)
-        .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since)).distinct())
-    return [(user_id, email, handle) for user_id, email, handle in rows]
+async def principals_with_active_grants(session: AsyncSession, *, account_id: str) -> set[str]:
+    """ARNs of the principals holding an active grant in an account."""
+    return set(await session.scalars(
+        select(Grant.principal_arn).where(Grant.account_id == account_id,
+                                          Grant.status == GrantStatus.ACTIVE).distinct()))
 
 
-async def try_xact_lock(session: AsyncSession, *, key: int) -> bool:
-    """Take a transaction-scoped advisory lock if it is free (PostgreSQL; SQLite: always)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite serves a single replica
-    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(key))))
+async def known_principals(session: AsyncSession, *, since: datetime) -> set[str]:
+    """ARNs of the principals of live grants and of grants created since a time."""
+    return set(await session.scalars(
+        select(Grant.principal_arn)
+        .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since)).distinct()))
 
 
 async def bundle_parts(session: AsyncSession, *, bundle_id: str) -> list[AccessRequest]:

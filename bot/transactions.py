@@ -12,7 +12,7 @@ from bot.errors import StateUnavailable
 _UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
 
 
-def _is_unreachable(exc: BaseException) -> bool:
+def is_unreachable(exc: BaseException) -> bool:
     if isinstance(exc, _UNREACHABLE):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -30,6 +30,6 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     except StateUnavailable:
         raise
     except Exception as exc:
-        if _is_unreachable(exc) or (exc.__cause__ and _is_unreachable(exc.__cause__)):
+        if is_unreachable(exc) or (exc.__cause__ and is_unreachable(exc.__cause__)):
             raise StateUnavailable() from exc
         raise

@@ -1,6 +1,6 @@
 """The narrow interfaces the workflow and scheduler use to reach outside systems."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -38,8 +38,13 @@ class IamGrants(Protocol):
         """Delete the grant's policy; a policy that is already gone counts as done."""
         ...
 
-    async def list_grant_policies(self, *, account_id: str, principal_arn: str) -> list[str]:
-        """Grant ids of the `db-access-*` policies currently on the principal."""
+    def grant_policy_pages(self, *, account_id: str,
+                           kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
+        """Every principal of the kinds ("role", "user") in the account, a page at a time.
+
+        Each page maps a principal's ARN to the grant ids of its `db-access-*` policies (empty
+        for a principal without any); a principal appears in one page only.
+        """
         ...
 
 

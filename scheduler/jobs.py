@@ -25,8 +25,8 @@ class Jobs:
         self.sweeper = Sweeper(deps, self.lifecycle, parallel=iam_concurrency)
         self.warnings = ExpiryWarnings(deps, self.lifecycle)
         self.pending = PendingRequests(deps, self.lifecycle)
-        self.reconciler = Reconciler(deps, self.lifecycle)
-        self.reconcile_spread = reconcile_spread
+        self.reconciler = Reconciler(deps, self.lifecycle, parallel=iam_concurrency,
+                                     spread=reconcile_spread)
         self.unused = UnusedAccess(deps, self.lifecycle)
         self.roles = RoleCleanup(deps)
         self.reviews = OverdueReviews(deps, self.lifecycle)

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from bot.catalog import AccountSpec, AdminSpec, Catalog, DatabaseSpec, IdentitySpec, LevelSpec
 from bot.domain import CredentialKind, Engine, GrantTarget, Level
@@ -177,9 +178,7 @@ async def test_attach_list_detach_on_a_role_with_a_path() -> None:
     stored = seed.inline_policies(role)
     assert stored["db-access-g1"] == expected_policy("db-RES1")
     assert "Condition" not in stored["db-access-g2"]["Statement"][0]
-    listed = await grants.list_grant_policies(account_id=seed.DEFAULT_ACCOUNT,
-                                              principal_arn=role)
-    assert sorted(listed) == ["g1", "g2"]
+    assert (await listed(grants, "role"))[role] == ["g1", "g2"]
     await grants.detach(db, principal_arn=role, grant_id="g1")
     await grants.detach(db, principal_arn=role, grant_id="g1")  # already gone: fine
     assert sorted(seed.inline_policies(role)) == ["db-access-g2", "unrelated"]
@@ -191,13 +190,54 @@ async def test_attach_on_an_iam_user_and_detach_of_missing_things() -> None:
     grants = AwsIamGrants(make_catalog(db))
     await grants.attach(db, make_target(user))
     assert seed.inline_policies(user) == {"db-access-g1": expected_policy("db-RES1")}
-    assert await grants.list_grant_policies(account_id=seed.DEFAULT_ACCOUNT,
-                                            principal_arn=user) == ["g1"]
+    assert await listed(grants, "user") == {user: ["g1"]}
     await grants.detach(db, principal_arn=user, grant_id="nope")
     gone = "arn:aws:iam::123456789012:role/Deleted"
     await grants.detach(db, principal_arn=gone, grant_id="g1")
-    assert await grants.list_grant_policies(account_id=seed.DEFAULT_ACCOUNT,
-                                            principal_arn=gone) == []
+    assert gone not in await listed(grants, "role", "user")
+
+
+async def listed(grants: AwsIamGrants, *kinds: str,
+                 account_id: str = seed.DEFAULT_ACCOUNT) -> dict[str, list[str]]:
+    """Every principal of the kinds with its grant ids, all pages merged."""
+    found: dict[str, list[str]] = {}
+    async for page in grants.grant_policy_pages(account_id=account_id, kinds=frozenset(kinds)):
+        assert not found.keys() & page.keys()  # a principal appears in one page only
+        found.update(page)
+    return {arn: sorted(ids) for arn, ids in found.items()}
+
+
+async def test_pages_list_roles_and_users_with_their_grant_policies_only() -> None:
+    role = seed.create_role("DatabasesRole_bob", path="/people/")
+    bare = seed.create_role("DatabasesRole_carol")
+    user = seed.create_user("dave")
+    seed.put_inline_policy(role, "db-access-g1", seed.filler_policy(100))
+    seed.put_inline_policy(role, "unrelated", seed.filler_policy(100))
+    seed.put_inline_policy(user, "db-access-g2", seed.filler_policy(100))
+    seed.put_inline_policy(user, "db-access-not a grant id", seed.filler_policy(100))
+    manage = seed.create_role("db-access-bot", account_id=OTHER)
+    other = seed.create_role("DatabasesRole_erin", account_id=OTHER)
+    seed.put_inline_policy(other, "db-access-g3", seed.filler_policy(100))
+    grants = AwsIamGrants(make_catalog(make_db(resource_id="db-RES1"),
+                                       make_db("other-db", account_id=OTHER,
+                                               resource_id="db-RES2"), manage_role=manage))
+    assert await listed(grants, "role", account_id=OTHER) == {manage: [], other: ["g3"]}
+    assert await listed(grants, "role") == {role: ["g1"], bare: []}
+    assert await listed(grants, "user") == {user: ["g2"]}
+    assert await listed(grants, "role", "user") == {role: ["g1"], bare: [], user: ["g2"]}
+    assert await listed(grants) == {}
+
+
+async def test_pages_iam_does_not_answer_name_the_call_and_the_fix(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    catalog = make_catalog(make_db(resource_id="db-RES1"))
+    grants = AwsIamGrants(catalog, clients=AwsClients(
+        catalog, config=Config(retries={"mode": "standard", "max_attempts": 1})))
+    with pytest.raises(AwsError, match=r"read the roles and users \(GetAccountAuthorization"
+                                       r"Details\) for account 123456789012") as caught:
+        await listed(grants, "role")
+    assert "db-access-bot iam-policy" in str(caught.value)
 
 
 async def test_attach_to_a_missing_role_names_it() -> None:

@@ -94,6 +94,9 @@ def test_iam_policy_resources_come_from_the_catalog(tmp_path: Path) -> None:
     assert set(by_sid["ManageGrantPolicies"]["Action"]) == {
         "iam:GetRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
         "iam:ListRolePolicies"}
+    assert by_sid["ReconcileInPages"] == {"Sid": "ReconcileInPages", "Effect": "Allow",
+                                          "Action": ["iam:GetAccountAuthorizationDetails"],
+                                          "Resource": ["*"]}
     assert {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"} == set(
         by_sid["MintTokensAsTheUser"]["Action"])
     assert by_sid["DescribeDBInstances"]["Resource"] == [
@@ -103,8 +106,10 @@ def test_iam_policy_resources_come_from_the_catalog(tmp_path: Path) -> None:
     assert by_sid["AssumeManageRoles"]["Resource"] == [manage]
     other = cli("iam-policy", "--account", "210987654321", cwd=tmp_path,
                 DB_ACCESS_CATALOG=str(EXAMPLE))
-    assert json.loads(other.stdout)["Statement"][0]["Resource"] == [
+    other_sids = {s["Sid"]: s for s in json.loads(other.stdout)["Statement"]}
+    assert other_sids["ManageGrantPolicies"]["Resource"] == [
         "arn:aws:iam::210987654321:role/DatabasesRole_*"]
+    assert other_sids["ReconcileInPages"]["Action"] == ["iam:GetAccountAuthorizationDetails"]
 
 
 def test_migrate_then_audit_csv(tmp_path: Path, postgres_server: PostgresServer) -> None:

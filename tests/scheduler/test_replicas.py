@@ -78,9 +78,10 @@ class ReplicaIam:
         await self._shared.detach(database, principal_arn=principal_arn, grant_id=grant_id)
         self._log.append((self._name, grant_id))
 
-    async def list_grant_policies(self, *, account_id: str, principal_arn: str) -> list[str]:
-        return await self._shared.list_grant_policies(account_id=account_id,
-                                                      principal_arn=principal_arn)
+    async def grant_policy_pages(self, *, account_id: str,
+                                 kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
+        async for page in self._shared.grant_policy_pages(account_id=account_id, kinds=kinds):
+            yield page
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         return await self._shared.resource_id(database)

@@ -26,8 +26,9 @@ def _request_row(now: datetime) -> dict:
 
 async def seed_grants(state_url: str, *, ends: list[datetime], now: datetime,
                       resource_id: str, with_policies: bool, prefix: str = "bulk",
-                      emu: Any = None) -> list[tuple[str, str]]:
-    """One ACTIVE grant per end time (roles shared GRANTS_PER_ROLE at a time); (id, role).
+                      emu: Any = None,
+                      per_role: int = GRANTS_PER_ROLE) -> list[tuple[str, str]]:
+    """One ACTIVE grant per end time (roles shared per_role at a time); (id, role).
 
     Each role's person is added to the Slack emulator `emu`, when given, so revoke DMs land.
     """
@@ -35,7 +36,7 @@ async def seed_grants(state_url: str, *, ends: list[datetime], now: datetime,
     rows, made = [], []
     roles: dict[int, str] = {}
     for i, end in enumerate(ends):
-        slot = i // GRANTS_PER_ROLE
+        slot = i // per_role
         handle, user_id = f"{prefix}{slot:04d}", f"U0{prefix.upper()}{slot:04d}"
         if slot not in roles:
             roles[slot] = (aws_seed.create_role(f"DatabasesRole_{handle}") if with_policies

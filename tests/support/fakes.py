@@ -1,7 +1,7 @@
 """Small fakes satisfying the providers.base Protocols, for tests that need no AWS or database."""
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,8 +24,9 @@ FAKE_SIGNATURE = "f" * 64
 class FakeIam:
     """Inline policies in memory: {principal: {grant_id: expires_at}}; can be told to fail.
 
-    `missing` holds principals that do not exist; `before_attach` runs once, inside the next
-    attach call before the policy is written (what another actor does meanwhile).
+    `missing` holds principals that do not exist (a principal exists once it has a key in
+    `policies`, and is not missing); `before_attach` runs once, inside the next attach call
+    before the policy is written (what another actor does meanwhile).
     """
 
     def __init__(self) -> None:
@@ -38,6 +39,8 @@ class FakeIam:
         self.before_attach: Callable[[GrantTarget], Awaitable[None]] | None = None
         self.roles: FakeRoles | None = None  # identity.provision: roles made on first use
         self.starts: dict[str, datetime | None] = {}  # grant id -> the start its policy has
+        self.page_size = 100
+        self.pages_read = 0
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         return database.resource_id or "db-FAKERESOURCE"
@@ -72,8 +75,14 @@ class FakeIam:
         self.policies[principal_arn].pop(grant_id, None)
         self.detached.append(grant_id)
 
-    async def list_grant_policies(self, *, account_id: str, principal_arn: str) -> list[str]:
-        return sorted(self.policies.get(principal_arn, {}))
+    async def grant_policy_pages(self, *, account_id: str,
+                                 kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
+        arns = sorted(arn for arn in self.policies
+                      if arn not in self.missing and arn.split(":")[4:5] == [account_id]
+                      and any(f":{kind}/" in arn for kind in kinds))
+        for start in range(0, len(arns), self.page_size):
+            self.pages_read += 1
+            yield {arn: sorted(self.policies[arn]) for arn in arns[start:start + self.page_size]}
 
     def has(self, principal_arn: str, grant_id: str) -> bool:
         """Whether the grant's policy is on the principal."""
