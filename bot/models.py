@@ -195,6 +195,7 @@ class Grant(Base):
     __table_args__ = (
         Index(None, "status", "expires_at"),
         Index(None, "principal_arn", "status"),
+        Index(None, "database", "db_user"),  # other live grants of a database user (revoking)
     )
 
 
@@ -255,12 +256,15 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(UtcTime(), index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
-    database: Mapped[str | None] = mapped_column(String(64), index=True)
+    database: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(16), index=True)
     grant_id: Mapped[str | None] = mapped_column(String(16), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # sha256 over the previous row's hash and this row (bot.audit_chain); set at commit.
     hash: Mapped[str] = mapped_column(String(64))
+
+    # An approver's audit of one database: its newest events, one backward index range.
+    __table_args__ = (Index(None, "database", "id"),)
 
 
 class TokenIssue(Base):

@@ -54,6 +54,10 @@ def test_postgres_up_down_up(postgres_server: PostgresServer) -> None:
     indexes = postgres_server.psql(
         "SELECT indexdef FROM pg_indexes WHERE tablename = 'grants'", name)
     assert "(status, expires_at)" in indexes
+    assert "(database, db_user)" in indexes  # revocation's look for other live grants
+    audit_indexes = postgres_server.psql(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_events'", name)
+    assert "(database, id)" in audit_indexes
 
 
 def test_sqlite_up_down_up(tmp_path: Path) -> None:
