@@ -14,7 +14,6 @@ from bot.revoking import LEASE
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
-BATCH = 25
 PARALLEL = 8  # default revocations at once (IAM_CONCURRENCY); the state pool has 10+10
 
 
@@ -25,28 +24,39 @@ class Sweeper:
                  parallel: int = PARALLEL) -> None:
         self._d = deps
         self._revoker = (lifecycle or Lifecycle(deps)).revoker
-        self._slots = asyncio.Semaphore(parallel)
-        # A batch is waited for as a whole, so it holds a few rounds of every slot.
-        self._batch = max(BATCH, 3 * parallel)
+        self._parallel = parallel
 
     async def run(self) -> int:
         """One sweep: due revocations until none is left; returns how many were revoked."""
         done = 0
-        while True:
-            grants = await self._claim()
-            if not grants:
-                break
-            results = await asyncio.gather(*(self._revoke(grant) for grant in grants))
-            done += sum(results)
+        running: set[asyncio.Task[bool]] = set()
+        try:
+            while True:
+                # Claimed as slots free up, so one slow revocation never holds up a batch.
+                if len(running) <= self._parallel // 2:
+                    for grant in await self._claim(self._parallel - len(running)):
+                        running.add(asyncio.create_task(self._revoke(grant)))
+                if not running:
+                    break
+                finished, running = await asyncio.wait(running,
+                                                       return_when=asyncio.FIRST_COMPLETED)
+                done += sum(task.result() for task in finished)
+        except asyncio.CancelledError:
+            for task in running:  # shutdown: the leases lapse and a later sweep retries
+                task.cancel()
+            raise
+        finally:
+            if running:  # a failed claim still lets the revocations under way finish
+                await asyncio.wait(running)
         await self._count_active()
         return done
 
-    async def _claim(self) -> list[Grant]:
-        """Lease a batch of due grants; active ones move to REVOKING in the same transaction."""
+    async def _claim(self, limit: int) -> list[Grant]:
+        """Lease up to limit due grants; active ones move to REVOKING in the same transaction."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
             grants = await claims.due_revocations(session, owner=self._d.owner, now=now,
-                                                  lease=LEASE, limit=self._batch)
+                                                  lease=LEASE, limit=limit)
             for grant in grants:
                 if grant.status == GrantStatus.ACTIVE:
                     grant.status, grant.revoke_reason = GrantStatus.REVOKING, "expired"
@@ -54,15 +64,14 @@ class Sweeper:
         return grants
 
     async def _revoke(self, grant: Grant) -> bool:
-        async with self._slots:
-            try:
-                return not (await self._revoker.finish(grant)).already
-            except DbAccessError:
-                return False  # recorded with its next attempt time; a later sweep retries
-            except Exception:
-                # Unexpected: the lease runs out and a later sweep tries again.
-                log.exception("revocation crashed", extra={"grant_id": grant.id})
-                return False
+        try:
+            return not (await self._revoker.finish(grant)).already
+        except DbAccessError:
+            return False  # recorded with its next attempt time; a later sweep retries
+        except Exception:
+            # Unexpected: the lease runs out and a later sweep tries again.
+            log.exception("revocation crashed", extra={"grant_id": grant.id})
+            return False
 
     async def _count_active(self) -> None:
         async with transaction(self._d.sessions) as session:
