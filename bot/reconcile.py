@@ -8,6 +8,7 @@ page is compared with the state store in one query.
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime, timedelta
 
 from bot import repo
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=30)  # principals of grants this recent are checked wherever they are
 PARALLEL = 4  # fixes (deletes, restores) at once within a page
 MAX_PAGE_GAP = 5.0  # seconds; pages are spread over the pass, never further apart than this
+FIRST_PAGE_GAP = 0.5  # before the bot knows how many pages an account has
 ROWS_PER_QUERY = 1000
 RECONCILE_LOCK = 0x6462_6162_7263  # advisory lock key: "dbabrc"
 
@@ -57,6 +59,7 @@ class Reconciler:
             return await self._run()
 
     async def _run(self) -> list[Fix]:
+        started = time.monotonic()
         fixes: list[Fix] = []
         async with transaction(self._d.sessions) as session:
             known = await repo.known_principals(session, since=self._d.clock() - LOOKBACK)
@@ -68,13 +71,17 @@ class Reconciler:
                 log.warning("could not reconcile an account",
                             extra={"account_id": account_id, "error": str(exc)})
         await report(self._d, self._steps, fixes)
+        log.info("reconciled", extra={"pages": sum(self._pages.values()), "fixes": len(fixes),
+                                      "seconds": round(time.monotonic() - started, 3)})
         return fixes
 
     async def _account(self, account_id: str, scope: Scope) -> list[Fix]:
         """Compare every page of the account's principals; then name principals that are gone."""
         fixes: list[Fix] = []
         seen: set[str] = set()
-        gap = min(MAX_PAGE_GAP, self._spread / max(1, self._pages.get(account_id, 1) - 1))
+        last = self._pages.get(account_id, 0)
+        gap = 0.0 if not self._spread else \
+            min(MAX_PAGE_GAP, self._spread / (last - 1) if last > 1 else FIRST_PAGE_GAP)
         pages = self._d.iam.grant_policy_pages(account_id=account_id, kinds=scope.kinds)
         count = 0
         async with contextlib.aclosing(pages):
