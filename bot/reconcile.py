@@ -1,8 +1,8 @@
 """Reconciliation: make the `db-access-*` policies in IAM match the grants in the state store.
 
-IAM is read a page of principals at a time (GetAccountAuthorizationDetails, up to 1,000 roles
-or users a call) instead of one call per principal, and the pages are spread out in time; each
-page is compared with the state store in one query.
+IAM is read a page of principals at a time (GetAccountAuthorizationDetails, 100 roles or users
+a call) instead of one call per principal, and the pages are spread out in time; each page is
+compared with the state store in one query.
 """
 
 import asyncio
