@@ -1,9 +1,12 @@
-"""Revocation lag after expires_at, and recovery of grants that expired while no bot ran."""
+"""Revocation lag after expires_at, and a bot started over many grants that ended while none ran."""
 
 import asyncio
+import json
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -11,17 +14,22 @@ from bot.catalog import DatabaseSpec
 from bot.domain import GrantStatus
 from bot.models import Grant
 from bot.state import make_engine
+from providers.aws_policy import grant_policy, policy_json, policy_name
 from providers.base import IamGrants
 from scheduler import Scheduler, SchedulerConfig
+from tests.support import aws_seed, catalogs
+from tests.support.bot_process import BotProcess
 from tests.support.bulk import seed_grants
 from tests.support.harness import BotHarness
+from tests.support.slack_emulator import SlackEmulator
 
 
 class TimedIam:
-    """Delegates to the real IamGrants and notes when each grant's policy was deleted."""
+    """Delegates to the real IamGrants and notes when the watched grants' policies go."""
 
     def __init__(self, inner: IamGrants) -> None:
         self._inner = inner
+        self.watched: set[str] = set()  # reconciliation may delete other steps' leftovers too
         self.gone_at: dict[str, datetime] = {}
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
@@ -29,7 +37,8 @@ class TimedIam:
 
     async def detach(self, database: DatabaseSpec, *, principal_arn: str, grant_id: str) -> None:
         await self._inner.detach(database, principal_arn=principal_arn, grant_id=grant_id)
-        self.gone_at.setdefault(grant_id, datetime.now(UTC))
+        if grant_id in self.watched:
+            self.gone_at.setdefault(grant_id, datetime.now(UTC))
 
 
 async def _revoked(state_url: str) -> int:
@@ -52,6 +61,7 @@ async def revocation_lag(h: BotHarness, state_url: str, resource_id: str, count:
                   for _ in range(count))
     made = await seed_grants(state_url, ends=ends, now=now, resource_id=resource_id,
                              with_policies=True, prefix="lag", emu=h.emu)
+    timed.watched.update(grant_id for grant_id, _ in made)
     scheduler = Scheduler(h.workflow.d, SchedulerConfig())  # production intervals
     h.workflow.d.on_grant_active = scheduler.on_grant_active
     await scheduler.start()
@@ -65,21 +75,62 @@ async def revocation_lag(h: BotHarness, state_url: str, resource_id: str, count:
     return [(timed.gone_at[g] - by_id[g]).total_seconds() for g in by_id if g in timed.gone_at]
 
 
-async def recovery(h: BotHarness, state_url: str, resource_id: str, count: int) -> float:
-    """count grants that ended while no bot ran; seconds from scheduler start to all revoked."""
+def _put_policies(made: list[tuple[str, str]], ends: list[datetime], resource_id: str) -> None:
+    """Each grant's policy in moto, eight at a time (a client per thread: they are slow to make)."""
+    roles = sorted({role for _, role in made})
+    by_role: dict[str, list[tuple[str, datetime]]] = {role: [] for role in roles}
+    for (grant_id, role), end in zip(made, ends, strict=True):
+        by_role[role].append((grant_id, end))
+
+    def one_role(role: str) -> None:
+        name = role.rsplit("/", 1)[1]
+        iam = aws_seed.client("iam")
+        aws_seed.create_role(name)
+        handle = name.removeprefix("DatabasesRole_")
+        for grant_id, end in by_role[role]:
+            document = grant_policy(grant_id=grant_id, region="eu-west-1",
+                                    account_id=catalogs.ACCOUNT, resource_id=resource_id,
+                                    db_user=f"{handle}_ro", expires_at=end)
+            iam.put_role_policy(RoleName=name, PolicyName=policy_name(grant_id),
+                                PolicyDocument=policy_json(document))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one_role, roles))
+
+
+async def overdue(state_url: str, catalog: dict, env: dict[str, str], workdir: Path, *,
+                  count: int, concurrency: int, resource_id: str) -> dict[str, float]:
+    """A `db-access-bot run` started over count grants that ended while no bot ran: seconds
+    from starting the process (and from it being ready) until every one is revoked."""
     now = datetime.now(UTC)
     ends = [now - timedelta(minutes=5, seconds=i) for i in range(count)]
-    await seed_grants(state_url, ends=ends, now=now, resource_id=resource_id,
-                      with_policies=True, prefix="rec", emu=h.emu)
+    catalog_file = workdir / "overdue-catalog.yaml"
+    catalog_file.write_text(json.dumps(catalog))
     before = await _revoked(state_url)
-    scheduler = Scheduler(h.workflow.d, SchedulerConfig())
-    started = time.perf_counter()
-    await scheduler.start()
-    try:
-        while await _revoked(state_url) - before < count:
-            if time.perf_counter() - started > 600:
-                break
-            await asyncio.sleep(0.25)
-        return time.perf_counter() - started
-    finally:
-        await scheduler.stop()
+    async with SlackEmulator() as emu:
+        made = await seed_grants(state_url, ends=ends, now=now, resource_id=resource_id,
+                                 with_policies=False, prefix="due", emu=emu)
+        seeding = time.perf_counter()
+        await asyncio.to_thread(_put_policies, made, ends, resource_id)
+        seeded = time.perf_counter() - seeding
+        bot = BotProcess(env={**env, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN":
+                              "xapp-bench", "SLACK_API_URL": emu.api_url,
+                              "DATABASE_URL": state_url, "DB_ACCESS_CATALOG": str(catalog_file),
+                              "IAM_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING"},
+                         log_path=workdir / "overdue-bot.log").start()
+        started, ready = time.perf_counter(), None
+        try:
+            while await _revoked(state_url) - before < count:
+                if ready is None and await asyncio.to_thread(bot.health, "/readyz") == 200:
+                    ready = time.perf_counter() - started
+                if time.perf_counter() - started > 1800:
+                    break
+                await asyncio.sleep(0.25)
+            total = time.perf_counter() - started
+        finally:
+            bot.signal()
+            await asyncio.to_thread(bot.wait, 30)
+            bot.kill()
+    return {"count": count, "concurrency": concurrency, "total_s": total,
+            "ready_s": float("nan") if ready is None else ready,
+            "revoked": float(await _revoked(state_url) - before), "seed_s": seeded}
