@@ -49,11 +49,6 @@ class Scheduler(Background):
         """Whether the scheduler has been started and not stopped."""
         return self._aps is not None and self._aps.running
 
-    @property
-    def planned_wakeups(self) -> int:
-        """How many grant ends have a date job right now (at most config.wakeups)."""
-        return len(self._wakeups)
-
     async def start(self) -> None:
         """Start every interval job now, and date jobs at the next few grant ends."""
         _quiet_apscheduler()

@@ -33,9 +33,6 @@ class Wakeups:
         self._planned: dict[str, datetime] = {}  # grant id -> expires_at
         self._offered: dict[str, datetime] | None = None  # offers made while a refill reads
 
-    def __len__(self) -> int:
-        return len(self._planned)
-
     def attach(self, aps: AsyncIOScheduler | None) -> None:
         """Plan into aps from now on (None: stop planning)."""
         self._aps = aps
@@ -69,6 +66,8 @@ class Wakeups:
             return
         finally:
             offered, self._offered = self._offered, None
+        if self._aps is None:
+            return  # stopped while the table was being read
         # A grant made active while the table was being read may be missing from what it said.
         ends.update(offered or {})
         keep = dict(sorted(ends.items(), key=lambda item: item[1])[: self._size])
