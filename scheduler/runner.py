@@ -36,6 +36,10 @@ class JobRunner:
                     await self._once(name, job)
                     if name not in self._again:
                         break
+        except asyncio.CancelledError:
+            # Only drain() cancels a job (at shutdown, past its grace): the job's rows stay due
+            # and its leases lapse. It ends here rather than as an error in APScheduler's log.
+            log.info("scheduler job cancelled at shutdown", extra={"job": name})
         finally:
             if task is not None:
                 self._tasks.discard(task)
