@@ -82,12 +82,12 @@ class Reconciler:
         last = self._pages.get(account_id, 0)
         gap = 0.0 if not self._spread else \
             min(MAX_PAGE_GAP, self._spread / (last - 1) if last > 1 else FIRST_PAGE_GAP)
-        pages = self._d.iam.grant_policy_pages(account_id=account_id, kinds=scope.kinds)
+        # IAM throttles bursts of this call per account: the pages come `gap` apart.
+        pages = self._d.iam.grant_policy_pages(account_id=account_id, kinds=scope.kinds,
+                                               pause=gap)
         count = 0
         async with contextlib.aclosing(pages):
             while True:
-                if count and gap > 0:
-                    await asyncio.sleep(gap)  # IAM throttles bursts of this call per account
                 listed_at = self._d.clock()
                 page = await anext(pages, None)
                 if page is None:

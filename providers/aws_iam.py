@@ -1,8 +1,7 @@
 """IamGrants on AWS: one `db-access-<grant id>` inline policy per grant on the user's principal."""
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -12,10 +11,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bot.catalog import Catalog, DatabaseSpec
 from bot.domain import GrantTarget
 from bot.errors import AwsError, PolicyBudgetExceeded
+from providers.aws_iam_pages import grant_policy_pages
 from providers.aws_policy import (
     Principal,
     PrincipalKind,
-    grant_id_from_policy_name,
     grant_policy,
     parse_principal,
     policy_json,
@@ -29,17 +28,6 @@ _NOT_FOUND = {"DBInstanceNotFound", "DBInstanceNotFoundFault", "DBClusterNotFoun
               "DBClusterNotFound"}
 _IAM_FIX = ("Give the bot's role (or the account's manage role) the permissions printed by "
             "`db-access-bot iam-policy`")
-# Principals per GetAccountAuthorizationDetails call (IAM allows up to 1,000): 100 keeps a page
-# near 1 MB with 20 grants a principal, so reading 100k grants never holds much more at once.
-PAGE_SIZE = 100
-_DETAILS = "GetAccountAuthorizationDetails"
-_LISTS = {"role": ("Role", "RoleDetailList", "RolePolicyList"),
-          "user": ("User", "UserDetailList", "UserPolicyList")}
-# Reconciliation reads names only. Policy documents (URL-encoded: no "<" inside) are nearly all
-# of a page, and botocore parses each date with dateutil: dropped before parsing, a page costs
-# a fifth of the CPU.
-_UNREAD = re.compile(
-    rb"<(PolicyDocument|AssumeRolePolicyDocument|CreateDate|LastUsedDate)>[^<]*</\1>")
 
 
 class AwsIamGrants:
@@ -97,16 +85,11 @@ class AwsIamGrants:
         principal = _principal(principal_arn, database)
         await asyncio.to_thread(self._delete, database, principal, policy_name(grant_id))
 
-    async def grant_policy_pages(self, *, account_id: str,
-                                 kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
+    async def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
+                                 pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
         """Every role and/or user of the account, a page at a time: ARN -> its grant ids."""
-        if not kinds:
-            return
-        pages = await asyncio.to_thread(self._detail_pages, account_id, kinds)
-        while True:
-            page = await asyncio.to_thread(self._next_page, account_id, pages)
-            if page is None:
-                return
+        async for page in grant_policy_pages(self._clients.iam(account_id), account_id=account_id,
+                                             kinds=kinds, pause=pause):
             yield page
 
     # --- worker-thread bodies -------------------------------------------------------------
@@ -199,31 +182,6 @@ class AwsIamGrants:
                             subject=f"IAM {principal.kind} {principal.arn} (database {db.name})",
                             fix=_IAM_FIX) from None
 
-    def _detail_pages(self, account_id: str, kinds: frozenset[str]) -> Iterator[dict[str, Any]]:
-        iam = self._clients.iam(account_id)
-        iam.meta.events.register(f"before-parse.iam.{_DETAILS}", _drop_unread,
-                                 unique_id="db-access-bot-drop-unread")
-        filters = sorted(_LISTS[kind][0] for kind in kinds)
-        return iter(iam.get_paginator("get_account_authorization_details").paginate(
-            Filter=filters, PaginationConfig={"PageSize": PAGE_SIZE}))
-
-    @staticmethod
-    def _next_page(account_id: str, pages: Iterator[dict[str, Any]]) -> dict[str, list[str]] | None:
-        try:
-            page = next(pages, None)
-        except (ClientError, BotoCoreError) as exc:
-            raise aws_error(exc, action="read the roles and users (GetAccountAuthorizationDetails)",
-                            subject=f"account {account_id}", fix=_IAM_FIX) from None
-        if page is None:
-            return None
-        found: dict[str, list[str]] = {}
-        for _, details, policies in _LISTS.values():
-            for principal in page.get(details, []):
-                names = (p["PolicyName"] for p in principal.get(policies, []))
-                found[principal["Arn"]] = [gid for gid in map(grant_id_from_policy_name, names)
-                                           if gid is not None]
-        return found
-
     @staticmethod
     def _names(iam: BaseClient, principal: Principal) -> list[str]:
         operation = f"list_{principal.kind}_policies"
@@ -240,13 +198,6 @@ class AwsIamGrants:
             raise
         # boto3 decodes inline policy documents to dicts; older stacks hand back the raw text.
         return policy_size(unquote(document) if isinstance(document, str) else document)
-
-
-def _drop_unread(response_dict: dict[str, Any], **_: Any) -> None:
-    """botocore before-parse hook: strip what reconciliation never reads from a raw page."""
-    body = response_dict.get("body")
-    if isinstance(body, bytes):
-        response_dict["body"] = _UNREAD.sub(b"", body)
 
 
 def _principal(arn: str, db: DatabaseSpec | None) -> Principal:

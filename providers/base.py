@@ -38,12 +38,13 @@ class IamGrants(Protocol):
         """Delete the grant's policy; a policy that is already gone counts as done."""
         ...
 
-    def grant_policy_pages(self, *, account_id: str,
-                           kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
+    def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
+                           pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
         """Every principal of the kinds ("role", "user") in the account, a page at a time.
 
         Each page maps a principal's ARN to the grant ids of its `db-access-*` policies (empty
-        for a principal without any); a principal appears in one page only.
+        for a principal without any); a principal appears in one page only. Asking for each
+        page after the first waits `pause` seconds (IAM throttles bursts of this read).
         """
         ...
 

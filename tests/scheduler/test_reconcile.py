@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.reconcile import Reconciler
+from bot.reconcile import FIRST_PAGE_GAP, Reconciler
 from providers.aws_iam import AwsIamGrants
 from providers.aws_policy import grant_policy
 from tests.scheduler.support import audit, catalog_with, grant, make_grant
@@ -100,6 +100,19 @@ async def test_pages_are_compared_one_at_a_time(h: BotHarness) -> None:
     assert h.iam.pages_read == 2
     assert h.iam.policies[live.principal_arn] == {live.id: live.expires_at}
     assert h.iam.policies[other.principal_arn] == {other.id: other.expires_at}
+
+
+async def test_pages_are_spread_over_half_the_interval_once_their_number_is_known(
+        h: BotHarness) -> None:
+    h.iam.page_size = 1
+    for user_id in (catalogs.DEV, catalogs.DEV2, catalogs.OUTSIDER):
+        await make_grant(h.workflow.d, user_id=user_id)
+    reconciler = Reconciler(h.workflow.d, spread=0.3)  # a 0.6 s RECONCILE_INTERVAL
+    await reconciler.run()
+    assert h.iam.pauses == [0.0, FIRST_PAGE_GAP, FIRST_PAGE_GAP]  # how many pages: unknown
+    h.iam.pauses.clear()
+    await reconciler.run()
+    assert h.iam.pauses == [0.0, 0.15, 0.15]  # 3 pages: two gaps share the 0.3 s
 
 
 async def test_reconcile_on_moto_deletes_orphans_and_restores_policies(

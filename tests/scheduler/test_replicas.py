@@ -78,9 +78,10 @@ class ReplicaIam:
         await self._shared.detach(database, principal_arn=principal_arn, grant_id=grant_id)
         self._log.append((self._name, grant_id))
 
-    async def grant_policy_pages(self, *, account_id: str,
-                                 kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
-        async for page in self._shared.grant_policy_pages(account_id=account_id, kinds=kinds):
+    async def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
+                                 pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
+        async for page in self._shared.grant_policy_pages(account_id=account_id, kinds=kinds,
+                                                          pause=pause):
             yield page
 
     async def resource_id(self, database: DatabaseSpec) -> str:

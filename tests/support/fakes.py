@@ -1,5 +1,6 @@
 """Small fakes satisfying the providers.base Protocols, for tests that need no AWS or database."""
 
+import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class FakeIam:
         self.starts: dict[str, datetime | None] = {}  # grant id -> the start its policy has
         self.page_size = 100
         self.pages_read = 0
+        self.pauses: list[float] = []  # asked before each page read
 
     async def resource_id(self, database: DatabaseSpec) -> str:
         return database.resource_id or "db-FAKERESOURCE"
@@ -75,13 +77,16 @@ class FakeIam:
         self.policies[principal_arn].pop(grant_id, None)
         self.detached.append(grant_id)
 
-    async def grant_policy_pages(self, *, account_id: str,
-                                 kinds: frozenset[str]) -> AsyncIterator[dict[str, list[str]]]:
+    async def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
+                                 pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
         arns = sorted(arn for arn in self.policies
                       if arn not in self.missing and arn.split(":")[4:5] == [account_id]
                       and any(f":{kind}/" in arn for kind in kinds))
         for start in range(0, len(arns), self.page_size):
+            if start:
+                await asyncio.sleep(pause)
             self.pages_read += 1
+            self.pauses.append(pause if start else 0.0)
             yield {arn: sorted(self.policies[arn]) for arn in arns[start:start + self.page_size]}
 
     def has(self, principal_arn: str, grant_id: str) -> bool:
