@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks import sections
-from benchmarks.stats import machine, percentile, summary_ms
+from benchmarks.stats import critical_path, machine, percentile, summary_ms
 
 ANALYSIS = Path(__file__).with_name("ANALYSIS.md")
 SEED_CLICK_TO_LINK_S = 5.0
@@ -15,14 +15,6 @@ SEED_CLICK_TO_LINK_S = 5.0
 def verdict(ok: bool) -> str:
     """✓ or ✗ with words."""
     return "✓ meets target" if ok else "✗ misses target"
-
-
-def critical_path(step: dict[str, float]) -> float:
-    """The external calls of one grant if the independent ones overlapped: the database user,
-    the IAM policy and the token + paste side by side, then the DM."""
-    side_by_side = max(step.get("db_user", 0.0), step.get("iam", 0.0),
-                       step.get("mint", 0.0) + step.get("share", 0.0))
-    return side_by_side + step.get("slack", 0.0)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Detail sections of the benchmark report: step tables, the idle bot, overdue, the views."""
 
-from benchmarks.stats import summary_ms
+from benchmarks.stats import critical_path, summary_ms
 
 # Before issue 14 (benchmarks/REPORT.md of 2026-11-21 and the issue's own measurements).
 IDLE_BEFORE = {1_000: "0.13 s/min at 2,000", 10_000: "1.14 s/min (1.33 in the report)",
@@ -17,18 +17,21 @@ def link_steps(steps: list[dict[str, float]], totals: list[float], pbkdf2: list[
              "the admin connection (secret, connect, role check); `iam` writes the policy "
              "(list, size check, put); `mint` is STS AssumeRole plus signing the token; `share` "
              "is PBKDF2 + AES-GCM (off the event loop) plus the PrivateBin POST; `slack` is the "
-             "DM; the rest is the state store, card updates, the approved DM and bolt. The "
-             "critical path counts `db_user`, `iam` and `mint`+`share` side by side (they are "
-             "independent), then `slack`.", "",
+             "link DM. The critical path counts `db_user`, `iam` and `mint`+`share` side by "
+             "side (they are independent), then `slack`; the rest of the total is the state "
+             "store, the card updates and DMs sent before the link, and bolt.", "",
              "| step | p50 ms | p99 ms |", "|---|---|---|"]
     for name in sorted({k for step in steps for k in step}):
         s = summary_ms([step[name] for step in steps if name in step])
         lines.append(f"| {name} | {s['p50']:.1f} | {s['p99']:.1f} |")
-    rest = summary_ms([t - sum(s.values()) for t, s in zip(totals, steps, strict=True)])
-    lines.append(f"| everything else | {rest['p50']:.1f} | {rest['p99']:.1f} |")
+    path = summary_ms([critical_path(step) for step in steps])
+    rest = summary_ms([t - critical_path(s) for t, s in zip(totals, steps, strict=True)])
+    total = summary_ms(totals)
+    lines += [f"| critical path | {path['p50']:.1f} | {path['p99']:.1f} |",
+              f"| the rest | {rest['p50']:.1f} | {rest['p99']:.1f} |",
+              f"| total, click → link | {total['p50']:.1f} | {total['p99']:.1f} |"]
     sequential = summary_ms([sum(s.values()) for s in steps])
-    lines += ["", f"Sum of the steps as they run today (one after another): p50 "
-              f"{sequential['p50']:.0f} ms."]
+    lines += ["", f"The steps one after another would take p50 {sequential['p50']:.0f} ms."]
     if pbkdf2:
         p = summary_ms(pbkdf2)
         lines.append(f"PBKDF2 + encryption alone: p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms "

@@ -41,3 +41,11 @@ def machine() -> str:
         pass
     return (f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}")
+
+
+def critical_path(step: dict[str, float]) -> float:
+    """The external calls of one grant if the independent ones overlap: the database user,
+    the IAM policy and the token + paste side by side, then the DM."""
+    side_by_side = max(step.get("db_user", 0.0), step.get("iam", 0.0),
+                       step.get("mint", 0.0) + step.get("share", 0.0))
+    return side_by_side + step.get("slack", 0.0)
