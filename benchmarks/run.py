@@ -184,7 +184,7 @@ async def main(scale: str, steps: list[str], out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="full",
-                        help="quick: ~8 minutes, smaller counts; full: ~35 minutes, the "
+                        help="quick: ~3 minutes, smaller counts; full: ~30 minutes, the "
                              "issue's sizes (see README)")
     parser.add_argument("--latency", choices=["loopback", "real"], default="loopback",
                         help="real: also measure approve → link with a region's round trips")
