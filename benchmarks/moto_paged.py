@@ -21,11 +21,24 @@ from providers.aws_policy import grant_policy, policy_json, policy_name
 from tests.support import catalogs
 from tests.support.ports import free_port, wait_for_port
 
-_LISTS = (("UserDetailList", "users"), ("GroupDetailList", "groups"),
-          ("RoleDetailList", "roles"), ("Policies", "managed_policies"))
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{catalogs.ACCOUNT}:root"},
-    "Action": "sts:AssumeRole"}]})
+_LISTS = (
+    ("UserDetailList", "users"),
+    ("GroupDetailList", "groups"),
+    ("RoleDetailList", "roles"),
+    ("Policies", "managed_policies"),
+)
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{catalogs.ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 
 
 def _paged_details(self: IamResponse) -> ActionResult:
@@ -34,9 +47,8 @@ def _paged_details(self: IamResponse) -> ActionResult:
     entities = [(key, item) for key, source in _LISTS for item in details[source]]
     start = int(self._get_param("Marker") or 0)
     size = int(self._get_param("MaxItems") or 100)
-    page = entities[start:start + size]
-    result: dict[str, object] = {key: [item for k, item in page if k == key]
-                                 for key, _ in _LISTS}
+    page = entities[start : start + size]
+    result: dict[str, object] = {key: [item for k, item in page if k == key] for key, _ in _LISTS}
     result["IsTruncated"] = start + size < len(entities)
     if result["IsTruncated"]:
         result["Marker"] = str(start + size)
@@ -75,12 +87,22 @@ class PagedMoto:
             name = role_arn.rsplit("/", 1)[1]
             if name not in roles:
                 roles[name] = iam.create_role(
-                    role_name=name, assume_role_policy_document=TRUST, path="/",
-                    permissions_boundary=None, description="", tags=[],
-                    max_session_duration=None)
+                    role_name=name,
+                    assume_role_policy_document=TRUST,
+                    path="/",
+                    permissions_boundary=None,
+                    description="",
+                    tags=[],
+                    max_session_duration=None,
+                )
             handle = name.removeprefix("DatabasesRole_")
-            document = grant_policy(grant_id=grant_id, region="eu-west-1",
-                                    account_id=catalogs.ACCOUNT, resource_id=resource_id,
-                                    db_user=f"{handle}_ro", expires_at=end)
+            document = grant_policy(
+                grant_id=grant_id,
+                region="eu-west-1",
+                account_id=catalogs.ACCOUNT,
+                resource_id=resource_id,
+                db_user=f"{handle}_ro",
+                expires_at=end,
+            )
             # The model's own put, without IAM's validation and name lookup per call.
             roles[name].put_policy(policy_name(grant_id), policy_json(document))

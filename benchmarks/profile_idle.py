@@ -58,10 +58,25 @@ async def main(grants: int, interval: float, top: int) -> None:
         found = await first_pass(log, count, within)
         if count == 1:
             pid = started[-1].process.pid  # type: ignore[union-attr]
-            command = [spy, "record", "-p", str(pid), "-d", str(int(interval)), "-r", "100",
-                       "-f", "raw", "-o", str(raw), "--nonblocking"]
-            subprocess.Popen(command, stdout=subprocess.DEVNULL,  # noqa: ASYNC220 (no wait)
-                             stderr=subprocess.DEVNULL)
+            command = [
+                spy,
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                str(int(interval)),
+                "-r",
+                "100",
+                "-f",
+                "raw",
+                "-o",
+                str(raw),
+                "--nonblocking",
+            ]
+            # Started and left running: py-spy stops itself after the interval.
+            subprocess.Popen(  # noqa: ASYNC220
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         return found
 
     footprint._pass_number = then_sample  # type: ignore[assignment]
@@ -71,8 +86,13 @@ async def main(grants: int, interval: float, top: int) -> None:
             raw = Path(workdir) / "profile.txt"
             env = {k: v for k, v in _aws_env("").items() if k != "AWS_ENDPOINT_URL"}
             figures = await footprint.footprint(
-                await _state(postgres), {**env, "PRIVATEBIN_URL": "http://127.0.0.1:9/"},
-                Path(workdir), grants=grants, audit_rows=0, interval=interval)
+                await _state(postgres),
+                {**env, "PRIVATEBIN_URL": "http://127.0.0.1:9/"},
+                Path(workdir),
+                grants=grants,
+                audit_rows=0,
+                interval=interval,
+            )
             await asyncio.sleep(2)  # py-spy writes its file when its duration ends
             print(figures)
             print("\n".join(summary(raw, top)))
@@ -83,8 +103,12 @@ async def main(grants: int, interval: float, top: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grants", type=int, default=100_000)
-    parser.add_argument("--interval", type=float, default=60.0,
-                        help="RECONCILE_INTERVAL of the profiled bot (the sampled window)")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=60.0,
+        help="RECONCILE_INTERVAL of the profiled bot (the sampled window)",
+    )
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     asyncio.run(main(args.grants, args.interval, args.top))

@@ -31,25 +31,30 @@ FROM generate_series(1, :count) AS i
 """
 # The statements behind the three views, as the bot issues them, for EXPLAIN.
 PLANS = {
-    "audit, all databases (admin)":
+    "audit, all databases (admin)": (
+        "SELECT * FROM audit_events WHERE at >= now() - interval '7 days' ORDER BY id DESC LIMIT 30"
+    ),
+    "audit, the busy database (approver)": (
         "SELECT * FROM audit_events WHERE at >= now() - interval '7 days' "
-        "ORDER BY id DESC LIMIT 30",
-    "audit, the busy database (approver)":
+        "AND database = 'orders-prod' ORDER BY id DESC LIMIT 30"
+    ),
+    "audit, a quiet database (approver)": (
         "SELECT * FROM audit_events WHERE at >= now() - interval '7 days' "
-        "AND database = 'orders-prod' ORDER BY id DESC LIMIT 30",
-    "audit, a quiet database (approver)":
-        "SELECT * FROM audit_events WHERE at >= now() - interval '7 days' "
-        "AND database = 'analytics' ORDER BY id DESC LIMIT 30",
-    "list / home: a user's grants":
+        "AND database = 'analytics' ORDER BY id DESC LIMIT 30"
+    ),
+    "list / home: a user's grants": (
         "SELECT * FROM grants WHERE user_id = 'U0QRY0001' "
-        "AND status IN ('granting', 'active', 'revoking') ORDER BY expires_at",
-    "home: pending requests on approved databases":
+        "AND status IN ('granting', 'active', 'revoking') ORDER BY expires_at"
+    ),
+    "home: pending requests on approved databases": (
         "SELECT * FROM access_requests WHERE status = 'pending' "
-        "AND database IN ('orders-prod', 'analytics') ORDER BY created_at",
-    "revocation: other live grants of the same database user":
+        "AND database IN ('orders-prod', 'analytics') ORDER BY created_at"
+    ),
+    "revocation: other live grants of the same database user": (
         "SELECT * FROM grants WHERE id <> 'x' AND database = 'orders-prod' "
         "AND db_user = 'qry0001_ro' AND status IN ('granting', 'active') "
-        "AND (expires_at IS NULL OR expires_at > now())",
+        "AND (expires_at IS NULL OR expires_at > now())"
+    ),
 }
 
 
@@ -57,14 +62,21 @@ async def seed(state_url: str, *, grants: int, audit_rows: int, pending: int) ->
     """Active grants, audit rows and pending requests; returns the seconds it took."""
     started = time.perf_counter()
     now = datetime.now(UTC)
-    await seed_grants(state_url, ends=[now + timedelta(days=1)] * grants, now=now,
-                      resource_id="db-ORDERSPROD", with_policies=False, prefix="qry")
+    await seed_grants(
+        state_url,
+        ends=[now + timedelta(days=1)] * grants,
+        now=now,
+        resource_id="db-ORDERSPROD",
+        with_policies=False,
+        prefix="qry",
+    )
     engine = make_engine(state_url)
     try:
         async with engine.begin() as conn:
             await conn.execute(text(AUDIT_ROWS), {"count": audit_rows})
-            await conn.execute(text(PENDING), {"count": pending,
-                                               "channel": catalogs.ORDERS_CHANNEL})
+            await conn.execute(
+                text(PENDING), {"count": pending, "channel": catalogs.ORDERS_CHANNEL}
+            )
         async with engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
     finally:
@@ -81,8 +93,9 @@ async def plans(state_url: str) -> dict[str, list[str]]:
             for name, statement in PLANS.items():
                 rows = await conn.execute(text(f"EXPLAIN ANALYZE {statement}"))
                 lines = [row[0].strip().lstrip("-> ") for row in rows]
-                found[name] = [line for line in lines
-                               if "Scan" in line or line.startswith("Execution Time")]
+                found[name] = [
+                    line for line in lines if "Scan" in line or line.startswith("Execution Time")
+                ]
     finally:
         await engine.dispose()
     return found
@@ -95,10 +108,12 @@ async def latencies(state_url: str, samples: int) -> dict[str, list[float]]:
         h.emu.add_user("U0QRY0001", "qry0001", email="qry0001@example.com")
         actions = {
             "audit (admin)": lambda: h.command("audit", user_id=catalogs.ADMIN),
-            "audit orders-prod (approver)":
-                lambda: h.command("audit orders-prod", user_id=catalogs.APPROVER),
-            "audit analytics, quiet (approver)":
-                lambda: h.command("audit analytics", user_id=catalogs.APPROVER),
+            "audit orders-prod (approver)": lambda: h.command(
+                "audit orders-prod", user_id=catalogs.APPROVER
+            ),
+            "audit analytics, quiet (approver)": lambda: h.command(
+                "audit analytics", user_id=catalogs.APPROVER
+            ),
             "App Home (approver)": lambda: _home(h, catalogs.APPROVER),
             "list (holder of 20)": lambda: h.command("list", user_id="U0QRY0001"),
         }

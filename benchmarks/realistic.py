@@ -28,8 +28,7 @@ from bot.wiring import build_providers
 from tests.support.harness import BotHarness
 from tests.support.relay import Relay
 
-AWS_DELAYS = {"iam:write": 0.2, "iam:read": 0.1, "sts": 0.1, "rds": 0.1,
-              "secretsmanager": 0.1}
+AWS_DELAYS = {"iam:write": 0.2, "iam:read": 0.1, "sts": 0.1, "rds": 0.1, "secretsmanager": 0.1}
 SLACK_DELAY = 0.15
 PRIVATEBIN_DELAY = 0.05
 
@@ -45,22 +44,28 @@ def _aws_endpoint(url: str) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def delayed_harness(state_url: str, catalog: Catalog, moto_url: str,
-                          paste_url: str) -> AsyncIterator[tuple[BotHarness, dict[str, Relay]]]:
+async def delayed_harness(
+    state_url: str, catalog: Catalog, moto_url: str, paste_url: str
+) -> AsyncIterator[tuple[BotHarness, dict[str, Relay]]]:
     """A bot whose AWS, PrivateBin and Slack Web API calls each cross a delaying relay."""
-    async with Relay(moto_url, delays=AWS_DELAYS) as aws, \
-            Relay(paste_url, delays={"*": PRIVATEBIN_DELAY}) as paste:
+    async with (
+        Relay(moto_url, delays=AWS_DELAYS) as aws,
+        Relay(paste_url, delays={"*": PRIVATEBIN_DELAY}) as paste,
+    ):
         with _aws_endpoint(aws.url):  # clients read the endpoint when they are made
             providers = build_providers(Settings(privatebin_url=paste.url + "/"), catalog)
-        async with BotHarness(state_url, catalog=catalog, providers=providers) as h, \
-                Relay(h.emu.base_url, delays={"*": SLACK_DELAY}) as slack:
+        async with (
+            BotHarness(state_url, catalog=catalog, providers=providers) as h,
+            Relay(h.emu.base_url, delays={"*": SLACK_DELAY}) as slack,
+        ):
             # Web API calls only: the Socket Mode websocket is already open to the emulator.
             h.client.base_url = slack.url + "/api/"
             yield h, {"aws": aws, "privatebin": paste, "slack": slack}
 
 
-async def click_to_link(state_url: str, catalog: Catalog, moto_url: str, paste_url: str,
-                        count: int, first: int) -> tuple[list[float], list[dict], dict[str, int]]:
+async def click_to_link(
+    state_url: str, catalog: Catalog, moto_url: str, paste_url: str, count: int, first: int
+) -> tuple[list[float], list[dict], dict[str, int]]:
     """Sequential approve → link under the delays; totals, steps, and the calls each relay saw
     (per grant)."""
     async with delayed_harness(state_url, catalog, moto_url, paste_url) as (h, relays):

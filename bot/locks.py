@@ -11,8 +11,7 @@ from bot.transactions import is_unreachable
 
 
 @contextlib.asynccontextmanager
-async def exclusive(sessions: async_sessionmaker[AsyncSession], *,
-                    key: int) -> AsyncIterator[bool]:
+async def exclusive(sessions: async_sessionmaker[AsyncSession], *, key: int) -> AsyncIterator[bool]:
     """Yield True while this process holds lock `key`, False if another holds it.
 
     The lock lives on an autocommit connection rather than in a transaction, so a long job

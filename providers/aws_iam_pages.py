@@ -23,19 +23,25 @@ T = TypeVar("T")
 # principal, so reading 100k grants never holds much more at once.
 PAGE_SIZE = 100
 _DETAILS = "GetAccountAuthorizationDetails"
-_LISTS = {"role": ("Role", "RoleDetailList", "RolePolicyList"),
-          "user": ("User", "UserDetailList", "UserPolicyList")}
+_LISTS = {
+    "role": ("Role", "RoleDetailList", "RolePolicyList"),
+    "user": ("User", "UserDetailList", "UserPolicyList"),
+}
 # Reconciliation reads names only. Policy documents (URL-encoded: no "<" inside) are nearly all
 # of a page, and botocore parses each date with dateutil: dropped before parsing, a page costs
 # a fifth of the CPU.
 _UNREAD = re.compile(
-    rb"<(PolicyDocument|AssumeRolePolicyDocument|CreateDate|LastUsedDate)>[^<]*</\1>")
-_FIX = ("Give the bot's role (or the account's manage role) the permissions printed by "
-        "`db-access-bot iam-policy`")
+    rb"<(PolicyDocument|AssumeRolePolicyDocument|CreateDate|LastUsedDate)>[^<]*</\1>"
+)
+_FIX = (
+    "Give the bot's role (or the account's manage role) the permissions printed by "
+    "`db-access-bot iam-policy`"
+)
 
 
-async def grant_policy_pages(iam: BaseClient, *, account_id: str, kinds: frozenset[str],
-                             pause: float) -> AsyncIterator[dict[str, list[str]]]:
+async def grant_policy_pages(
+    iam: BaseClient, *, account_id: str, kinds: frozenset[str], pause: float
+) -> AsyncIterator[dict[str, list[str]]]:
     """Pages of {principal ARN: grant ids of its `db-access-*` policies}, `pause` apart."""
     if not kinds:
         return
@@ -51,30 +57,40 @@ async def grant_policy_pages(iam: BaseClient, *, account_id: str, kinds: frozens
 
 
 def _detail_pages(iam: BaseClient, kinds: frozenset[str]) -> Iterator[dict[str, Any]]:
-    iam.meta.events.register(f"before-parse.iam.{_DETAILS}", _drop_unread,
-                             unique_id="db-access-bot-drop-unread")
+    iam.meta.events.register(
+        f"before-parse.iam.{_DETAILS}", _drop_unread, unique_id="db-access-bot-drop-unread"
+    )
     filters = sorted(_LISTS[kind][0] for kind in kinds)
-    return iter(iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=filters, PaginationConfig={"PageSize": PAGE_SIZE}))
+    return iter(
+        iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=filters, PaginationConfig={"PageSize": PAGE_SIZE}
+        )
+    )
 
 
-def _next_page(account_id: str,
-               pages: Iterator[dict[str, Any]]) -> tuple[dict[str, list[str]] | None, bool]:
+def _next_page(
+    account_id: str, pages: Iterator[dict[str, Any]]
+) -> tuple[dict[str, list[str]] | None, bool]:
     """The next page's principals and grant ids (None after the last), and whether more
     pages follow."""
     try:
         page = next(pages, None)
     except (ClientError, BotoCoreError) as exc:
-        raise aws_error(exc, action="read the roles and users (GetAccountAuthorizationDetails)",
-                        subject=f"account {account_id}", fix=_FIX) from None
+        raise aws_error(
+            exc,
+            action="read the roles and users (GetAccountAuthorizationDetails)",
+            subject=f"account {account_id}",
+            fix=_FIX,
+        ) from None
     if page is None:
         return None, False
     found: dict[str, list[str]] = {}
     for _, details, policies in _LISTS.values():
         for principal in page.get(details, []):
             names = (p["PolicyName"] for p in principal.get(policies, []))
-            found[principal["Arn"]] = [gid for gid in map(grant_id_from_policy_name, names)
-                                       if gid is not None]
+            found[principal["Arn"]] = [
+                gid for gid in map(grant_id_from_policy_name, names) if gid is not None
+            ]
     return found, bool(page.get("IsTruncated"))
 
 

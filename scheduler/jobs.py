@@ -19,14 +19,16 @@ REVIEWS = "breakglass_reviews"
 class Jobs:
     """One instance of every part, sharing one lifecycle (step runner, revoker) over Deps."""
 
-    def __init__(self, deps: Deps, *, iam_concurrency: int = 8,
-                 reconcile_spread: float = 0.0) -> None:
+    def __init__(
+        self, deps: Deps, *, iam_concurrency: int = 8, reconcile_spread: float = 0.0
+    ) -> None:
         self.lifecycle = Lifecycle(deps)
         self.sweeper = Sweeper(deps, self.lifecycle, parallel=iam_concurrency)
         self.warnings = ExpiryWarnings(deps, self.lifecycle)
         self.pending = PendingRequests(deps, self.lifecycle)
-        self.reconciler = Reconciler(deps, self.lifecycle, parallel=iam_concurrency,
-                                     spread=reconcile_spread)
+        self.reconciler = Reconciler(
+            deps, self.lifecycle, parallel=iam_concurrency, spread=reconcile_spread
+        )
         self.unused = UnusedAccess(deps, self.lifecycle)
         self.roles = RoleCleanup(deps)
         self.reviews = OverdueReviews(deps, self.lifecycle)

@@ -26,8 +26,7 @@ class Wakeups:
     the nearer ones pass.
     """
 
-    def __init__(self, deps: Deps, wake: Callable[[datetime], Awaitable[None]],
-                 size: int) -> None:
+    def __init__(self, deps: Deps, wake: Callable[[datetime], Awaitable[None]], size: int) -> None:
         self._d, self._wake, self._size = deps, wake, size
         self._aps: AsyncIOScheduler | None = None
         self._planned: dict[str, datetime] = {}  # grant id -> expires_at
@@ -81,8 +80,14 @@ class Wakeups:
         assert self._aps is not None
         # The Deps clock is the authority on time; APScheduler runs on the wall clock.
         run_at = _wall() + (expires_at - self._d.clock())
-        self._aps.add_job(self._wake, "date", run_date=run_at, args=[expires_at],
-                          id=f"{PREFIX}{grant_id}", replace_existing=True)
+        self._aps.add_job(
+            self._wake,
+            "date",
+            run_date=run_at,
+            args=[expires_at],
+            id=f"{PREFIX}{grant_id}",
+            replace_existing=True,
+        )
         self._planned[grant_id] = expires_at
 
     def _drop(self, grant_id: str) -> None:

@@ -23,11 +23,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("grants", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_grants_database_db_user"), ["database", "db_user"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_grants_database_db_user"), ["database", "db_user"], unique=False
+        )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_events_database_id"), ["database", "id"],
-                              unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_audit_events_database_id"), ["database", "id"], unique=False
+        )
         batch_op.drop_index(batch_op.f("ix_audit_events_database"))
 
 

@@ -38,13 +38,17 @@ class Seen:
 
     @property
     def kind(self) -> str:
-        """"read" for AWS Get/List/Describe calls and HTTP GETs, else "write"."""
+        """ "read" for AWS Get/List/Describe calls and HTTP GETs, else "write"."""
         return "read" if self.action.startswith(_READS) else "write"
 
     def delay(self, rules: Mapping[str, float]) -> float:
         """The most specific rule's delay: service:action, service:kind, service, then *."""
-        for key in (f"{self.service}:{self.action}", f"{self.service}:{self.kind}",
-                    self.service, "*"):
+        for key in (
+            f"{self.service}:{self.action}",
+            f"{self.service}:{self.kind}",
+            self.service,
+            "*",
+        ):
             if key in rules:
                 return rules[key]
         return 0.0
@@ -65,8 +69,9 @@ def classify(method: str, path: str, headers: Mapping[str, str], body: bytes) ->
 class Relay:
     """Forwards every request to target, after the delay its rule says; remembers each one."""
 
-    def __init__(self, target: str, *, delays: Mapping[str, float] | None = None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self, target: str, *, delays: Mapping[str, float] | None = None, port: int | None = None
+    ) -> None:
         self.target = target.rstrip("/")
         self.delays = dict(delays or {})
         self.port = port or free_port()
@@ -115,9 +120,13 @@ class Relay:
         if delay:
             await asyncio.sleep(delay)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP}
-        async with self._client.request(request.method, self.target + request.path_qs,
-                                        headers=headers, data=body,
-                                        allow_redirects=False) as upstream:
+        async with self._client.request(
+            request.method,
+            self.target + request.path_qs,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+        ) as upstream:
             payload = await upstream.read()
             kept = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP}
             return web.Response(status=upstream.status, body=payload, headers=kept)

@@ -22,10 +22,13 @@ def test_the_base_template_covers_every_handle_in_any_account_and_nothing_else()
 
 
 def test_paths_levels_users_and_overrides_are_all_in_scope() -> None:
-    identity = {"principal": "arn:aws:iam::{account_id}:role/db/Db_{handle}_{level}",
-                "db_user": "{handle}_{level}",
-                "overrides": {"root@example.com": {"principal":
-                              "arn:aws:iam::{account_id}:user/break-glass"}}}
+    identity = {
+        "principal": "arn:aws:iam::{account_id}:role/db/Db_{handle}_{level}",
+        "db_user": "{handle}_{level}",
+        "overrides": {
+            "root@example.com": {"principal": "arn:aws:iam::{account_id}:user/break-glass"}
+        },
+    }
     found = scope(identity)
     assert found.kinds == {"role", "user"}
     assert found.covers("arn:aws:iam::123456789012:role/db/Db_alice_rw")
