@@ -6,7 +6,7 @@ ending sessions; without an index that is a scan of every grant, per revocation.
 one backward index range, and replaces the index on database alone.
 
 Revision ID: scale_0001
-Revises: 0002
+Revises: approvals_b_0001
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "scale_0001"
-down_revision: str | None = "0002"
+down_revision: str | None = "approvals_b_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
