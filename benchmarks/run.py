@@ -3,6 +3,9 @@
     .venv/bin/python -m benchmarks.run [--scale quick|full] [--latency loopback|real]
                                        [--only STEP ...] [--out benchmarks/REPORT.md]
 
+Without --out the report goes to a new temporary file whose path is printed; the committed
+benchmarks/REPORT.md changes only when it is named.
+
 Starts PostgreSQL (state store and target), moto in server mode, the test PrivateBin server
 and the Slack emulator; drives the real bolt app over Socket Mode, or a real `db-access-bot
 run` process. Nothing here asserts a time: the figures go into the report.
@@ -181,7 +184,8 @@ async def main(scale: str, steps: list[str], out: Path) -> None:
     print(f"wrote {out}")
 
 
-if __name__ == "__main__":
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The parsed command line, with the report's path and the steps to run resolved."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="full",
                         help="quick: ~3 minutes, smaller counts; full: ~30 minutes, the "
@@ -190,9 +194,23 @@ if __name__ == "__main__":
                         help="real: also measure approve → link with a region's round trips")
     parser.add_argument("--only", nargs="+", choices=STEPS, metavar="STEP",
                         help=f"run only these steps ({', '.join(STEPS)})")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "REPORT.md")
-    args = parser.parse_args()
-    chosen = args.only or [s for s in STEPS if s != "link_real" or args.latency == "real"]
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where to write the report (default: a new temporary file, "
+                             "printed; pass benchmarks/REPORT.md to update the committed one)")
+    args = parser.parse_args(argv)
+    if args.out is None:
+        # Never the committed report by default: a trial run must not replace its figures.
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        fd, name = tempfile.mkstemp(prefix=f"db-access-bot-benchmark-{stamp}-", suffix=".md")
+        os.close(fd)
+        args.out = Path(name)
+    args.steps = args.only or [s for s in STEPS if s != "link_real" or args.latency == "real"]
+    return args
+
+
+if __name__ == "__main__":
+    chosen = options()
+    print(f"the report goes to {chosen.out}", flush=True)
     begun = time.perf_counter()
-    asyncio.run(main(args.scale, chosen, args.out))
+    asyncio.run(main(chosen.scale, chosen.steps, chosen.out))
     print(f"benchmark took {time.perf_counter() - begun:.0f} s")
