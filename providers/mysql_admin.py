@@ -10,8 +10,9 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from bot.catalog import DatabaseSpec, LevelSpec
-from bot.domain import StatementLog
+from bot.domain import AdminLogin, StatementLog
 from bot.errors import DatabaseAdminError
+from providers.admin_logins import AdminLogins, LoginRefused
 from providers.base import AdminSecrets
 from providers.postgres_admin import CONNECT_TIMEOUT, is_loopback, scrub
 from providers.sql_identifiers import (
@@ -90,7 +91,7 @@ class MysqlAdmin:
                  connect_timeout: float = CONNECT_TIMEOUT) -> None:
         # tls=None verifies the server against the system trust store (install the RDS CA
         # bundle there, or pass a context loaded with it).
-        self._secrets = secrets
+        self._logins = AdminLogins(secrets)
         self._auth_clause = auth_clause
         self._tls = tls
         self._connect_timeout = connect_timeout
@@ -184,7 +185,14 @@ class MysqlAdmin:
 
     @asynccontextmanager
     async def _connect(self, database: DatabaseSpec) -> AsyncIterator[aiomysql.Cursor]:
-        login = await self._secrets.admin_login(database)
+        conn = await self._logins.connect(database, lambda login: self._open(database, login))
+        try:
+            async with conn.cursor() as cur:
+                yield cur
+        finally:
+            conn.close()
+
+    async def _open(self, database: DatabaseSpec, login: AdminLogin) -> "_TlsOnlyConnection":
         where = f"{database.name} ({database.host}:{database.port})"
         conn = _TlsOnlyConnection(
             host=database.host, port=database.port, user=login.username,
@@ -201,15 +209,11 @@ class MysqlAdmin:
             # aiomysql hides the reason (refused, TLS verification…) in __cause__.
             cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
             detail = scrub(_message(exc) + cause, login.password)
-            hint = " (check the admin secret)" if _code(exc) == ER_ACCESS_DENIED else ""
-            raise DatabaseAdminError(
-                f"cannot connect to {where} as {login.username!r}: {detail}{hint}",
-                retryable=_code(exc) != ER_ACCESS_DENIED) from None
-        try:
-            async with conn.cursor() as cur:
-                yield cur
-        finally:
-            conn.close()
+            message = f"cannot connect to {where} as {login.username!r}: {detail}"
+            if _code(exc) == ER_ACCESS_DENIED:
+                raise LoginRefused(f"{message} (check the admin secret)") from None
+            raise DatabaseAdminError(message) from None
+        return conn
 
     @asynccontextmanager
     async def _statements(self, database: DatabaseSpec,

@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from bot.catalog import DatabaseSpec, LevelSpec
-from bot.domain import StatementLog
+from bot.domain import AdminLogin, StatementLog
 from bot.errors import DatabaseAdminError
+from providers.admin_logins import AdminLogins, LoginRefused
 from providers.base import AdminSecrets
 from providers.sql_identifiers import postgres_grant_roles, quote_postgres
 from providers.statement_logging import set_statement_log
@@ -59,7 +60,7 @@ class PostgresAdmin:
                  connect_timeout: float = CONNECT_TIMEOUT) -> None:
         # tls=None means sslmode=require (verified against ~/.postgresql/root.crt if present,
         # as libpq does); pass a context loaded with the RDS CA bundle to verify the host too.
-        self._secrets = secrets
+        self._logins = AdminLogins(secrets)
         self._tls = tls
         self._connect_timeout = connect_timeout
 
@@ -150,18 +151,26 @@ class PostgresAdmin:
 
     @asynccontextmanager
     async def _connect(self, database: DatabaseSpec) -> AsyncIterator[asyncpg.Connection]:
-        login = await self._secrets.admin_login(database)
+        conn = await self._logins.connect(database, lambda login: self._open(database, login))
+        try:
+            yield conn
+        finally:
+            try:
+                await conn.close(timeout=5)
+            except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError):
+                conn.terminate()  # a broken connection must not mask the error in flight
+
+    async def _open(self, database: DatabaseSpec, login: AdminLogin) -> asyncpg.Connection:
         where = f"{database.name} ({database.host}:{database.port}/{database.dbname})"
         try:
-            conn = await asyncpg.connect(
+            return await asyncpg.connect(
                 host=database.host, port=database.port, database=database.dbname,
                 user=login.username, password=login.password, ssl=self._ssl(database),
                 timeout=self._connect_timeout, command_timeout=COMMAND_TIMEOUT)
         except asyncpg.InvalidAuthorizationSpecificationError as exc:
-            raise DatabaseAdminError(
+            raise LoginRefused(
                 f"admin login {login.username!r} was refused by {where}: "
-                f"{scrub(str(exc), login.password)} (check the admin secret)",
-                retryable=False) from None
+                f"{scrub(str(exc), login.password)} (check the admin secret)") from None
         except TimeoutError:
             raise DatabaseAdminError(
                 f"cannot connect to {where}: no answer within {self._connect_timeout:.0f}s "
@@ -170,13 +179,6 @@ class PostgresAdmin:
             raise DatabaseAdminError(
                 f"cannot connect to {where} as {login.username!r}: "
                 f"{scrub(str(exc), login.password) or type(exc).__name__}") from None
-        try:
-            yield conn
-        finally:
-            try:
-                await conn.close(timeout=5)
-            except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError):
-                conn.terminate()  # a broken connection must not mask the error in flight
 
     @asynccontextmanager
     async def _statements(self, database: DatabaseSpec,
