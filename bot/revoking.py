@@ -1,6 +1,7 @@
 """Ending a grant: policy deleted, sessions ended, row marked, people told; retried until done."""
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -14,7 +15,7 @@ from bot.domain import GrantStatus, StatementLog
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
-from bot.models import Grant
+from bot.models import Grant, Step
 from bot.steps import StepRunner, backoff
 from bot.transactions import transaction
 
@@ -31,6 +32,7 @@ IAM = boundary("revoke", "iam")
 DATABASE = boundary("revoke", "database")
 COMMIT = boundary("revoke", "commit")
 QUEUED: Literal["queued"] = "queued"
+Send = Callable[[Sequence[Step]], Awaitable[None]]
 
 __all__ = ["LEASE", "Revoked", "Revoker", "backoff"]
 
@@ -95,8 +97,11 @@ class Revoker:
             return Revoked(grant_id, queued=True)
         return await self.finish(grant)
 
-    async def finish(self, grant: Grant) -> Revoked:
-        """Do the revocation of a grant this instance holds the lease on; failures retry."""
+    async def finish(self, grant: Grant, *, send: Send | None = None) -> Revoked:
+        """Do the revocation of a grant this instance holds the lease on; failures retry.
+
+        `send` takes the messages written with the revocation (default: sent right away).
+        """
         db = self._d.catalog.database(grant.database)
         ended = 0
         try:
@@ -123,7 +128,7 @@ class Revoker:
             await self._failed(grant, exc)
             raise
         await reach(COMMIT)
-        if not await self._done(grant, ended):
+        if not await self._done(grant, ended, send or self._steps.run_now):
             # Someone else (a user's click racing the sweep) finished it first and told people.
             return Revoked(grant.id, already=True, sessions_ended=ended)
         return Revoked(grant.id, sessions_ended=ended)
@@ -175,7 +180,7 @@ class Revoker:
         fx.post(channel, key=f"revoke-failing:{row.id}", text=text, blocks=[section(text)])
         return channel
 
-    async def _done(self, grant: Grant, ended: int) -> bool:
+    async def _done(self, grant: Grant, ended: int, send: Send) -> bool:
         """Mark the grant revoked and tell people; False if it already was (one caller wins)."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
@@ -199,7 +204,7 @@ class Revoker:
         if lag is not None:
             self._d.metrics.revocation_lag.observe(max(0.0, lag))
         self._d.metrics.revocations.labels(grant.revoke_reason or "revoked").inc()
-        await self._steps.run_now(fx.steps)
+        await send(fx.steps)
         return True
 
     async def _tell(self, fx: Effects, session: AsyncSession, row: Grant, ended: int) -> None:

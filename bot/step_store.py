@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,6 +114,16 @@ async def retry_later(session: AsyncSession, *, step: Step, at: datetime, error:
     await session.execute(update(Step).where(Step.id == step.id).values(
         next_attempt_at=at, last_error=error[:500], in_doubt=True, claimed_by=None,
         claim_until=None))
+
+
+async def hand_over(session: AsyncSession, *, steps: Sequence[Step], now: datetime) -> None:
+    """Give up the lease on steps not tried yet, so the next due run (any replica) sends them."""
+    for step in steps:
+        # Written and leased here but never started: not in doubt, and this try did not count.
+        held_here = and_(Step.id == step.id, Step.claimed_by == step.claimed_by)
+        await session.execute(update(Step).where(held_here).values(
+            next_attempt_at=now, in_doubt=False, claimed_by=None, claim_until=None,
+            attempts=Step.attempts - 1))
 
 
 async def steps_of(session: AsyncSession, *, request_id: str | None = None,

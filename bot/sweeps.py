@@ -2,47 +2,65 @@
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
-from bot import claims, repo
+from bot import claims, repo, step_store
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
-from bot.models import Grant
+from bot.models import Grant, Step
 from bot.revoking import LEASE
 from bot.transactions import transaction
 
 log = logging.getLogger(__name__)
 PARALLEL = 8  # default revocations at once (IAM_CONCURRENCY); the state pool has 10+10
+CLAIM_EVERY = 1.0  # seconds between looks for due grants while only messages are sending
+QUEUED_ROUNDS = 4  # messages waiting to be sent, in rounds of `parallel`, before handing over
 
 
 class Sweeper:
-    """Revokes every grant that is due, whoever's replica gets to it first."""
+    """Revokes every grant that is due, whoever's replica gets to it first.
+
+    A revocation's slot is free once the grant is revoked: its messages (the DM, the card)
+    go out beside the next revocations, at most `parallel` at once, because Slack's rate
+    limits (50 DM channels opened a minute) would otherwise set the pace of revoking. Past
+    a few rounds of waiting messages, the rest are handed to the step runner's due runs.
+    """
 
     def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None, *,
                  parallel: int = PARALLEL) -> None:
         self._d = deps
-        self._revoker = (lifecycle or Lifecycle(deps)).revoker
+        lifecycle = lifecycle or Lifecycle(deps)
+        self._revoker, self._steps = lifecycle.revoker, lifecycle.steps
         self._parallel = parallel
+        self._outbox = asyncio.Semaphore(parallel)
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def run(self) -> int:
         """One sweep: due revocations until none is left; returns how many were revoked."""
         done = 0
         running: set[asyncio.Task[bool]] = set()
+        claim = True
         try:
             while True:
                 # Claimed as slots free up, so one slow revocation never holds up a batch.
-                if len(running) <= self._parallel // 2:
+                if claim and len(running) <= self._parallel // 2:
                     for grant in await self._claim(self._parallel - len(running)):
                         running.add(asyncio.create_task(self._revoke(grant)))
-                if not running:
+                if not running and not self._sending:
                     break
-                finished, running = await asyncio.wait(running,
-                                                       return_when=asyncio.FIRST_COMPLETED)
-                done += sum(task.result() for task in finished)
+                # While only messages are left, look for newly due grants every second.
+                finished, _ = await asyncio.wait(running | self._sending,
+                                                 timeout=None if running else CLAIM_EVERY,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                revoked = finished & running
+                running -= revoked
+                done += sum(task.result() for task in revoked)
+                claim = bool(revoked) or not finished
         except asyncio.CancelledError:
-            for task in running:  # shutdown: the leases lapse and a later sweep retries
+            for task in running | self._sending:  # shutdown: leases lapse, later runs retry
                 task.cancel()
             raise
         finally:
@@ -50,6 +68,30 @@ class Sweeper:
                 await asyncio.wait(running)
         await self._count_active()
         return done
+
+    async def _send(self, steps: Sequence[Step]) -> None:
+        """Send a revocation's messages beside the sweep, or hand them to the due runs."""
+        if not steps:
+            return
+        if len(self._sending) >= QUEUED_ROUNDS * self._parallel:
+            try:
+                async with transaction(self._d.sessions) as session:
+                    await step_store.hand_over(session, steps=steps, now=self._d.clock())
+            except DbAccessError:
+                pass  # the steps keep their lease; a due run sends them once it lapses
+            return
+        task = asyncio.create_task(self._send_now(steps))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_now(self, steps: Sequence[Step]) -> None:
+        async with self._outbox:
+            try:
+                await self._steps.run_now(steps)
+            except DbAccessError:
+                pass  # the steps keep their lease; a due run sends them once it lapses
+            except Exception:
+                log.exception("sending a revocation's messages crashed")
 
     async def _claim(self, limit: int) -> list[Grant]:
         """Lease up to limit due grants; active ones move to REVOKING in the same transaction."""
@@ -65,7 +107,7 @@ class Sweeper:
 
     async def _revoke(self, grant: Grant) -> bool:
         try:
-            return not (await self._revoker.finish(grant)).already
+            return not (await self._revoker.finish(grant, send=self._send)).already
         except DbAccessError:
             return False  # recorded with its next attempt time; a later sweep retries
         except Exception:
