@@ -23,9 +23,10 @@ def link_steps(
         "the admin connection (secret, connect, role check); `iam` writes the policy "
         "(list, size check, put); `mint` is STS AssumeRole plus signing the token; `share` "
         "is PBKDF2 + AES-GCM (off the event loop) plus the PrivateBin POST; `slack` is the "
-        "link DM. The critical path counts `db_user`, `iam` and `mint`+`share` side by "
-        "side (they are independent), then `slack`; the rest of the total is the state "
-        "store, the card updates and DMs sent before the link, and bolt.",
+        "link DM; `verify` is the first login with the new token (issue 13). The critical "
+        "path counts `db_user`(+`statement_log`), `role`+`iam` and `mint`+`share` side by "
+        "side (they are independent), then `verify` and `slack`; the rest of the total is "
+        "the state store, the card updates and DMs sent before the link, and bolt.",
         "",
         "| step | p50 ms | p99 ms |",
         "|---|---|---|",
