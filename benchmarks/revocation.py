@@ -7,7 +7,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
 from sqlalchemy import func, select
 
 from bot.catalog import DatabaseSpec
@@ -75,6 +78,18 @@ async def revocation_lag(h: BotHarness, state_url: str, resource_id: str, count:
     return [(timed.gone_at[g] - by_id[g]).total_seconds() for g in by_id if g in timed.gone_at]
 
 
+def _put_with_retries(iam: Any, role: str, name: str, document: str) -> None:
+    """PutRolePolicy; moto's server sometimes answers one of many threads with a bare 500."""
+    for attempt in range(5):
+        try:
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
+            return
+        except (ResponseParserError, ClientError):
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def _put_policies(made: list[tuple[str, str]], ends: list[datetime], resource_id: str) -> None:
     """Each grant's policy in moto, eight at a time (a client per thread: they are slow to make)."""
     roles = sorted({role for _, role in made})
@@ -91,8 +106,7 @@ def _put_policies(made: list[tuple[str, str]], ends: list[datetime], resource_id
             document = grant_policy(grant_id=grant_id, region="eu-west-1",
                                     account_id=catalogs.ACCOUNT, resource_id=resource_id,
                                     db_user=f"{handle}_ro", expires_at=end)
-            iam.put_role_policy(RoleName=name, PolicyName=policy_name(grant_id),
-                                PolicyDocument=policy_json(document))
+            _put_with_retries(iam, name, policy_name(grant_id), policy_json(document))
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one_role, roles))
