@@ -113,7 +113,8 @@ class Report:
                         f"concurrency {o['concurrency']:.0f} | {o['total_s']:.1f} s from process "
                         f"start ({o['revoked']:.0f} revoked) | < 60 s — "
                         f"{verdict(o['total_s'] < 60 and o['revoked'] >= o['count'])} | "
-                        "1,000 in 18.2 s |")
+                        "1,000 in 18.2 s; 231.7 s before the lifecycle; 9,807 of 10,000 "
+                        "in 1,800 s with each DM sent in its slot |")
         rows += sections.idle_rows(self.footprints)
         for name, values in self.views.items():
             s = summary_ms(values)
