@@ -12,12 +12,14 @@ from tests.support.harness import BotHarness
 
 # Rows made in SQL, not Python, one a second back from now: a busy database, commands (no
 # database), and a quiet database with one row in a thousand.
+# The audit trail is hash-chained (issue 10); seeded rows carry a placeholder hash, which no
+# figure here reads (the views and the idle bot never verify the chain).
 AUDIT_ROWS = """
-INSERT INTO audit_events (at, actor, action, database, request_id, grant_id, details)
+INSERT INTO audit_events (at, actor, action, database, request_id, grant_id, details, hash)
 SELECT now() - make_interval(secs => :count - i), 'U0BULK0000',
        (ARRAY['grant.revoked', 'command.list', 'grant.active'])[i % 3 + 1],
        CASE WHEN i % 1000 = 0 THEN 'analytics' WHEN i % 2 = 0 THEN 'orders-prod' END, NULL,
-       'g' || lpad(to_hex(i), 8, '0'), '{"reason": "expired"}'::jsonb
+       'g' || lpad(to_hex(i), 8, '0'), '{"reason": "expired"}'::jsonb, repeat('0', 64)
 FROM generate_series(1, :count) AS i
 """
 PENDING = """
