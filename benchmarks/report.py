@@ -58,7 +58,8 @@ class Report:
             f"{_load(self.load_after)}: the machine is shared, so figures are noisy "
             "(see Conditions).",
             f"- Sizes: {self.sizes}",
-            "- Rerun: `.venv/bin/python -m benchmarks.run --scale full --latency real` "
+            "- Rerun: `.venv/bin/python -m benchmarks.run --scale full --latency real "
+            "--out benchmarks/REPORT.md` "
             "(README: Benchmarks).", "",
             "## Summary", "",
             "| figure | measured | target | before issue 14 |", "|---|---|---|---|",

@@ -121,8 +121,9 @@ def overdue(found: dict[str, float]) -> list[str]:
         f"{found['concurrency']:.0f}`: ready after {found['ready_s']:.1f} s, "
         f"{found['revoked']:,.0f} revoked {found['total_s']:.1f} s after the process "
         f"started ({rate:.0f} a second). Each revocation deletes the policy, reads the admin "
-        "secret, connects as admin and ends the user's sessions, marks the row, DMs the "
-        f"user. (Seeding IAM took {found['seed_s']:.0f} s, not counted.)",
+        "login (kept 5 minutes), connects as admin and ends the user's sessions, marks the "
+        "row; the DM follows beside the sweep. "
+        f"(Seeding IAM took {found['seed_s']:.0f} s, not counted.)",
         "",
     ]
 
