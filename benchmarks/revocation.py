@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 from sqlalchemy import func, select
 
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantStatus
 from bot.models import Grant
 from bot.state import make_engine

@@ -16,7 +16,8 @@ from bot.authorization import UNKNOWN
 from bot.blocks import when
 from bot.breakglass_blocks import breakglass_alert, breakglass_card_text
 from bot.carry_out import carry_out
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 from bot.domain import ApprovalRule, Identity, RequestKind, RequestStatus
 from bot.durations import format_duration, parse_duration
 from bot.effects import Effects

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.blocks import Block, actions, button, context, escape, section, when
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantStatus, Review
 from bot.durations import format_duration
 from bot.models import AccessRequest, Grant

@@ -1,4 +1,4 @@
-"""The catalog's shapes: lists and mappings read from YAML, keys that name what they hold."""
+"""The catalog's shapes: sections, lists and mappings read from YAML, keys that name them."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ValidationError,
@@ -18,6 +19,18 @@ from pydantic_core import CoreSchema, PydanticCustomError, PydanticKnownError, c
 
 # parse_catalog validates with this context: key-derived fields then come from mapping keys only.
 FROM_FILE = {"source": "catalog file"}
+
+
+class Section(BaseModel):
+    """A catalog section: immutable, and every key it does not declare is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def quiet_default(schema: dict[str, Any]) -> None:
+    """Drop a field's schema default whose empty value means "inherited", not "empty"."""
+    # The empty default means "the catalog's channel" or "every domain"; shown, it would mislead.
+    schema.pop("default", None)
 
 
 def problem(message: str) -> PydanticCustomError:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import DecisionKind, Level
 from bot.domain import RequestStatus as RS

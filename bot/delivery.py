@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot import repo, step_store
 from bot.blocks import Block, command_dm, link_dm, link_failed_dm
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import CredentialKind, DbCredential, GrantStatus, StepStatus
 from bot.errors import DbAccessError, ProviderError, SlackError

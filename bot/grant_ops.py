@@ -7,7 +7,7 @@ from bot import breakglass_store, repo, step_store
 from bot.authorization import audit_readers, revoker_refusal
 from bot.blocks import Block, quoted, when
 from bot.breakglass_blocks import unreviewed_blocks
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.delivery import is_live
 from bot.domain import GrantStatus, Level
 from bot.durations import parse_duration

@@ -15,7 +15,9 @@ from bot.catalog_shapes import AsList, kind, problem
 from bot.domain import Engine, Level
 
 if TYPE_CHECKING:
-    from bot.catalog import Catalog, DatabaseSpec, IdentitySpec
+    from bot.catalog import Catalog
+    from bot.catalog_database import DatabaseSpec
+    from bot.catalog_identity import IdentitySpec
 
 SQL_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DOMAIN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"

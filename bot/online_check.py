@@ -10,7 +10,8 @@ from dataclasses import replace
 from botocore.config import Config
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.domain import Identity, Level

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.blocks import quoted
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 from bot.catalog_rules import QuotaSpec
 from bot.domain import ApprovalRule, Level
 from bot.durations import format_duration, parse_duration

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import repo, step_store
 from bot.blocks import escape, when
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import GrantStatus, GrantTarget, Level, StatementLog, StepKind, StepStatus
 from bot.effects import Effects

@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 
 from bot import repo
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.drift import Fix, record, report

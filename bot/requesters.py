@@ -2,7 +2,8 @@
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 
 IsMember = Callable[[str, tuple[str, ...]], Awaitable[bool]]
 

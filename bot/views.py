@@ -8,7 +8,8 @@ from bot.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.asks import MAX_DATABASES
 from bot.blocks import Block, context, escape, section, warning_context, when
 from bot.breakglass_blocks import breakglass_checkbox
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantStatus, Level
 from bot.durations import format_duration, humanize
 from bot.list_blocks import grant_blocks, grouped, pending_line

@@ -16,7 +16,7 @@ from bot.bindings import bind
 from bot.blocks import escape as _escape
 from bot.blocks import quoted, section
 from bot.carry_out import carry_out
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.decisions import record_decision
 from bot.domain import DecisionKind, Identity, Level, RequestKind

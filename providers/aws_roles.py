@@ -15,7 +15,8 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantTarget, RoleChange, RoleRemoval
 from bot.errors import AwsError
 from providers.aws_policy import POLICY_PREFIX, Principal, parse_principal

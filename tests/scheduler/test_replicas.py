@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.catalog import Catalog, DatabaseSpec
+from bot.catalog import Catalog
+from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantStatus, GrantTarget, MessageRef, SlackUser
 from bot.identity import People

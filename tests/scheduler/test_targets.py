@@ -10,7 +10,7 @@ import pymysql
 import pytest
 
 from bot.actions import ActionId
-from bot.catalog import DatabaseSpec
+from bot.catalog_database import DatabaseSpec
 from bot.domain import AdminLogin, GrantStatus
 from bot.sweeps import Sweeper
 from providers.database_admin import DatabaseAdminRouter
