@@ -32,7 +32,8 @@ TEMPLATE = "^" + _TEMPLATE_TAIL
 PRINCIPAL_TEMPLATE = r"^arn:aws[a-z-]*:iam::[^:]+:(role|user)/" + _TEMPLATE_TAIL
 
 
-def _text(value: Any) -> str:
+def required_text(value: Any) -> str:
+    """The value, if it is non-empty text; otherwise a problem saying what it is instead."""
     if not isinstance(value, str) or not value.strip():
         raise problem(f"must be non-empty text, not {kind(value)}")
     return value
@@ -43,14 +44,15 @@ def _matches(pattern: str, fix: str) -> PlainValidator:
     compiled = re.compile(pattern)
 
     def check(value: Any) -> str:
-        if not compiled.match(_text(value)):
+        if not compiled.match(required_text(value)):
             raise problem(f"{value!r} {fix}")
         return value
 
     return PlainValidator(check)
 
 
-def _string(pattern: str, **more: Any) -> WithJsonSchema:
+def string_pattern(pattern: str, **more: Any) -> WithJsonSchema:
+    """The JSON Schema of text matching pattern."""
     return WithJsonSchema({"type": "string", "pattern": pattern, **more})
 
 
@@ -116,7 +118,7 @@ def _account_id(value: Any) -> str:
 
 
 def _template(value: Any) -> str:
-    text = _text(value)
+    text = required_text(value)
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:
@@ -147,10 +149,14 @@ def _email(value: Any) -> str:
     return value.lower()
 
 
-Text = Annotated[str, PlainValidator(_text), WithJsonSchema({"type": "string", "minLength": 1})]
+Text = Annotated[
+    str, PlainValidator(required_text), WithJsonSchema({"type": "string", "minLength": 1})
+]
 Description = Annotated[str, PlainValidator(_description), WithJsonSchema({"type": "string"})]
 Duration = Annotated[
-    timedelta, PlainValidator(_duration), _string(DURATION, examples=["15m", "1h", "8h", "1d"])
+    timedelta,
+    PlainValidator(_duration),
+    string_pattern(DURATION, examples=["15m", "1h", "8h", "1d"]),
 ]
 Port = Annotated[
     int,
@@ -182,28 +188,32 @@ AccountId = Annotated[
     ),
 ]
 AccountKey = Annotated[str, PlainValidator(_account_id), WithJsonSchema({"pattern": ACCOUNT})]
-Template = Annotated[str, PlainValidator(_template), _string(TEMPLATE)]
-PrincipalTemplate = Annotated[str, PlainValidator(_principal_template), _string(PRINCIPAL_TEMPLATE)]
+Template = Annotated[str, PlainValidator(_template), string_pattern(TEMPLATE)]
+PrincipalTemplate = Annotated[
+    str, PlainValidator(_principal_template), string_pattern(PRINCIPAL_TEMPLATE)
+]
 EmailKey = Annotated[str, PlainValidator(_email), WithJsonSchema({"pattern": EMAIL})]
 SlackMember = Annotated[
     str,
     _matches(SLACK_MEMBER, "is not a Slack user id (U…/W…) or user-group id (S…)"),
-    _string(SLACK_MEMBER),
+    string_pattern(SLACK_MEMBER),
 ]
 ChannelId = Annotated[
-    str, _matches(CHANNEL, "is not a Slack channel id (C… or G…)"), _string(CHANNEL)
+    str, _matches(CHANNEL, "is not a Slack channel id (C… or G…)"), string_pattern(CHANNEL)
 ]
 DatabaseName = Annotated[
     str,
     _matches(DB_NAME, "is not a database name (lowercase letters, digits, '-' and '_'; up to 63)"),
     WithJsonSchema({"pattern": DB_NAME}),
 ]
-Region = Annotated[str, _matches(REGION, "is not an AWS region (e.g. eu-west-1)"), _string(REGION)]
-SqlName = Annotated[str, _matches(SQL_IDENT, f"must match {SQL_IDENT}"), _string(SQL_IDENT)]
+Region = Annotated[
+    str, _matches(REGION, "is not an AWS region (e.g. eu-west-1)"), string_pattern(REGION)
+]
+SqlName = Annotated[str, _matches(SQL_IDENT, f"must match {SQL_IDENT}"), string_pattern(SQL_IDENT)]
 RoleArn = Annotated[
     str,
     _matches(ROLE_ARN, "is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
-    _string(ROLE_ARN),
+    string_pattern(ROLE_ARN),
 ]
 SecretArn = Annotated[
     str,
@@ -212,78 +222,13 @@ SecretArn = Annotated[
         "is not a Secrets Manager secret ARN "
         "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)",
     ),
-    _string(SECRET_ARN),
+    string_pattern(SECRET_ARN),
 ]
 ResourceId = Annotated[
     str,
     _matches(RESOURCE_ID, "is not an RDS resource id (db-… or cluster-…)"),
-    _string(RESOURCE_ID),
+    string_pattern(RESOURCE_ID),
 ]
-
-
-# -- identity.provision and statement logging ------------------------------------------------
-
-IAM_PATH = r"^/([\w+=,.@-]+/)*$"
-POLICY_ARN = r"^arn:aws[a-z-]*:iam::(\{account_id\}|[0-9]{12}|aws):policy/[\w+=,.@/-]+$"
-TRUST_PRINCIPAL = (
-    r"^(arn:aws[a-z-]*:(iam|sts)::(\{account_id\}|[0-9]{12}):"
-    r"(root|(role|user|assumed-role)/[\w+=,.@/*?{}-]+))$"
-)
-TAG_KEY = r"^[\w .:/=+@-]{1,128}$"
-TAG_VALUE = r"^[\w .:/=+@-]{0,256}$"
-# Tags the bot writes itself on every role it creates.
-RESERVED_TAGS = ("managed-by", "slack-user", "email")
-
-
-def _iam_path(value: Any) -> str:
-    text = _text(value)
-    if len(text) > 512 or not re.match(IAM_PATH, text):
-        raise problem(
-            f"{text!r} is not an IAM path (it starts and ends with /, e.g. /db-access/)"
-        )
-    return text
-
-
-def _policy_arn(value: Any) -> str:
-    text = _text(value)
-    if not re.match(POLICY_ARN, text):
-        raise problem(
-            f"{text!r} is not an IAM managed policy ARN "
-            "(arn:aws:iam::{account_id}:policy/<name>, or a 12-digit account)"
-        )
-    return text
-
-
-def _trust_principal(value: Any) -> str:
-    text = _text(value)
-    names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    if names - {"account_id", "handle"} or not re.match(TRUST_PRINCIPAL, text):
-        raise problem(
-            f"{text!r} is not a principal ARN to trust (an IAM role, user or account root ARN; "
-            "placeholders {account_id} and {handle}; * and ? match any characters)"
-        )
-    return text
-
-
-def _tag_key(value: Any) -> str:
-    text = _text(value)
-    if not re.match(TAG_KEY, text) or text.lower().startswith("aws:"):
-        raise problem(f"{text!r} is not an IAM tag key (up to 128 letters, digits, spaces and "
-                      "_.:/=+-@; not starting with aws:)")
-    if text in RESERVED_TAGS:
-        raise problem(f"{text!r} is set by the bot itself on every role it creates; "
-                      "choose another key")
-    return text
-
-
-def _tag_value(value: Any) -> str:
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise problem(f"must be text, not {kind(value)}")
-    text = str(value)
-    if not re.match(TAG_VALUE, text):
-        raise problem(f"{text!r} is not an IAM tag value (up to 256 letters, digits, spaces "
-                      "and _.:/=+-@)")
-    return text
 
 
 def _statement_log(value: Any) -> StatementLog:
@@ -292,11 +237,6 @@ def _statement_log(value: Any) -> StatementLog:
     return StatementLog(value)
 
 
-IamPath = Annotated[str, PlainValidator(_iam_path), _string(IAM_PATH)]
-PolicyArnTemplate = Annotated[str, PlainValidator(_policy_arn), _string(POLICY_ARN)]
-TrustPrincipal = Annotated[str, PlainValidator(_trust_principal), _string(TRUST_PRINCIPAL)]
-TagKey = Annotated[str, PlainValidator(_tag_key), WithJsonSchema({"pattern": TAG_KEY})]
-TagValue = Annotated[str, PlainValidator(_tag_value), _string(TAG_VALUE)]
 StatementLogName = Annotated[
     StatementLog,
     PlainValidator(_statement_log),

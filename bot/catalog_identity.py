@@ -4,17 +4,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.catalog_fields import (
-    EmailKey,
-    IamPath,
-    PolicyArnTemplate,
-    PrincipalTemplate,
-    SqlName,
-    TagKey,
-    TagValue,
-    Template,
-    TrustPrincipal,
-)
+from bot.catalog_fields import EmailKey, PrincipalTemplate, SqlName, Template
+from bot.catalog_fields_iam import IamPath, PolicyArnTemplate, TagKey, TagValue, TrustPrincipal
 from bot.catalog_shapes import (
     AsList,
     AsMapping,

@@ -10,7 +10,7 @@ it every CreateRole that sets tags); it is held to the path and to the bot's own
 from typing import Any
 
 from bot.catalog import Catalog
-from bot.catalog_fields import RESERVED_TAGS
+from bot.catalog_fields_iam import RESERVED_TAGS
 from providers.aws_policy import partition_for
 from providers.role_documents import BOT, MANAGED_BY, boundary_arn
 
