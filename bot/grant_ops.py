@@ -19,17 +19,10 @@ from bot.policy import ValidRequest, check_duration, check_reason
 from bot.requesters import nothing_requestable, requestable
 from bot.revoking import Revoked
 from bot.transactions import transaction
-from bot.views import (
-    audit_blocks,
-    database_options,
-    deny_modal,
-    extend_modal,
-    home_view,
-    my_access,
-    my_access_text,
-    narrow_modal,
-    request_modal,
-)
+from bot.views import deny_modal, extend_modal, narrow_modal, request_modal
+from bot.views_audit import audit_blocks
+from bot.views_elements import database_options
+from bot.views_home import home_view, my_access, my_access_text
 from bot.workflow import Submitted, Workflow
 
 DEFAULT_AUDIT_SINCE = "7d"

@@ -9,6 +9,9 @@ import pytest
 
 from bot import blocks as b
 from bot import views as v
+from bot import views_audit as va
+from bot import views_elements as ve
+from bot import views_home as vh
 from bot.bundle_blocks import bundle_card
 from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
 from tests.e2e.test_many import big_catalog
@@ -96,29 +99,29 @@ def _messages() -> dict[str, list[dict[str, Any]]]:
         "command dm": b.command_dm(grant, command="aws rds generate-db-auth-token", **where),
         "link failed dm": b.link_failed_dm(grant, problem=LONG, **where),
         "expiry warning": b.expiry_warning_dm(grant, NOW),
-        "list": v.my_access([grant, _grant(id="gother", expires_at=None)],
+        "list": vh.my_access([grant, _grant(id="gother", expires_at=None)],
                             [_request(), _request(id="rsecond")], NOW),
-        "list empty": v.my_access([], [], NOW),
-        "list of hundreds": v.my_access(_many_grants(300), _many_requests(300), NOW),
-        "audit": v.audit_blocks([AuditEvent(at=NOW, actor=catalogs.DEV, action="request.denied",
+        "list empty": vh.my_access([], [], NOW),
+        "list of hundreds": vh.my_access(_many_grants(300), _many_requests(300), NOW),
+        "audit": va.audit_blocks([AuditEvent(at=NOW, actor=catalogs.DEV, action="request.denied",
                                             database="orders-prod", request_id="rabcdefgh",
                                             details={"why": LONG})] * 30, scope="for all",
                                total=5000),
-        "audit empty": v.audit_blocks([], scope="for orders-prod"),
+        "audit empty": va.audit_blocks([], scope="for orders-prod"),
         "card filed for someone, starting later": b.approval_card(_request(
             filed_by=catalogs.ADMIN, starts_at=NOW + timedelta(hours=2)), []),
         "card withdrawn": b.approval_card(_request(status="withdrawn",
                                                    decided_by=catalogs.DEV), []),
         "card of ten databases": bundle_card("rbundle", _parts(10), {"rbundle-1": _decisions()},
                                              _part_grants(), note=b.escape(LONG)),
-        "list of hundreds, in requests of ten databases": v.my_access(
+        "list of hundreds, in requests of ten databases": vh.my_access(
             [_grant(id=f"g{i:08d}", request_id=f"r{i // 10:08d}-{i % 10 + 1}",
                     status="scheduled" if i % 3 else "active",
                     starts_at=NOW + timedelta(hours=1)) for i in range(300)],
             [_request(id=f"r{i // 10:08d}-{i % 10 + 1}", bundle_id=f"r{i // 10:08d}")
              for i in range(300)], NOW,
             {f"r{i // 10:08d}-{i % 10 + 1}": f"r{i // 10:08d}" for i in range(300)}),
-        "list of several databases": v.my_access(
+        "list of several databases": vh.my_access(
             [_grant(id=f"g{n}", request_id=f"rbundle-{n}") for n in (2, 1, 3)] +
             [_grant(id="glater", status="scheduled", starts_at=NOW + timedelta(hours=1))],
             _parts(3, status="pending"), NOW, {f"rbundle-{n}": "rbundle" for n in (1, 2, 3)}),
@@ -151,14 +154,14 @@ def _views() -> dict[str, dict[str, Any]]:
         "deny": v.deny_modal(request),
         "narrow": v.narrow_modal(request, ORDERS),
         "extend": v.extend_modal(grant, ORDERS),
-        "home": v.home_view([grant], [request], [request, _request(id="rthird")], NOW),
-        "home no approver": v.home_view([], [], None, NOW),
-        "home of hundreds": v.home_view(_many_grants(300), _many_requests(300),
+        "home": vh.home_view([grant], [request], [request, _request(id="rthird")], NOW),
+        "home no approver": vh.home_view([], [], None, NOW),
+        "home of hundreds": vh.home_view(_many_grants(300), _many_requests(300),
                                         _many_requests(500), NOW),
         "request form of 150 databases": v.request_modal(BIG, BIG.databases["db-149"]),
         "request form, several databases": v.request_modal(
             CATALOG, [ORDERS, CATALOG.databases["analytics"]]),
-        "home, several databases": v.home_view(
+        "home, several databases": vh.home_view(
             [_grant(request_id="rbundle-1"), _grant(id="g2", request_id="rbundle-2")],
             _parts(2, status="pending"), _parts(2, status="pending"), NOW,
             {"rbundle-1": "rbundle", "rbundle-2": "rbundle"}),
@@ -187,17 +190,17 @@ def test_views_are_valid_and_stay_inert(name: str) -> None:
 
 @pytest.mark.parametrize("typed", ["", "db-1", "service", "no such database", "ORDERS"])
 def test_database_search_offers_at_most_100_valid_options(typed: str) -> None:
-    assert options_problems(v.database_options(BIG, typed)) == []
+    assert options_problems(ve.database_options(BIG, typed)) == []
 
 
 def test_long_lists_say_how_many_they_leave_out() -> None:
-    listed = json.dumps(v.my_access(_many_grants(300), _many_requests(300), NOW),
+    listed = json.dumps(vh.my_access(_many_grants(300), _many_requests(300), NOW),
                         ensure_ascii=False)
     assert "…and 285 more active grants" in listed and "…and 290 more pending" in listed
     card = json.dumps(b.approval_card(_request(approvals_required=400), _approvals(300)),
                       ensure_ascii=False)
     assert "300 of 400 approvals" in card and "and 280 more" in card
-    assert json.dumps(v.database_options(BIG, "")["option_groups"][0]["label"]["text"]) == (
+    assert json.dumps(ve.database_options(BIG, "")["option_groups"][0]["label"]["text"]) == (
         '"First 100 of 152 matches; type more to narrow"')
 
 
@@ -222,10 +225,10 @@ def test_card_shows_every_fact_of_the_request() -> None:
 
 
 def test_fallback_text_of_list_names_grants_and_requests() -> None:
-    text = v.my_access_text([_grant()], [_request()], NOW)
+    text = vh.my_access_text([_grant()], [_request()], NOW)
     assert "gabcdefgh (ro on orders-prod, 1h left)" in text
     assert "rabcdefgh (rw on orders-prod, 4h)" in text
-    assert v.my_access_text([], [], NOW) == ("Your active grants: none. "
+    assert vh.my_access_text([], [], NOW) == ("Your active grants: none. "
                                              "Your pending requests: none.")
 
 
