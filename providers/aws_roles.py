@@ -7,9 +7,6 @@ Every call runs in a worker thread; cross-account roles go through the account's
 import asyncio
 import json
 import logging
-import os
-import time
-from collections.abc import Callable
 from typing import Any
 
 from botocore.client import BaseClient
@@ -19,10 +16,11 @@ from bot.catalog import Catalog
 from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantTarget, RoleChange, RoleRemoval
 from bot.errors import AwsError
-from providers.aws_policy import POLICY_PREFIX, Principal, parse_principal
+from providers.aws_policy import Principal, parse_principal
+from providers.aws_roles_removal import delete_unused_role
+from providers.aws_roles_sts import caller_arn, wait_until_assumable
 from providers.aws_session import AwsClients, aws_error, error_code
 from providers.role_documents import (
-    assumed_role,
     boundary_arn,
     boundary_of,
     is_ours,
@@ -103,27 +101,7 @@ class AwsRoles:
 
     def _caller_arn(self) -> str:
         region = next(iter(self._catalog.databases.values())).region
-        try:
-            arn = str(self._clients.sts(region).get_caller_identity()["Arn"])
-        except (ClientError, BotoCoreError) as exc:
-            raise aws_error(
-                exc,
-                action="find out who the bot runs as (sts:GetCallerIdentity)",
-                subject="the bot's own credentials",
-            ) from None
-        session = assumed_role(arn)
-        if session is None:
-            return arn  # an IAM user or role ARN already
-        partition, account, name = session
-        # A trust policy names the role (with its path), not one session of it.
-        env = os.environ.get("AWS_ROLE_ARN", "")
-        if env.startswith(f"arn:{partition}:iam::{account}:role/") and env.endswith("/" + name):
-            return env
-        try:
-            iam = self._clients.base.client("iam", region_name=region)
-            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
-        except (ClientError, BotoCoreError):
-            return f"arn:{partition}:iam::{account}:role/{name}"  # right unless it has a path
+        return caller_arn(self._clients, region)
 
     def _iam(self, principal: Principal) -> BaseClient:
         return self._clients.iam(principal.account_id)
@@ -236,68 +214,4 @@ class AwsRoles:
         wait_until_assumable(attempt, within=self._assumable_within, what=principal.arn)
 
     def _delete(self, principal: Principal) -> RoleRemoval:
-        iam = self._iam(principal)
-        role = self._get(principal)
-        if role is None:
-            return RoleRemoval("gone")
-        if role.get("Arn") != principal.arn or not is_ours(role):
-            return RoleRemoval("kept", "it no longer carries the managed-by=db-access-bot tag")
-        try:
-            names = [
-                n
-                for page in iam.get_paginator("list_role_policies").paginate(
-                    RoleName=principal.name
-                )
-                for n in page["PolicyNames"]
-            ]
-            others = [n for n in names if not n.startswith(POLICY_PREFIX)]
-            if others:
-                return RoleRemoval(
-                    "kept",
-                    f"it holds inline policies the bot did not write "
-                    f"({', '.join(sorted(others)[:5])})",
-                )
-            for name in names:  # leftovers of grants that ended: nobody can use them anyway
-                iam.delete_role_policy(RoleName=principal.name, PolicyName=name)
-            iam.delete_role(RoleName=principal.name)
-        except (ClientError, BotoCoreError) as exc:
-            code = error_code(exc)
-            if code == "NoSuchEntity":
-                return RoleRemoval("gone")
-            if code == "DeleteConflict":
-                return RoleRemoval(
-                    "kept",
-                    "managed policies or instance profiles are attached "
-                    "to it: it is used for more than database access",
-                )
-            raise aws_error(
-                exc, action="delete unused IAM role", subject=principal.arn, fix=_FIX
-            ) from None
-        log.info("deleted unused IAM role", extra={"role": principal.arn})
-        return RoleRemoval("deleted")
-
-
-def wait_until_assumable(
-    attempt: Callable[[], None],
-    *,
-    within: float,
-    what: str,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Retry attempt (an AssumeRole) while STS refuses it, up to `within` seconds."""
-    deadline = time.monotonic() + within
-    pause = 0.5
-    while True:
-        try:
-            attempt()
-            return
-        except (ClientError, BotoCoreError) as exc:
-            if error_code(exc) != "AccessDenied" or time.monotonic() + pause > deadline:
-                raise aws_error(
-                    exc,
-                    action="assume the new role",
-                    subject=what,
-                    fix="The role's trust policy must allow the bot's role sts:AssumeRole",
-                ) from None
-        sleep(pause)
-        pause = min(pause * 2, 4.0)
+        return delete_unused_role(self._iam(principal), principal, self._get(principal), fix=_FIX)

@@ -18,7 +18,8 @@ from bot.domain import GrantTarget, Level, RoleChange, RoleRemoval
 from bot.errors import AwsError
 from providers.aws_iam import AwsIamGrants
 from providers.aws_policy import parse_principal
-from providers.aws_roles import AwsRoles, wait_until_assumable
+from providers.aws_roles import AwsRoles
+from providers.aws_roles_sts import wait_until_assumable
 from providers.aws_session import AwsClients
 from providers.role_documents import role_tags, trust_policy
 from tests.support import aws_seed as seed
