@@ -167,3 +167,11 @@ def slack_ts(previous: str | None = None) -> str:
     if previous is not None:
         micros = max(micros, int(previous.replace(".", "")) + 1)
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def error_reply(error: str, *messages: str) -> dict[str, Any]:
+    """An ok:false reply, with response_metadata messages like Slack's when given."""
+    reply: dict[str, Any] = {"ok": False, "error": error}
+    if messages:
+        reply["response_metadata"] = {"messages": list(messages)}
+    return reply

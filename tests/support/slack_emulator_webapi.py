@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from tests.support.slack_emulator_channels import channel_info, channel_members
@@ -16,8 +17,22 @@ from tests.support.slack_emulator_models import (
     BOT_USER_NAME,
     TEAM_ID,
     TEAM_NAME,
+    error_reply,
 )
-from tests.support.slack_emulator_validation import Violation, message_problems, view_problems
+from tests.support.slack_emulator_validation import Violation, message_problems
+from tests.support.slack_emulator_webapi_reads import (
+    conversations_history,
+    conversations_open,
+    conversations_replies,
+    usergroups_users_list,
+    users_info,
+)
+from tests.support.slack_emulator_webapi_views import (
+    views_open,
+    views_publish,
+    views_push,
+    views_update,
+)
 from tests.support.slack_emulator_workspace import USER_ID_RE, Workspace
 
 Params = dict[str, Any]
@@ -39,14 +54,6 @@ def decode_json_fields(params: Params) -> Params:
             with contextlib.suppress(ValueError):
                 decoded[key] = json.loads(value)
     return decoded
-
-
-def _error(error: str, *messages: str) -> Reply:
-    """An ok:false reply, with response_metadata messages like Slack's when given."""
-    reply: Reply = {"ok": False, "error": error}
-    if messages:
-        reply["response_metadata"] = {"messages": list(messages)}
-    return reply
 
 
 class WebApi:
@@ -79,19 +86,19 @@ class WebApi:
             "chat.update": self.chat_update,
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.delete": self.chat_delete,
-            "conversations.open": self.conversations_open,
-            "conversations.history": self.conversations_history,
-            "conversations.replies": self.conversations_replies,
+            "conversations.open": partial(conversations_open, self.ws),
+            "conversations.history": partial(conversations_history, self.ws),
+            "conversations.replies": partial(conversations_replies, self.ws),
             "conversations.info": lambda p: channel_info(self.ws.conversations, p, self.bot_scopes),
             "conversations.members": lambda p: channel_members(
                 self.ws.conversations, p, self.bot_scopes
             ),
-            "users.info": self.users_info,
-            "usergroups.users.list": self.usergroups_users_list,
-            "views.open": self.views_open,
-            "views.push": self.views_push,
-            "views.update": self.views_update,
-            "views.publish": self.views_publish,
+            "users.info": partial(users_info, self.ws),
+            "usergroups.users.list": partial(usergroups_users_list, self.ws),
+            "views.open": partial(views_open, self.ws, self.refuse),
+            "views.push": partial(views_push, self.ws, self.refuse),
+            "views.update": partial(views_update, self.ws, self.refuse),
+            "views.publish": partial(views_publish, self.ws, self.refuse),
         }
 
     def fail_next(self, method: str, error: str) -> None:
@@ -109,20 +116,20 @@ class WebApi:
             if failure in ("http_500", "http_500_after"):
                 if failure == "http_500_after":
                     self.call(method, params, token)
-                return {**_error("internal_error"), HTTP_STATUS: 500}
-            return _error(failure)
+                return {**error_reply("internal_error"), HTTP_STATUS: 500}
+            return error_reply(failure)
         if method != "auth.test" and method not in self.handlers:
-            return _error("unknown_method")
+            return error_reply("unknown_method")
         if not token:
-            return _error("not_authed")
+            return error_reply("not_authed")
         kind = self.token_kind(token)
         if kind is None:
-            return _error("invalid_auth")
+            return error_reply("invalid_auth")
         is_app_token = kind == "app"
         if is_app_token and method not in APP_TOKEN_METHODS:
-            return _error("not_allowed_token_type")
+            return error_reply("not_allowed_token_type")
         if method == "apps.connections.open" and not is_app_token:
-            return _error("not_allowed_token_type")
+            return error_reply("not_allowed_token_type")
         if method == "auth.test":
             return self.auth_test(is_app_token)
         return self.handlers[method](params)
@@ -156,7 +163,7 @@ class WebApi:
     def refuse(self, method: str, error: str, problems: list[str]) -> Reply:
         """Slack's answer to an invalid payload, remembered as a violation for the test."""
         self.violations.append(Violation(method, error, tuple(problems)))
-        reply = _error(error, *problems)
+        reply = error_reply(error, *problems)
         if error == "invalid_blocks":
             reply["errors"] = problems
         return reply
@@ -164,29 +171,29 @@ class WebApi:
     def _message_content(self, method: str, p: Params) -> Reply | None:
         """An error reply if text/blocks are missing or invalid, else None."""
         if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
-            return _error("no_text")
+            return error_reply("no_text")
         if "blocks" in p:
             problems = message_problems(p["blocks"])
             if problems:
                 return self.refuse(method, "invalid_blocks", problems)
         if len(str(p.get("text", ""))) > 40000:
-            return _error("msg_too_long")
+            return error_reply("msg_too_long")
         return None
 
     def chat_post_message(self, p: Params) -> Reply:
         """chat.postMessage: a channel id or a user id (posts into the DM)."""
         channel = self.ws.resolve_channel(str(p.get("channel", "")))
         if channel is None:
-            return _error("channel_not_found")
+            return error_reply("channel_not_found")
         membership = self.ws.conversations.post_problem(channel)
         if membership:
-            return _error(membership)
+            return error_reply(membership)
         problem = self._message_content("chat.postMessage", p)
         if problem:
             return problem
         metadata = p.get("metadata")
         if metadata is not None and not _valid_metadata(metadata):
-            return _error("invalid_metadata_format")
+            return error_reply("invalid_metadata_format")
         message = self.ws.post(
             channel, str(p.get("text", "")), p.get("blocks"), p.get("thread_ts"), metadata
         )
@@ -197,9 +204,9 @@ class WebApi:
         channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
         existing = self.ws.messages.get((channel, ts))
         if existing is None:
-            return _error("message_not_found")
+            return error_reply("message_not_found")
         if existing.user != BOT_USER_ID:
-            return _error("cant_update_message")
+            return error_reply("cant_update_message")
         if "blocks" in p:
             problems = message_problems(p["blocks"])
             if problems:
@@ -218,10 +225,10 @@ class WebApi:
         """chat.postEphemeral to user in channel."""
         channel = self.ws.resolve_channel(str(p.get("channel", "")))
         if channel is None:
-            return _error("channel_not_found")
+            return error_reply("channel_not_found")
         user = str(p.get("user", ""))
         if not USER_ID_RE.match(user):
-            return _error("user_not_in_channel")
+            return error_reply("user_not_in_channel")
         problem = self._message_content("chat.postEphemeral", p)
         if problem:
             return problem
@@ -232,136 +239,8 @@ class WebApi:
         """chat.delete of a stored message."""
         channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
         if self.ws.delete(channel, ts) is None:
-            return _error("message_not_found")
+            return error_reply("message_not_found")
         return {"ok": True, "channel": channel, "ts": ts}
-
-    # -- history ---------------------------------------------------------------------------
-    def _history(self, p: Params, keep: Callable[[Any], bool]) -> Reply:
-        """Messages of a channel after ``oldest``, newest first, with metadata when asked."""
-        channel = self.ws.resolve_channel(str(p.get("channel", "")))
-        if channel is None:
-            return _error("channel_not_found")
-        oldest = float(p.get("oldest") or 0)
-        limit = int(p.get("limit") or 100)
-        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("true", "1")
-        found = sorted(
-            (m for m in self.ws.messages.values()
-             if m.channel == channel and float(m.ts) > oldest and keep(m)),
-            key=lambda m: float(m.ts), reverse=True)
-        messages = []
-        for message in found[:limit]:
-            shown = message.to_slack()
-            if with_metadata and message.metadata:
-                shown["metadata"] = message.metadata
-            messages.append(shown)
-        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
-
-    def conversations_history(self, p: Params) -> Reply:
-        """conversations.history: top-level messages only (thread replies stay in threads)."""
-        return self._history(p, lambda m: m.thread_ts in (None, m.ts))
-
-    def conversations_replies(self, p: Params) -> Reply:
-        """conversations.replies: a thread's parent and its replies."""
-        ts = str(p.get("ts", ""))
-        return self._history(p, lambda m: m.ts == ts or m.thread_ts == ts)
-
-    # -- directory -------------------------------------------------------------------------
-    def conversations_open(self, p: Params) -> Reply:
-        """conversations.open users=U… returns the user's stable DM channel."""
-        users = [u for u in str(p.get("users", "")).split(",") if u]
-        if not users:
-            return _error("not_enough_users")
-        if len(users) > 1:  # group DMs are not emulated
-            return _error("method_not_supported_for_channel_type")
-        if not USER_ID_RE.match(users[0]):
-            return _error("user_not_found")
-        already_open = users[0] in self.ws.dm_channels
-        channel = self.ws.dm_channel(users[0])
-        return {
-            "ok": True,
-            "no_op": already_open,
-            "already_open": already_open,
-            "channel": {"id": channel},
-        }
-
-    def users_info(self, p: Params) -> Reply:
-        """users.info for a registered user."""
-        user = self.ws.users.get(str(p.get("user", "")))
-        return {"ok": True, "user": user} if user else _error("user_not_found")
-
-    def usergroups_users_list(self, p: Params) -> Reply:
-        """usergroups.users.list for a registered user group."""
-        members = self.ws.usergroups.get(str(p.get("usergroup", "")))
-        return (
-            {"ok": True, "users": list(members)}
-            if members is not None
-            else _error("no_such_subteam")
-        )
-
-    # -- views -----------------------------------------------------------------------------
-    def _view_problem(self, method: str, p: Params, *, home: bool) -> Reply | None:
-        """invalid_arguments (Slack's answer for a bad view) when the view breaks the rules."""
-        problems = view_problems(p.get("view"), home=home)
-        return self.refuse(method, "invalid_arguments", problems) if problems else None
-
-    def views_open(self, p: Params) -> Reply:
-        """views.open starts a new modal stack for the trigger's user."""
-        problem = self._view_problem("views.open", p, home=False)
-        if problem:
-            return problem
-        user_id, error = self.ws.consume_trigger(p.get("trigger_id"))
-        if error or user_id is None:
-            return _error(error or "invalid_trigger_id")
-        view = self.ws.store_view(p["view"], user_id)
-        self.ws.view_stacks[user_id] = [view.id]
-        return {"ok": True, "view": view.data}
-
-    def views_push(self, p: Params) -> Reply:
-        """views.push a modal on top of the user's open stack (at most three)."""
-        problem = self._view_problem("views.push", p, home=False)
-        if problem:
-            return problem
-        user_id, error = self.ws.consume_trigger(p.get("trigger_id"))
-        if error or user_id is None:
-            return _error(error or "invalid_trigger_id")
-        stack = self.ws.view_stacks.get(user_id, [])
-        if not stack:
-            return _error("not_found")
-        if len(stack) >= 3:
-            return _error("push_limit_reached")
-        view = self.ws.store_view(
-            p["view"], user_id, previous_view_id=stack[-1], root_view_id=stack[0]
-        )
-        stack.append(view.id)
-        return {"ok": True, "view": view.data}
-
-    def views_update(self, p: Params) -> Reply:
-        """views.update by view_id or external_id, honouring hash conflicts."""
-        existing = self.ws.find_view(p.get("view_id"), p.get("external_id"))
-        if existing is None or existing.closed:
-            return _error("not_found")
-        problem = self._view_problem("views.update", p, home=existing.type == "home")
-        if problem:
-            return problem
-        if p.get("hash") and p["hash"] != existing.hash:
-            return _error("hash_conflict")
-        view = self.ws.store_view(p["view"], existing.user_id, view_id=existing.id)
-        return {"ok": True, "view": view.data}
-
-    def views_publish(self, p: Params) -> Reply:
-        """views.publish an App Home view for user_id."""
-        user_id = str(p.get("user_id", ""))
-        if not USER_ID_RE.match(user_id):
-            return _error("invalid_arguments", "[ERROR] invalid user_id [json-pointer:/user_id]")
-        problem = self._view_problem("views.publish", p, home=True)
-        if problem:
-            return problem
-        current = self.ws.homes.get(user_id)
-        if current is not None and p.get("hash") and p["hash"] != current.hash:
-            return _error("hash_conflict")
-        view = self.ws.store_view(p["view"], user_id, view_id=current.id if current else None)
-        self.ws.homes[user_id] = view
-        return {"ok": True, "view": view.data}
 
 
 def _valid_metadata(metadata: Any) -> bool:
