@@ -26,38 +26,19 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.pagerduty_emulator_api import (
+    INCLUDES,
+    ONCALLS_PARAMS,
+    SCHEDULE_PARAMS,
+    BadInput,
+    error_response,
+    oncall_entry,
+    time_range,
+    whole_number,
+)
+
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 DEFAULT_TOKEN = "pd-emulator-token-0123456789"
-ONCALLS_PARAMS = {
-    "time_zone",
-    "include[]",
-    "user_ids[]",
-    "escalation_policy_ids[]",
-    "schedule_ids[]",
-    "since",
-    "until",
-    "earliest",
-    "limit",
-    "offset",
-    "total",
-}
-SCHEDULE_PARAMS = {"time_zone", "since", "until", "overflow"}
-INCLUDES = {"users", "schedules", "escalation_policies"}
-MAX_RANGE = timedelta(days=90)
-ERRORS = {
-    400: (2001, "Invalid Input Provided"),
-    401: (2006, "Invalid Credentials"),
-    403: (2010, "Access Denied"),
-    404: (2100, "Not Found"),
-    406: (2001, "Unsupported Accept header"),
-    429: (2020, "Rate Limit Exceeded"),
-    500: (2000, "Internal Error"),
-    503: (2000, "Service Unavailable"),
-}
-
-
-class BadInput(Exception):
-    """A request the real API answers with HTTP 400 Invalid Input Provided."""
 
 
 @dataclass
@@ -181,17 +162,19 @@ class PagerDutyEmulator:
             if self.delay:
                 await asyncio.sleep(self.delay)
             if self._failures:
-                return self._seen(request, params, authorized, _error(self._failures.popleft()))
+                return self._seen(
+                    request, params, authorized, error_response(self._failures.popleft())
+                )
             if not authorized:
-                return self._seen(request, params, authorized, _error(401))
+                return self._seen(request, params, authorized, error_response(401))
             if request.headers.get("Accept") != ACCEPT:
-                return self._seen(request, params, authorized, _error(406))
+                return self._seen(request, params, authorized, error_response(406))
             unknown = sorted({k for k, _ in params} - allowed)
             if unknown:
                 raise BadInput(f"Unknown parameter {unknown[0]!r}")
             answer = body(params) if callable(body) else body
         except BadInput as exc:
-            return self._seen(request, params, authorized, _error(400, str(exc)))
+            return self._seen(request, params, authorized, error_response(400, str(exc)))
         return self._seen(request, params, authorized, answer)
 
     def _seen(
@@ -212,7 +195,7 @@ class PagerDutyEmulator:
     async def _schedule(self, request: web.Request) -> web.Response:
         schedule_id = request.match_info["schedule_id"]
         if schedule_id not in self.schedules:
-            return await self._answer(request, SCHEDULE_PARAMS, _error(404))
+            return await self._answer(request, SCHEDULE_PARAMS, error_response(404))
         name = self.schedules[schedule_id]
         return await self._answer(
             request,
@@ -235,9 +218,9 @@ class PagerDutyEmulator:
         includes = {v for k, v in params if k == "include[]"}
         if includes - INCLUDES:
             raise BadInput(f"include[] must be one of {sorted(INCLUDES)}")
-        since, until = _range(single.get("since"), single.get("until"))
-        limit = _whole(single.get("limit", "25"), "limit", 1, 100)
-        offset = _whole(single.get("offset", "0"), "offset", 0, 10_000)
+        since, until = time_range(single.get("since"), single.get("until"))
+        limit = whole_number(single.get("limit", "25"), "limit", 1, 100)
+        offset = whole_number(single.get("offset", "0"), "offset", 0, 10_000)
         if offset + limit > 10_000:
             raise BadInput("Offset + limit must not exceed 10000")
         found = [
@@ -249,81 +232,17 @@ class PagerDutyEmulator:
         ]
         page = found[offset : offset + limit]
         return {
-            "oncalls": [self._entry(s, includes) for s in page],
+            "oncalls": [
+                oncall_entry(
+                    s,
+                    includes,
+                    base_url=self.base_url,
+                    schedule_name=self.schedules.get(s.schedule_id, s.schedule_id),
+                )
+                for s in page
+            ],
             "limit": limit,
             "offset": offset,
             "more": offset + limit < len(found),
             "total": len(found) if single.get("total") == "true" else None,
         }
-
-    def _entry(self, shift: Shift, includes: set[str]) -> dict[str, Any]:
-        user: dict[str, Any] = {
-            "id": shift.user_id,
-            "type": "user_reference",
-            "summary": shift.name,
-            "self": f"{self.base_url}/users/{shift.user_id}",
-        }
-        if "users" in includes:
-            user = {
-                **user,
-                "type": "user",
-                "name": shift.name,
-                "email": shift.email,
-                "time_zone": "UTC",
-                "role": "user",
-            }
-        schedule = {
-            "id": shift.schedule_id,
-            "type": "schedule_reference",
-            "summary": self.schedules.get(shift.schedule_id, shift.schedule_id),
-        }
-        return {
-            "user": user,
-            "schedule": schedule,
-            "escalation_policy": {"id": shift.policy_id, "type": "escalation_policy_reference"},
-            "escalation_level": shift.escalation_level,
-            "start": _iso(shift.start),
-            "end": _iso(shift.end),
-        }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def _when(text: str, name: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"{name} must be an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise BadInput(f"{name} must carry a time zone")
-    return moment
-
-
-def _range(since: str | None, until: str | None) -> tuple[datetime, datetime]:
-    if (since is None) != (until is None):
-        raise BadInput("since and until must be given together")
-    if since is None or until is None:
-        now = datetime.now(UTC)
-        return now, now
-    start, end = _when(since, "since"), _when(until, "until")
-    if end <= start:
-        raise BadInput("until must be after since")
-    if end - start > MAX_RANGE:
-        raise BadInput("The time range may be at most 90 days")
-    return start, end
-
-
-def _whole(text: str, name: str, low: int, high: int) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise BadInput(f"{name} must be a whole number from {low} to {high}")
-    return int(text)
-
-
-def _error(status: int, detail: str | None = None) -> web.Response:
-    code, message = ERRORS.get(status, (2000, "Error"))
-    body: dict[str, Any] = {"error": {"message": message, "code": code}}
-    if detail:
-        body["error"]["errors"] = [detail]
-    return web.json_response(body, status=status)
