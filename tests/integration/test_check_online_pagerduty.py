@@ -9,10 +9,10 @@ from bot.config import Settings
 from bot.online_check import run_online_checks
 from providers.pagerduty import PagerDutyOnCall
 from tests.approvals.support import SCHEDULE, rules_setup
-from tests.integration.test_check_online import settings_for
 from tests.support import aws_seed
 from tests.support.fixtures_privatebin import PrivateBinProcess
 from tests.support.harness import PEOPLE
+from tests.support.online_check_setup import settings_for
 from tests.support.pagerduty_emulator import PagerDutyEmulator
 from tests.support.postgres_server import PostgresServer
 from tests.support.slack_emulator import SlackEmulator
