@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from tests.foundation.test_cli import EXAMPLE, _audit_rows, cli
-from tests.foundation.test_cli_errors import one_line
+from tests.support.cli_failures import one_line
 
 EVERY_SETTING = {name.upper() for name in Settings.model_fields}
 # What each command's help must say it does, and exactly which settings it reads.
