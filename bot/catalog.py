@@ -14,9 +14,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-# AdminSpec and LevelSpec stay importable from here for tests/test_aws_providers.py and
-# tests/test_database_admin.py, which another branch is rewriting; drop them once those move.
-from bot.catalog_database import AdminSpec, DatabaseSpec, LevelSpec  # noqa: F401
+from bot.catalog_database import DatabaseSpec
 from bot.catalog_fields import (
     AccountId,
     AccountKey,

@@ -8,7 +8,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from bot.catalog import AccountSpec, AdminSpec, Catalog, DatabaseSpec, IdentitySpec, LevelSpec
+from bot.catalog import AccountSpec, Catalog
+from bot.catalog_database import AdminSpec, DatabaseSpec, LevelSpec
+from bot.catalog_identity import IdentitySpec
 from bot.domain import CredentialKind, Engine, GrantTarget, Level
 from bot.errors import AwsError, PolicyBudgetExceeded
 from providers import aws_policy
