@@ -1,16 +1,6 @@
 """State-store tables (SQLAlchemy 2): requests, decisions, grants, steps, audit events, tokens.
 
-The grant lifecycle, and who moves a row (docs/lifecycle.md has the whole story):
-
-    request  pending ──decision──> approved │ denied │ expired (timeout) │ failed (no card)
-                │         │ same transaction: Grant(GRANTING) + Step(PROVISION)
-                │         │                   or, for an extension, the new end + Step(EXTEND)
-                └──withdraw (its requester or filer, compare-and-set)──> withdrawn
-    grant    GRANTING ──provision step──> ACTIVE ──expiry / revoke──> REVOKING ──> REVOKED
-                 │ └─provision, starts later─> SCHEDULED ──start step (at starts_at)──> ACTIVE
-                 └── revoke during setup or before its start, or setup failed ──> REVOKING
-    step     PENDING ──claimed (lease), done once──> DONE
-                 └── error: attempts+1, next_attempt_at (backoff) ─┘   └─> FAILED (told)
+The grant lifecycle's states and who moves a row are in docs/lifecycle.md.
 
 A request for several databases is one row per database (each decided by its own approvers),
 sharing a `bundle_id` (the id people see) and one card. A scheduled grant is made ahead (its
