@@ -41,7 +41,7 @@ NOTES = [
 
 async def chained(session: AsyncSession, n: int) -> None:
     """Two audit rows through repo.add_audit: sealed into the chain at commit."""
-    from bot import repo
+    from bot.store import repo
 
     now = datetime.now(UTC)
     for step in ("bench.one", "bench.two"):
@@ -52,7 +52,7 @@ async def chained(session: AsyncSession, n: int) -> None:
 
 async def unchained(session: AsyncSession, n: int) -> None:
     """The same two rows as plain INSERTs (no tip lock, a constant hash)."""
-    from bot.models import AuditEvent
+    from bot.store.models import AuditEvent
 
     now = datetime.now(UTC)
     session.add_all(
@@ -71,7 +71,7 @@ async def unchained(session: AsyncSession, n: int) -> None:
 
 async def writers(url: str, write: Write, count: int, per_writer: int) -> tuple[list[float], float]:
     """count engines writing per_writer transactions each at once; latencies and wall time."""
-    from bot.state import make_engine, make_sessions
+    from bot.store.engine import make_engine, make_sessions
 
     engines = [make_engine(url) for _ in range(count)]
     times: list[float] = []

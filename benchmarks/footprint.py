@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from benchmarks.moto_paged import PagedMoto
 from benchmarks.queries import AUDIT_ROWS
-from bot.state import make_engine
+from bot.store.engine import make_engine
 from tests.support import catalogs
 from tests.support.bot_process import BotProcess
 from tests.support.bulk import seed_grants

@@ -17,7 +17,7 @@ from benchmarks.stats import summary_ms
 from bot.context import Deps
 from bot.domain import CredentialKind, DbCredential, Level
 from bot.login_proof import prove_login
-from bot.models import Grant
+from bot.store.models import Grant
 from tests.integration.real_parts import RealSetup
 from tests.support.pg_hba import LoginGate
 from tests.support.postgres_server import PostgresServer

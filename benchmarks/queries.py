@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from bot.state import make_engine
+from bot.store.engine import make_engine
 from tests.support import catalogs
 from tests.support.bulk import seed_grants
 from tests.support.harness import BotHarness

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantStatus
-from bot.models import Grant
-from bot.state import make_engine
+from bot.store.engine import make_engine
+from bot.store.models import Grant
 from providers.aws_policy import grant_policy, policy_json, policy_name
 from providers.base import IamGrants
 from scheduler import Scheduler, SchedulerConfig

@@ -56,7 +56,7 @@ def _privatebin() -> tuple[subprocess.Popen, str]:
 
 
 async def _state(postgres: PostgresServer) -> str:
-    from bot.state import upgrade_async
+    from bot.store.engine import upgrade_async
 
     url = postgres.url(fresh_database(postgres, "bench"))
     await upgrade_async(url)

@@ -1,7 +1,7 @@
 """How a request approved by a catalog rule (not by approvers) is described to people."""
 
 from bot.domain import ApprovalRule
-from bot.models import AccessRequest
+from bot.store.models import AccessRequest
 
 
 def approved_by(request: AccessRequest, approver: str) -> str:

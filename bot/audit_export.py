@@ -8,12 +8,12 @@ from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
-from bot import repo
 from bot.context import utcnow
 from bot.durations import parse_duration
 from bot.errors import InputError
-from bot.state import make_engine, make_sessions
-from bot.store_access import failure, require_ready
+from bot.store import repo
+from bot.store.access import failure, require_ready
+from bot.store.engine import make_engine, make_sessions
 
 MAX_LISTED = 30  # a catalog can have hundreds of databases; the message stays one line
 COLUMNS = ["id", "at", "actor", "action", "database", "request_id", "grant_id", "details"]

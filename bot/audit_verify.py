@@ -6,10 +6,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit_chain import GENESIS, TIP_ID, chain_hash
-from bot.models import AuditChain, AuditEvent
-from bot.state import make_engine, make_sessions
-from bot.store_access import failure, require_ready
+from bot.store.access import failure, require_ready
+from bot.store.audit_chain import GENESIS, TIP_ID, chain_hash
+from bot.store.engine import make_engine, make_sessions
+from bot.store.models import AuditChain, AuditEvent
 
 CHUNK = 1000
 

@@ -11,9 +11,9 @@ from bot.context import Deps
 from bot.domain import Identity
 from bot.effects import Effects
 from bot.errors import IdentityError
-from bot.models import AuditEvent, IdentityBinding, Step
 from bot.steps import StepRunner
-from bot.transactions import transaction
+from bot.store.models import AuditEvent, IdentityBinding, Step
+from bot.store.transactions import transaction
 
 COLLISION = "identity.collision"
 

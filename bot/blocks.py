@@ -8,7 +8,7 @@ from bot.actions import ActionId
 from bot.approval_rules import auto_approval_text
 from bot.domain import RequestKind, RequestStatus
 from bot.durations import format_duration, humanize
-from bot.models import AccessRequest, ApprovalDecision, Grant
+from bot.store.models import AccessRequest, ApprovalDecision, Grant
 
 Block = dict[str, Any]
 MAX_TEXT = 2900  # section text limit is 3000; leave room for the label

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
 from bot.authorization import UNKNOWN
 from bot.blocks import when
 from bot.breakglass_blocks import breakglass_alert, breakglass_card_text
@@ -23,9 +22,10 @@ from bot.durations import format_duration, parse_duration
 from bot.effects import Effects
 from bot.errors import InputError, NotAuthorized, SlackError
 from bot.ids import new_id
-from bot.models import AccessRequest
 from bot.policy import ValidRequest, check_database, check_level, check_reason, check_ticket
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import AccessRequest
+from bot.store.transactions import transaction
 from bot.workflow import Submitted, Workflow
 
 

@@ -9,8 +9,8 @@ from bot.blocks import Block, actions, button, context, escape, section, when
 from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantStatus, Review
 from bot.durations import format_duration
-from bot.models import AccessRequest, Grant
 from bot.policy import MAX_REASON
+from bot.store.models import AccessRequest, Grant
 
 ALARM = ":rotating_light:"
 

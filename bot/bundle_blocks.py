@@ -20,7 +20,7 @@ from bot.blocks import (
 )
 from bot.domain import GrantStatus, RequestKind, RequestStatus
 from bot.durations import format_duration
-from bot.models import AccessRequest, ApprovalDecision, Grant
+from bot.store.models import AccessRequest, ApprovalDecision, Grant
 
 
 def _grant_state(grant: Grant | None) -> str:

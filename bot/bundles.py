@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
 from bot.bundle_blocks import bundle_card, bundle_card_text
-from bot.models import AccessRequest
+from bot.store import repo
+from bot.store.models import AccessRequest
 
 
 def is_part(request: AccessRequest) -> bool:

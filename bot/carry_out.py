@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo, step_store
 from bot.approval_rules import approved_by
 from bot.blocks import when
 from bot.context import Deps
@@ -19,8 +18,10 @@ from bot.effects import LEASE, Effects, provision_key
 from bot.errors import NotFound
 from bot.identity import db_user_for, principal_for
 from bot.ids import new_id
-from bot.models import AccessRequest, Grant
 from bot.start_times import access_window, start_note
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import AccessRequest, Grant
 
 
 def _span(seconds: int | None) -> str:

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
 from bot.domain import GrantStatus, RequestStatus
-from bot.models import AccessRequest, Grant
+from bot.store import repo
+from bot.store.models import AccessRequest, Grant
 
 
 def _last_used() -> ColumnElement[datetime]:

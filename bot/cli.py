@@ -15,7 +15,7 @@ from bot.cli_parser import parser
 from bot.config import Settings, load_settings
 from bot.errors import CatalogError, DbAccessError, InputError, SetupError
 from bot.identity_templates import catalog_warnings
-from bot.store_access import url_problem
+from bot.store.access import url_problem
 
 EXIT_OK, EXIT_BUG, EXIT_PROBLEMS = 0, 1, 2
 DEBUG_VARIABLE = "DB_ACCESS_DEBUG"
@@ -69,7 +69,7 @@ def _store_url() -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the service."""
     from bot.logs import configure_logging
-    from bot.store_access import require_ready
+    from bot.store.access import require_ready
     from bot.wiring import build_service
 
     settings, catalog = _validated()
@@ -93,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the state store's schema up to date."""
-    from bot.store_access import migrate
+    from bot.store.access import migrate
 
     where = migrate(_store_url(), args.revision)
     print(f"state store {where} is at revision {args.revision}")

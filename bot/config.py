@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.store_access import RDS_CA_URL, url_problem
+from bot.store.access import RDS_CA_URL, url_problem
 
 # PrivateBin silently turns an unknown key into 1week; a paste must not outlive the token.
 PRIVATEBIN_EXPIRE_KEYS = ("5min", "10min", "15min")

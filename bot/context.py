@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import repo
 from bot.catalog import Catalog
 from bot.identity import People
 from bot.metrics import Metrics
+from bot.store import repo
 from providers.base import (
     DatabaseAdmin,
     IamGrants,

@@ -8,16 +8,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import DecisionKind, Level
 from bot.domain import RequestStatus as RS
 from bot.effects import Effects
 from bot.errors import AlreadyDecided
-from bot.models import AccessRequest, ApprovalDecision, Step
 from bot.policy import Vote, quorum
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import AccessRequest, ApprovalDecision, Step
+from bot.store.transactions import transaction
 
 CAS_RETRIES = 8
 # What a recorded decision commits to, written in its transaction (card update, grant, DMs).

@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import repo, step_store
 from bot.blocks import Block, command_dm, link_dm, link_failed_dm
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps, Stopwatch
@@ -12,11 +11,13 @@ from bot.domain import CredentialKind, DbCredential, GrantStatus, StepStatus
 from bot.errors import DbAccessError, ProviderError, SlackError
 from bot.failpoints import boundary, reach
 from bot.login_proof import Proof, proof_note, prove_login
-from bot.models import Grant, Step
 from bot.paste import paste_text
 from bot.provisioning import database_of, target_of
 from bot.steps import earlier_messages_sent
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 STS = boundary("deliver", "sts")

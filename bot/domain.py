@@ -36,7 +36,7 @@ class RequestKind(StrEnum):
 
 
 class RequestStatus(StrEnum):
-    """Life cycle of an access request (see bot/models.py for the diagram)."""
+    """Life cycle of an access request (see bot/store/models.py for the diagram)."""
 
     PENDING = "pending"
     APPROVED = "approved"

@@ -8,7 +8,7 @@ from bot.context import Deps
 from bot.effects import Effects
 from bot.ids import new_id
 from bot.steps import StepRunner
-from bot.transactions import transaction
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 SUMMARY_LINES = 20  # a Slack section holds ~3,000 characters; the audit has the rest

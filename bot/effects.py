@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import step_store
 from bot.blocks import Block, approval_card, card_text
 from bot.breakglass_blocks import breakglass_card, breakglass_card_text
 from bot.bundles import card_payloads
 from bot.context import Deps
 from bot.domain import ApprovalRule, StepKind
-from bot.models import AccessRequest, ApprovalDecision, Grant, Step
+from bot.store import steps_repo as step_store
+from bot.store.models import AccessRequest, ApprovalDecision, Grant, Step
 
 LEASE = timedelta(minutes=2)
 

@@ -11,8 +11,8 @@ from bot.context import Deps
 from bot.durations import humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
-from bot.models import Grant
-from bot.transactions import transaction
+from bot.store.models import Grant
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 WARN_BEFORE = timedelta(minutes=10)

@@ -4,18 +4,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo, step_store
 from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, StepStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError
 from bot.failpoints import boundary, reach
-from bot.models import Grant, Step
 from bot.provisioning import LEASE, database_of, target_of
 from bot.revoking import Revoker
 from bot.steps import Busy
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 
 IAM = boundary("extend", "iam")
 COMMIT = boundary("extend", "commit")

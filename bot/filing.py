@@ -13,8 +13,8 @@ from bot.blocks import Block, actions, escape, section, when, withdraw_button
 from bot.domain import RequestStatus
 from bot.durations import format_duration
 from bot.effects import Effects
-from bot.models import AccessRequest
 from bot.policy import Outcome, Verdict
+from bot.store.models import AccessRequest
 
 
 def subject(requester: str, filer: str, *, you: str, they: str) -> str:

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from typing import Any
 
-from bot import breakglass_store, repo, step_store
 from bot.authorization import audit_readers, revoker_refusal
 from bot.blocks import Block, quoted, when
 from bot.breakglass_blocks import unreviewed_blocks
@@ -14,11 +13,14 @@ from bot.durations import parse_duration
 from bot.effects import Effects
 from bot.errors import InputError, NotAuthorized, NotFound
 from bot.ids import new_id
-from bot.models import Grant
 from bot.policy import ValidRequest, check_duration, check_reason
 from bot.requesters import nothing_requestable, requestable
 from bot.revoking import Revoked
-from bot.transactions import transaction
+from bot.store import breakglass_repo as breakglass_store
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant
+from bot.store.transactions import transaction
 from bot.views import deny_modal, extend_modal, narrow_modal, request_modal
 from bot.views_audit import audit_blocks
 from bot.views_elements import database_options

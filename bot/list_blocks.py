@@ -8,7 +8,7 @@ from bot.actions import ActionId
 from bot.blocks import Block, actions, button, escape, grant_buttons, section, when, withdraw_button
 from bot.domain import GrantStatus
 from bot.durations import format_duration
-from bot.models import AccessRequest, Grant
+from bot.store.models import AccessRequest, Grant
 
 
 def grouped(items: Sequence[Any], key: Callable[[Any], str | None]) -> list[list[Any]]:

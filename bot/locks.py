@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.errors import StateUnavailable
-from bot.transactions import is_unreachable
+from bot.store.transactions import is_unreachable
 
 
 @contextlib.asynccontextmanager

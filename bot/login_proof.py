@@ -16,7 +16,7 @@ from bot.context import Deps, Stopwatch
 from bot.domain import CredentialKind, DbCredential
 from bot.errors import LoginCheckError
 from bot.failpoints import boundary, reach
-from bot.models import Grant
+from bot.store.models import Grant
 
 log = logging.getLogger(__name__)
 LOGIN = boundary("deliver", "login")

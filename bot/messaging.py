@@ -3,16 +3,17 @@
 import logging
 from typing import Any
 
-from bot import repo, step_store
 from bot.bundles import card_holder
 from bot.context import Deps
 from bot.domain import MessageRef, StepStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError, SlackError
 from bot.failpoints import boundary, reach
-from bot.models import Step
 from bot.steps import LEASE, earlier_messages_sent
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Step
+from bot.store.transactions import transaction
 from bot.unreachable import approvers_unreachable
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from bot.context import Deps
 from bot.domain import RequestStatus
 from bot.effects import Effects
 from bot.errors import IdentityError, NotAuthorized, SlackError
-from bot.models import AccessRequest
-from bot.transactions import transaction
+from bot.store.models import AccessRequest
+from bot.store.transactions import transaction
 
 ADMINS_ONLY = (
     "Only admins can request access for someone else; ask the person to request it "

@@ -16,7 +16,7 @@ from bot.domain import Identity
 from bot.errors import OnCallError
 from bot.identity import TtlCache
 from bot.policy import ValidRequest, on_call_applies
-from bot.transactions import transaction
+from bot.store.transactions import transaction
 from providers.base import OnCallSchedules
 
 log = logging.getLogger(__name__)

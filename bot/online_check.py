@@ -36,7 +36,7 @@ from bot.probes import (
     run_probe,
     why_not,
 )
-from bot.store_access import require_ready
+from bot.store.access import require_ready
 from bot.wiring import Providers, build_providers, slack_client
 
 # One quick retry instead of the service's patient backoff: a probe should report the real

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import claims, repo
+from bot import claims
 from bot.blocks import section, when
 from bot.context import Deps
 from bot.domain import DecisionKind
@@ -13,8 +13,9 @@ from bot.domain import RequestStatus as RS
 from bot.durations import format_duration, humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
-from bot.models import AccessRequest
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import AccessRequest
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=1)

@@ -24,7 +24,7 @@ from botocore.exceptions import (
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import DbAccessError
-from bot.store_access import LOGIN_REFUSED
+from bot.store.access import LOGIN_REFUSED
 
 BotoConnectionError = botocore.exceptions.ConnectionError | ConnectionClosedError
 AWS_ERRORS = (botocore.exceptions.BotoCoreError, ClientError)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo, step_store
 from bot.blocks import escape, when
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps, Stopwatch
@@ -16,12 +15,14 @@ from bot.domain import GrantStatus, GrantTarget, Level, StatementLog, StepKind, 
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
-from bot.models import Grant, Step
 from bot.revoking import Revoker
 from bot.role_provisioning import RoleKeeper
 from bot.scheduled_start import schedule_start, starts_later
 from bot.steps import Busy
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import ApprovalRule, RequestStatus
 from bot.durations import format_duration
-from bot.models import AccessRequest
 from bot.policy import Outcome, ValidRequest, Verdict
+from bot.store.models import AccessRequest
 
 _local_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
 

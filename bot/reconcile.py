@@ -11,7 +11,6 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from bot import repo
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantStatus
@@ -19,11 +18,12 @@ from bot.drift import Fix, record, report
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
 from bot.locks import exclusive
-from bot.models import Grant
 from bot.provisioning import target_of
 from bot.reconcile_scope import Scope
 from bot.revoking import LEASE
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import Grant
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=30)  # principals of grants this recent are checked wherever they are

@@ -8,16 +8,17 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo, step_store
 from bot.blocks import escape, section, when
 from bot.context import Deps
 from bot.domain import GrantStatus, StatementLog
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
-from bot.models import Grant, Step
 from bot.steps import StepRunner, backoff
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)

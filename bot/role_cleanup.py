@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Deps
 from bot.domain import RoleRemoval, RoleStatus
 from bot.errors import DbAccessError
-from bot.models import Grant, ProvisionedRole
-from bot.repo import LIVE_GRANT
 from bot.steps import backoff
-from bot.transactions import transaction
+from bot.store.models import Grant, ProvisionedRole
+from bot.store.repo import LIVE_GRANT
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)

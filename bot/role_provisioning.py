@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import GrantTarget, RoleChange, RoleStatus
-from bot.models import Grant, ProvisionedRole
 from bot.steps import Busy
-from bot.transactions import transaction
+from bot.store.models import Grant, ProvisionedRole
+from bot.store.transactions import transaction
 
 
 class RoleKeeper:

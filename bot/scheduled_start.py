@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo, step_store
 from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, StepKind
 from bot.effects import Effects
-from bot.models import Grant, Step
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
 
 LEASE = timedelta(minutes=2)
 

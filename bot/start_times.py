@@ -6,7 +6,7 @@ from bot.blocks import quoted, when
 from bot.catalog import Catalog
 from bot.durations import humanize
 from bot.errors import InputError
-from bot.models import AccessRequest
+from bot.store.models import AccessRequest
 
 FIELD = "start"
 EXAMPLES = "`2026-12-02T02:00Z` or `2026-12-02T03:00+01:00`"

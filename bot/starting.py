@@ -3,17 +3,18 @@
 import logging
 from datetime import timedelta
 
-from bot import repo, step_store
 from bot.blocks import escape, when
 from bot.context import Deps
 from bot.domain import GrantStatus, StepStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError
 from bot.failpoints import boundary, reach
-from bot.models import Grant, Step
 from bot.revoking import Revoker
 from bot.steps import Busy
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)

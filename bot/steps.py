@@ -7,12 +7,12 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Protocol
 
-from bot import step_store
 from bot.context import Deps
 from bot.domain import StepKind
 from bot.errors import DbAccessError, ProviderError, StateUnavailable
-from bot.models import Step
-from bot.transactions import transaction
+from bot.store import steps_repo as step_store
+from bot.store.models import Step
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)

@@ -5,14 +5,16 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot import claims, repo, step_store
+from bot import claims
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
-from bot.models import Grant, Step
 from bot.revoking import LEASE
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store import steps_repo as step_store
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 PARALLEL = 8  # default revocations at once (IAM_CONCURRENCY); the state pool has 10+10

@@ -2,11 +2,11 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import repo
 from bot.bundles import parts_of
 from bot.context import Deps
 from bot.domain import RequestStatus
 from bot.effects import Effects
+from bot.store import repo
 
 
 async def approvers_unreachable(deps: Deps, fx: Effects, session: AsyncSession, *,

@@ -14,9 +14,9 @@ from bot.domain import GrantStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
-from bot.models import Grant
 from bot.revoking import LEASE
-from bot.transactions import transaction
+from bot.store.models import Grant
+from bot.store.transactions import transaction
 
 log = logging.getLogger(__name__)
 NOTICE_BEFORE = timedelta(days=7)

@@ -11,8 +11,8 @@ from bot.catalog import Catalog
 from bot.catalog_database import DatabaseSpec
 from bot.domain import Level
 from bot.durations import format_duration, humanize
-from bot.models import AccessRequest, Grant
 from bot.policy import LEVEL_RANK, MAX_REASON
+from bot.store.models import AccessRequest, Grant
 from bot.views_elements import database_select, duration_text, option, plain_text
 
 LEVEL_LABEL = {Level.RO: "Read-only (ro)", Level.RW: "Read-write (rw)"}

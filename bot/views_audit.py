@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from bot.blocks import Block, context, escape, section
-from bot.models import AuditEvent
+from bot.store.models import AuditEvent
 
 
 def _audit_detail(event: AuditEvent) -> str:

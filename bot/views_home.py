@@ -9,7 +9,7 @@ from bot.blocks import Block, context, escape, section, when
 from bot.domain import GrantStatus
 from bot.durations import humanize
 from bot.list_blocks import grant_blocks, grouped, pending_line
-from bot.models import AccessRequest, Grant
+from bot.store.models import AccessRequest, Grant
 from bot.views_elements import duration_text, plain_text
 
 # How many of each list a message (50 blocks) or the App Home (100 blocks) shows; the rest is

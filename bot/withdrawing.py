@@ -7,7 +7,7 @@ first makes any later click find the request withdrawn.
 
 import asyncio
 
-from bot import bundles, repo
+from bot import bundles
 from bot.blocks import quoted
 from bot.context import Deps
 from bot.domain import RequestStatus
@@ -15,9 +15,10 @@ from bot.effects import Effects
 from bot.errors import AlreadyDecided, NotAuthorized, NotFound
 from bot.filing import details
 from bot.inflight import InFlight
-from bot.models import AccessRequest
 from bot.steps import StepRunner
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import AccessRequest
+from bot.store.transactions import transaction
 
 CAS_RETRIES = 8
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import filing, on_behalf, repo
+from bot import filing, on_behalf
 from bot.asks import Ask, as_ask
 from bot.bindings import bind
 from bot.carry_out import carry_out
@@ -26,12 +26,13 @@ from bot.identity import db_user_for, principal_for
 from bot.ids import new_id
 from bot.inflight import InFlight
 from bot.lifecycle import Lifecycle
-from bot.models import AccessRequest, Grant
 from bot.oncall import requester_on_call
 from bot.part_quotas import apply_quotas, quota_guards
 from bot.policy import Outcome, ValidRequest, Verdict, decide
 from bot.start_times import pending_until
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import AccessRequest, Grant
+from bot.store.transactions import transaction
 from bot.withdrawing import Withdrawals
 from bot.workflow_decisions import Decisions
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import on_behalf, repo
+from bot import on_behalf
 from bot.authorization import approver_refusal
 from bot.blocks import escape as _escape
 from bot.blocks import quoted, section
@@ -20,9 +20,10 @@ from bot.effects import Effects
 from bot.errors import AlreadyDecided, NotAuthorized, NotFound
 from bot.inflight import InFlight
 from bot.lifecycle import Lifecycle
-from bot.models import AccessRequest, ApprovalDecision
 from bot.policy import check_duration, check_narrowing
-from bot.transactions import transaction
+from bot.store import repo
+from bot.store.models import AccessRequest, ApprovalDecision
+from bot.store.transactions import transaction
 
 
 class Decisions:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.models import Base
+from bot.store.models import Base
 
 target_metadata = Base.metadata
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from bot.audit_chain import GENESIS, chain_hash
-from bot.models import AuditEvent, Json, UtcTime
+from bot.store.audit_chain import GENESIS, chain_hash
+from bot.store.models import AuditEvent, Json, UtcTime
 
 revision: str = "identity_0001"
 down_revision: str | None = "0002"

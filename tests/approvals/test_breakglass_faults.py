@@ -11,7 +11,7 @@ import pytest
 
 from bot import failpoints
 from bot.failpoints import BOUNDARIES
-from bot.models import AuditEvent, Step
+from bot.store.models import AuditEvent, Step
 from tests.e2e import helpers as x
 from tests.lifecycle import crash_support as cs
 from tests.lifecycle.test_crash_matrix import _arm, _recover

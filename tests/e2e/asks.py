@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.catalog import Catalog
-from bot.models import AccessRequest
+from bot.store.models import AccessRequest
 from tests.support import catalogs
 from tests.support.harness import PEOPLE, BotHarness
 from tests.support.slack_emulator import StoredMessage

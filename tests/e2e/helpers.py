@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.actions import VALUE, ActionId, BlockId, CallbackId
-from bot.models import AccessRequest, Grant
+from bot.store.models import AccessRequest, Grant
 from tests.support import catalogs
 from tests.support.harness import BotHarness
 from tests.support.slack_emulator import RecordedCall, StoredMessage, StoredView

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.state import upgrade_async
+from bot.store.engine import upgrade_async
 from tests.faults.process_setup import process_setup
 from tests.support import aws_seed, catalogs
 from tests.support.fixtures_privatebin import PrivateBinProcess

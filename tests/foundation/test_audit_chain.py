@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot import repo
 from bot.audit_verify import verify_url
-from bot.state import make_engine, make_sessions, upgrade_async
+from bot.store import repo
+from bot.store.engine import make_engine, make_sessions, upgrade_async
 from tests.foundation.test_cli import cli
 from tests.support.fixtures_postgres import fresh_database
 from tests.support.postgres_server import PostgresServer

@@ -138,8 +138,8 @@ AuditRow = tuple[timedelta, str, str, str, dict[str, Any]]
 
 async def _audit_rows(url: str, rows: list[AuditRow]) -> None:
     """Audit rows written the way the bot writes them (chained), each some time ago."""
-    from bot import repo
-    from bot.state import make_engine, make_sessions
+    from bot.store import repo
+    from bot.store.engine import make_engine, make_sessions
 
     engine = make_engine(url)
     try:

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.audit_verify import verify_url
-from bot.models import IdentityBinding
-from bot.state import make_engine, make_sessions, upgrade
+from bot.store.engine import make_engine, make_sessions, upgrade
+from bot.store.models import IdentityBinding
 from tests.support.fixtures_postgres import fresh_database
 from tests.support.postgres_server import PostgresServer
 

@@ -1,6 +1,6 @@
 """approvals_a_0001 marks earlier auto-approvals, so they count towards the new quotas."""
 
-from bot.state import downgrade, upgrade
+from bot.store.engine import downgrade, upgrade
 from tests.support.fixtures_postgres import fresh_database
 from tests.support.postgres_server import PostgresServer
 

@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.models import Base
-from bot.state import downgrade, upgrade
+from bot.store.engine import downgrade, upgrade
+from bot.store.models import Base
 from tests.support.fixtures_postgres import fresh_database
 from tests.support.postgres_server import PostgresServer
 

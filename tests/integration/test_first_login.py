@@ -14,7 +14,7 @@ import pytest
 from bot.catalog_schema import parse_catalog
 from bot.domain import Engine
 from bot.errors import LoginCheckError
-from bot.models import AuditEvent
+from bot.store.models import AuditEvent
 from providers.login_check import APPLICATION_NAME, DatabaseLogins
 from tests.e2e import helpers as x
 from tests.integration.real_parts import RealSetup, real_setup

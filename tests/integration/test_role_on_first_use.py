@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 from botocore.exceptions import ClientError
 
 from bot.domain import RoleStatus
-from bot.models import ProvisionedRole
 from bot.role_cleanup import RoleCleanup
+from bot.store.models import ProvisionedRole
 from providers.aws_policy import grant_policy
 from tests.integration.real_parts import PROVISIONED_ROLE, real_setup
 from tests.integration.test_grant_delivery import grant_through_slack, links_in_dms

@@ -10,7 +10,7 @@ import bot.wiring  # noqa: F401 - imports every module, so every boundary is dec
 from bot.actions import ActionId
 from bot.domain import GrantStatus, RequestStatus, StepKind, StepStatus
 from bot.failpoints import BOUNDARIES
-from bot.models import AccessRequest, AuditEvent, Grant, Step
+from bot.store.models import AccessRequest, AuditEvent, Grant, Step
 from tests.support import catalogs
 from tests.support.slack_emulator import SlackEmulator
 

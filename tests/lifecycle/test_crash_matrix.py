@@ -15,7 +15,7 @@ from bot.actions import ActionId
 from bot.domain import GrantStatus, StepStatus
 from bot.failpoints import BOUNDARIES, Boundary
 from bot.lifecycle import Lifecycle
-from bot.models import AuditEvent, Step
+from bot.store.models import AuditEvent, Step
 from bot.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.lifecycle import crash_support as cs

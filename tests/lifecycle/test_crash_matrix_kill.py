@@ -22,9 +22,9 @@ from bot.context import Deps
 from bot.domain import GrantStatus, StepStatus
 from bot.failpoints import BOUNDARIES, ENV
 from bot.identity import People
-from bot.models import AccessRequest, AuditEvent, Grant, Step
-from bot.state import make_engine, make_sessions
-from bot.transactions import transaction
+from bot.store.engine import make_engine, make_sessions
+from bot.store.models import AccessRequest, AuditEvent, Grant, Step
+from bot.store.transactions import transaction
 from providers.aws_policy import grant_id_from_policy_name
 from providers.slack import SlackWeb
 from tests.integration.real_parts import ADMIN_PASSWORD, RealSetup, real_setup

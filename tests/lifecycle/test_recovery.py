@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from bot.domain import GrantStatus, StepStatus
 from bot.lifecycle import Lifecycle
-from bot.models import Step
 from bot.steps import LEASE
+from bot.store.models import Step
 from tests.e2e import helpers as x
 from tests.scheduler.support import CrashingIam, MovableClock, audit, grant, half_made, rows
 from tests.support import catalogs

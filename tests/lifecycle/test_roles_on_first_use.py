@@ -9,8 +9,8 @@ import pytest
 
 from bot.domain import RoleStatus, StepStatus
 from bot.lifecycle import Lifecycle
-from bot.models import ProvisionedRole, Step
 from bot.role_cleanup import RoleCleanup
+from bot.store.models import ProvisionedRole, Step
 from bot.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock

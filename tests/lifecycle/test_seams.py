@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.actions import VALUE, ActionId, BlockId
 from bot.domain import GrantStatus, RequestKind, RequestStatus
 from bot.ids import new_id
-from bot.models import AccessRequest, Grant
+from bot.store.models import AccessRequest, Grant
+from bot.store.transactions import transaction
 from bot.sweeps import Sweeper
-from bot.transactions import transaction
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock, catalog_with, running_scheduler, wait_for
 from tests.support import catalogs

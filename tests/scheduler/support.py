@@ -17,8 +17,8 @@ from bot.effects import Effects
 from bot.identity import handle_for
 from bot.ids import new_id
 from bot.lifecycle import Lifecycle
-from bot.models import AccessRequest, AuditEvent, Grant
-from bot.transactions import transaction
+from bot.store.models import AccessRequest, AuditEvent, Grant
+from bot.store.transactions import transaction
 from scheduler import Scheduler, SchedulerConfig
 from tests.support import catalogs
 from tests.support.harness import PEOPLE

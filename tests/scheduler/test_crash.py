@@ -16,9 +16,9 @@ from bot.catalog_schema import parse_catalog
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.identity import People
-from bot.models import Grant, Step
-from bot.state import make_engine, make_sessions
-from bot.transactions import transaction
+from bot.store.engine import make_engine, make_sessions
+from bot.store.models import Grant, Step
+from bot.store.transactions import transaction
 from providers.aws_iam import AwsIamGrants
 from providers.aws_policy import grant_policy
 from providers.slack import SlackWeb

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from bot.actions import ActionId
 from bot.domain import GrantStatus
-from bot.models import Grant
+from bot.store.models import Grant
 from bot.sweeps import Sweeper
 from scheduler import Scheduler, SchedulerConfig
 from tests.scheduler.support import (

@@ -13,9 +13,9 @@ from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantStatus, GrantTarget, MessageRef, SlackUser
 from bot.identity import People
-from bot.models import Grant
 from bot.reconcile import Reconciler
-from bot.state import make_engine, make_sessions, upgrade_async
+from bot.store.engine import make_engine, make_sessions, upgrade_async
+from bot.store.models import Grant
 from bot.sweeps import Sweeper
 from providers.base import IamGrants
 from tests.scheduler.support import (

@@ -5,11 +5,11 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot import repo
 from bot.domain import GrantStatus, RequestKind, RequestStatus
 from bot.ids import new_id
-from bot.models import AccessRequest, Grant
-from bot.state import make_engine
+from bot.store import repo
+from bot.store.engine import make_engine
+from bot.store.models import AccessRequest, Grant
 from providers.aws_policy import grant_policy, policy_json, policy_name
 from tests.support import aws_seed, catalogs
 

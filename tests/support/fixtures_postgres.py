@@ -30,7 +30,7 @@ def fresh_database(server: PostgresServer, prefix: str, template: str = "templat
 @pytest.fixture(scope="session")
 def state_template(postgres_server: PostgresServer) -> str:
     """A database migrated to head once; tests copy it instead of migrating again."""
-    from bot.state import upgrade
+    from bot.store.engine import upgrade
 
     name = "state_template"
     postgres_server.psql(f'CREATE DATABASE "{name}"')

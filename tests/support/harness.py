@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalog import Catalog
 from bot.grant_ops import GrantOps
 from bot.metrics import Metrics
-from bot.models import AccessRequest, AuditEvent, Grant, TokenIssue
-from bot.state import make_engine, make_sessions
+from bot.store.engine import make_engine, make_sessions
+from bot.store.models import AccessRequest, AuditEvent, Grant, TokenIssue
 from bot.wiring import Providers, build_app, build_workflow, slack_client
 from bot.workflow import Workflow
 from tests.support import catalogs

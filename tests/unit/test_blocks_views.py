@@ -13,7 +13,7 @@ from bot import views_audit as va
 from bot import views_elements as ve
 from bot import views_home as vh
 from bot.bundle_blocks import bundle_card
-from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
+from bot.store.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
 from tests.e2e.test_many import big_catalog
 from tests.support import catalogs
 from tests.support.slack_emulator_validation import (

@@ -9,7 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 import migrations
-from bot.audit_chain import ChainedSession
+from bot.store.audit_chain import ChainedSession
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit_chain import queue
 from bot.domain import DecisionKind, GrantStatus, RequestStatus
-from bot.models import AccessRequest, ApprovalDecision, AuditEvent, Grant, TokenIssue
+from bot.store.audit_chain import queue
+from bot.store.models import AccessRequest, ApprovalDecision, AuditEvent, Grant, TokenIssue
 
 LIVE_GRANT = (GrantStatus.GRANTING, GrantStatus.ACTIVE, GrantStatus.REVOKING)
 

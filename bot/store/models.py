@@ -250,7 +250,7 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(16), index=True)
     grant_id: Mapped[str | None] = mapped_column(String(16), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
-    # sha256 over the previous row's hash and this row (bot.audit_chain); set at commit.
+    # sha256 over the previous row's hash and this row (bot.store.audit_chain); set at commit.
     hash: Mapped[str] = mapped_column(String(64))
 
     # An approver's audit of one database: its newest events, one backward index range.

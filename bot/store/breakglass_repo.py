@@ -7,7 +7,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import ApprovalRule, Review
-from bot.models import AccessRequest, Grant
+from bot.store.models import AccessRequest, Grant
 
 
 async def record_review(

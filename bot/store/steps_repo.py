@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import StepKind, StepStatus
-from bot.models import Grant, Step
+from bot.store.models import Grant, Step
 
 
 def new_step(*, kind: StepKind, key: str, now: datetime, owner: str | None, lease: timedelta,

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import SetupError
-from bot.state import alembic_config, make_engine, upgrade
+from bot.store.engine import alembic_config, make_engine, upgrade
 
 SUPPORTED_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
 URL_FORMS = (

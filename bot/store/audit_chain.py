@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from bot.models import AuditChain, AuditEvent
+from bot.store.models import AuditChain, AuditEvent
 
 GENESIS = "0" * 64
 CHAIN_VERSION = "v1"
@@ -72,7 +72,7 @@ class ChainedSession(Session):
 def queue(session: Session, row: AuditEvent) -> None:
     """Hold an audit row until the session commits (see seal)."""
     if not isinstance(session, ChainedSession):
-        raise TypeError("audit events need a session from bot.state.make_sessions")
+        raise TypeError("audit events need a session from bot.store.engine.make_sessions")
     row.details = stable_details(row.details or {})
     session.info[PENDING].append(row)
 

@@ -1,0 +1,1 @@
+"""The state store: tables, queries, transactions, the engine and its migrations."""
