@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from providers.privatebin_crypto import encrypt
 from tests.support import aws_seed, catalogs
 from tests.support.harness import BotHarness

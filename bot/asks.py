@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.blocks import quoted
 from bot.catalog import Catalog
 from bot.errors import InputError
 from bot.policy import ValidRequest, validate
+from bot.slack.blocks import quoted
 
 MAX_DATABASES = 10  # one card shows each database with its buttons; Slack allows 50 blocks
 

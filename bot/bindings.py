@@ -6,11 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import escape, section
 from bot.context import Deps
 from bot.domain import Identity
 from bot.effects import Effects
 from bot.errors import IdentityError
+from bot.slack.blocks import escape, section
 from bot.steps import StepRunner
 from bot.store.models import AuditEvent, IdentityBinding, Step
 from bot.store.transactions import transaction

@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authorization import UNKNOWN
-from bot.blocks import when
-from bot.breakglass_blocks import breakglass_alert, breakglass_card_text
 from bot.carry_out import carry_out
 from bot.catalog import Catalog
 from bot.catalog_database import DatabaseSpec
@@ -23,6 +21,8 @@ from bot.effects import Effects
 from bot.errors import InputError, NotAuthorized, SlackError
 from bot.ids import new_id
 from bot.policy import ValidRequest, check_database, check_level, check_reason, check_ticket
+from bot.slack.blocks import when
+from bot.slack.breakglass_blocks import breakglass_alert, breakglass_card_text
 from bot.store import repo
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import section
-from bot.breakglass_blocks import breakglass_alert, breakglass_card_text
 from bot.context import Deps
 from bot.domain import ApprovalRule
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
+from bot.slack.blocks import section
+from bot.slack.breakglass_blocks import breakglass_alert, breakglass_card_text
 from bot.store import repo
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authorization import UNKNOWN
-from bot.blocks import quoted, section
-from bot.breakglass_blocks import flag_modal, flagged_note, grant_note
 from bot.domain import ApprovalRule, Review
 from bot.effects import Effects
 from bot.errors import AlreadyDecided, InputError, NotAuthorized, NotFound, SlackError
 from bot.policy import MAX_REASON
+from bot.slack.blocks import quoted, section
+from bot.slack.breakglass_blocks import flag_modal, flagged_note, grant_note
 from bot.store import repo
 from bot.store.breakglass_repo import fresh_request, grant_of, record_review
 from bot.store.models import AccessRequest

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.bundle_blocks import bundle_card, bundle_card_text
+from bot.slack.bundle_blocks import bundle_card, bundle_card_text
 from bot.store import repo
 from bot.store.models import AccessRequest
 

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.approval_rules import approved_by
-from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, Identity, Level, RequestKind
 from bot.durations import format_duration
@@ -18,6 +17,7 @@ from bot.effects import LEASE, Effects, provision_key
 from bot.errors import NotFound
 from bot.identity import db_user_for, principal_for
 from bot.ids import new_id
+from bot.slack.blocks import when
 from bot.start_times import access_window, start_note
 from bot.store import repo
 from bot.store import steps_repo as step_store

@@ -120,7 +120,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     """Print the Slack app manifest."""
-    from bot.manifest import manifest_yaml
+    from bot.slack.manifest import manifest_yaml
 
     print(manifest_yaml(args.name), end="")
     return EXIT_OK

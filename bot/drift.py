@@ -3,10 +3,10 @@
 import logging
 from dataclasses import dataclass
 
-from bot.blocks import escape, fitted, section
 from bot.context import Deps
 from bot.effects import Effects
 from bot.ids import new_id
+from bot.slack.blocks import escape, fitted, section
 from bot.steps import StepRunner
 from bot.store.transactions import transaction
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import Block, approval_card, card_text
-from bot.breakglass_blocks import breakglass_card, breakglass_card_text
 from bot.bundles import card_payloads
 from bot.context import Deps
 from bot.domain import ApprovalRule, StepKind
+from bot.slack.blocks import Block, approval_card, card_text
+from bot.slack.breakglass_blocks import breakglass_card, breakglass_card_text
 from bot.store import steps_repo as step_store
 from bot.store.models import AccessRequest, ApprovalDecision, Grant, Step
 

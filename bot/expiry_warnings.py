@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import claims
-from bot.blocks import expiry_warning_dm
 from bot.context import Deps
 from bot.durations import humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
+from bot.slack.blocks import expiry_warning_dm
 from bot.store.models import Grant
 from bot.store.transactions import transaction
 

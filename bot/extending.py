@@ -4,7 +4,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, StepStatus
 from bot.effects import Effects
@@ -12,6 +11,7 @@ from bot.errors import DbAccessError
 from bot.failpoints import boundary, reach
 from bot.provisioning import LEASE, database_of, target_of
 from bot.revoking import Revoker
+from bot.slack.blocks import when
 from bot.steps import Busy
 from bot.store import repo
 from bot.store import steps_repo as step_store

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks import Block, actions, escape, section, when, withdraw_button
 from bot.domain import RequestStatus
 from bot.durations import format_duration
 from bot.effects import Effects
 from bot.policy import Outcome, Verdict
+from bot.slack.blocks import Block, actions, escape, section, when, withdraw_button
 from bot.store.models import AccessRequest
 
 

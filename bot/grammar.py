@@ -3,9 +3,9 @@
 import re
 from dataclasses import dataclass
 
-from bot.blocks import quoted
 from bot.errors import InputError
-from bot.slack_text import mentioned_user, plain
+from bot.slack.blocks import quoted
+from bot.slack.text import mentioned_user, plain
 
 USAGE = """*`/db-access`* — temporary, approved access to databases
 • `/db-access` — open the request form

@@ -4,8 +4,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.authorization import audit_readers, revoker_refusal
-from bot.blocks import Block, quoted, when
-from bot.breakglass_blocks import unreviewed_blocks
 from bot.catalog_database import DatabaseSpec
 from bot.delivery import is_live
 from bot.domain import GrantStatus, Level
@@ -16,15 +14,17 @@ from bot.ids import new_id
 from bot.policy import ValidRequest, check_duration, check_reason
 from bot.requesters import nothing_requestable, requestable
 from bot.revoking import Revoked
+from bot.slack.blocks import Block, quoted, when
+from bot.slack.breakglass_blocks import unreviewed_blocks
+from bot.slack.views import deny_modal, extend_modal, narrow_modal, request_modal
+from bot.slack.views_audit import audit_blocks
+from bot.slack.views_elements import database_options
+from bot.slack.views_home import home_view, my_access, my_access_text
 from bot.store import breakglass_repo as breakglass_store
 from bot.store import repo
 from bot.store import steps_repo as step_store
 from bot.store.models import Grant
 from bot.store.transactions import transaction
-from bot.views import deny_modal, extend_modal, narrow_modal, request_modal
-from bot.views_audit import audit_blocks
-from bot.views_elements import database_options
-from bot.views_home import home_view, my_access, my_access_text
 from bot.workflow import Submitted, Workflow
 
 DEFAULT_AUDIT_SINCE = "7d"

@@ -5,11 +5,11 @@ database user, who may not approve it); the admin who filed it is recorded as `f
 not approve it either, and hears of its outcome.
 """
 
-from bot.blocks import escape
 from bot.context import Deps
 from bot.domain import RequestStatus
 from bot.effects import Effects
 from bot.errors import IdentityError, NotAuthorized, SlackError
+from bot.slack.blocks import escape
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction
 

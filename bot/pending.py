@@ -6,13 +6,13 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import claims
-from bot.blocks import section, when
 from bot.context import Deps
 from bot.domain import DecisionKind
 from bot.domain import RequestStatus as RS
 from bot.durations import format_duration, humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
+from bot.slack.blocks import section, when
 from bot.store import repo
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.blocks import quoted
 from bot.catalog import Catalog
 from bot.catalog_database import DatabaseSpec
 from bot.catalog_rules import QuotaSpec
@@ -13,6 +12,7 @@ from bot.domain import ApprovalRule, Level
 from bot.durations import format_duration, parse_duration
 from bot.errors import InputError
 from bot.requesters import not_a_requester
+from bot.slack.blocks import quoted
 
 MAX_REASON = 500
 LEVEL_RANK = {Level.RO: 0, Level.RW: 1}

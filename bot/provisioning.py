@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import escape, when
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import GrantStatus, GrantTarget, Level, StatementLog, StepKind, StepStatus
@@ -18,6 +17,7 @@ from bot.failpoints import boundary, reach
 from bot.revoking import Revoker
 from bot.role_provisioning import RoleKeeper
 from bot.scheduled_start import schedule_start, starts_later
+from bot.slack.blocks import escape, when
 from bot.steps import Busy
 from bot.store import repo
 from bot.store import steps_repo as step_store

@@ -8,12 +8,12 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import escape, section, when
 from bot.context import Deps
 from bot.domain import GrantStatus, StatementLog
 from bot.effects import Effects
 from bot.errors import DbAccessError, NotFound
 from bot.failpoints import boundary, reach
+from bot.slack.blocks import escape, section, when
 from bot.steps import StepRunner, backoff
 from bot.store import repo
 from bot.store import steps_repo as step_store

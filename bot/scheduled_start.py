@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks import when
 from bot.context import Deps
 from bot.domain import GrantStatus, StepKind
 from bot.effects import Effects
+from bot.slack.blocks import when
 from bot.store import repo
 from bot.store import steps_repo as step_store
 from bot.store.models import Grant, Step

@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.blocks import quoted, when
 from bot.catalog import Catalog
 from bot.durations import humanize
 from bot.errors import InputError
+from bot.slack.blocks import quoted, when
 from bot.store.models import AccessRequest
 
 FIELD = "start"

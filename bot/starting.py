@@ -3,13 +3,13 @@
 import logging
 from datetime import timedelta
 
-from bot.blocks import escape, when
 from bot.context import Deps
 from bot.domain import GrantStatus, StepStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError
 from bot.failpoints import boundary, reach
 from bot.revoking import Revoker
+from bot.slack.blocks import escape, when
 from bot.steps import Busy
 from bot.store import repo
 from bot.store import steps_repo as step_store

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import claims
-from bot.actions import ActionId
-from bot.blocks import actions, button, section, when
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.effects import Effects
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
 from bot.revoking import LEASE
+from bot.slack.actions import ActionId
+from bot.slack.blocks import actions, button, section, when
 from bot.store.models import Grant
 from bot.store.transactions import transaction
 

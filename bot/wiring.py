@@ -28,7 +28,7 @@ from bot.identity import People
 from bot.metrics import Metrics
 from bot.oncall import CachedOnCall
 from bot.service import Service
-from bot.socket_mode_log import socket_mode_logger
+from bot.slack.socket_mode_log import socket_mode_logger
 from bot.store.engine import make_engine, make_sessions, ping
 from bot.workflow import Workflow
 from handlers import (

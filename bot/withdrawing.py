@@ -8,13 +8,13 @@ first makes any later click find the request withdrawn.
 import asyncio
 
 from bot import bundles
-from bot.blocks import quoted
 from bot.context import Deps
 from bot.domain import RequestStatus
 from bot.effects import Effects
 from bot.errors import AlreadyDecided, NotAuthorized, NotFound
 from bot.filing import details
 from bot.inflight import InFlight
+from bot.slack.blocks import quoted
 from bot.steps import StepRunner
 from bot.store import repo
 from bot.store.models import AccessRequest

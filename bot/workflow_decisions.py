@@ -8,8 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import on_behalf
 from bot.authorization import approver_refusal
-from bot.blocks import escape as _escape
-from bot.blocks import quoted, section
 from bot.carry_out import carry_out
 from bot.catalog_database import DatabaseSpec
 from bot.context import Deps
@@ -21,6 +19,8 @@ from bot.errors import AlreadyDecided, NotAuthorized, NotFound
 from bot.inflight import InFlight
 from bot.lifecycle import Lifecycle
 from bot.policy import check_duration, check_narrowing
+from bot.slack.blocks import escape as _escape
+from bot.slack.blocks import quoted, section
 from bot.store import repo
 from bot.store.models import AccessRequest, ApprovalDecision
 from bot.store.transactions import transaction

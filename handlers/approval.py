@@ -6,9 +6,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import ActionId, BlockId, CallbackId
 from bot.errors import InputError
 from bot.policy import check_reason
+from bot.slack.actions import ActionId, BlockId, CallbackId
 from handlers.common import (
     action_reply,
     action_value,

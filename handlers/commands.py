@@ -10,7 +10,7 @@ from bot import grammar
 from bot.asks import validate_ask
 from bot.breakglass import BreakGlass, validate_breakglass
 from bot.errors import InputError
-from bot.manifest import COMMAND
+from bot.slack.manifest import COMMAND
 from bot.start_times import check_start, parse_start
 from handlers.common import ephemeral_reply, guarded, ops, tracked, workflow
 

@@ -19,7 +19,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.views import STALE_NOTE, stale_form_modal
+from bot.slack.views import STALE_NOTE, stale_form_modal
 from handlers.common import action_reply, dm_reply, guarded, tracked, workflow
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import ActionId, BlockId, CallbackId
+from bot.slack.actions import ActionId, BlockId, CallbackId
 from handlers.common import (
     action_reply,
     action_value,

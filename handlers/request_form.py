@@ -8,7 +8,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.asks import Ask, database_names
 from bot.breakglass import BreakGlass, check_breakglass
 from bot.catalog_database import DatabaseSpec
@@ -22,8 +21,9 @@ from bot.policy import (
     check_reason,
     check_ticket,
 )
+from bot.slack.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.slack.views import STALE_NOTE
 from bot.start_times import check_start
-from bot.views import STALE_NOTE
 from handlers.common import (
     action_reply,
     dm_reply,

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.actions import ActionId  # noqa: E402
+from bot.slack.actions import ActionId  # noqa: E402
 from tests.support import aws_seed, catalogs  # noqa: E402
 from tests.support.bot_process import BotProcess  # noqa: E402
 from tests.support.harness import PEOPLE  # noqa: E402

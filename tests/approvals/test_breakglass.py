@@ -3,8 +3,8 @@
 import asyncio
 import json
 
-from bot.actions import VALUE, ActionId, BlockId
 from bot.domain import ApprovalRule, RequestStatus
+from bot.slack.actions import VALUE, ActionId, BlockId
 from tests.approvals.conftest import BotWith
 from tests.approvals.support import db_roles, links_in_dms
 from tests.e2e import helpers as x

@@ -3,8 +3,8 @@
 import json
 from datetime import timedelta
 
-from bot.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.domain import Review
+from bot.slack.actions import VALUE, ActionId, BlockId, CallbackId
 from scheduler.jobs import Jobs
 from tests.approvals.conftest import BotWith
 from tests.e2e import helpers as x

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from bot.actions import ActionId
 from bot.domain import ApprovalRule, RequestKind, RequestStatus
 from bot.ids import new_id
 from bot.policy import decide, validate
 from bot.quota import apply_quota
+from bot.slack.actions import ActionId
 from bot.store.models import AccessRequest
 from tests.approvals.conftest import BotWith
 from tests.e2e import helpers as x

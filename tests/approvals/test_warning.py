@@ -2,7 +2,7 @@
 
 import json
 
-from bot.actions import ActionId, BlockId, CallbackId
+from bot.slack.actions import ActionId, BlockId, CallbackId
 from tests.approvals.conftest import BotWith
 from tests.e2e import helpers as x
 from tests.support import catalogs

@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.slack.actions import VALUE, ActionId, BlockId, CallbackId
 from bot.store.models import AccessRequest, Grant
 from tests.support import catalogs
 from tests.support.harness import BotHarness

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import timedelta
 
-from bot.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.slack.actions import VALUE, ActionId, BlockId, CallbackId
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support.harness import BotHarness

@@ -3,7 +3,7 @@
 import json
 import re
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from tests.support import catalogs
 from tests.support.harness import BotHarness
 

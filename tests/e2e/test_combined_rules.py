@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from bot.actions import ActionId
 from bot.lifecycle import Lifecycle
+from bot.slack.actions import ActionId
 from tests.e2e import asks
 from tests.e2e import helpers as x
 from tests.support import catalogs

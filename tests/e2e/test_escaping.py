@@ -1,6 +1,6 @@
 """Hostile user text is shown as text: no broadcast, mention or link survives in anything sent."""
 
-from bot.actions import VALUE, ActionId, BlockId
+from bot.slack.actions import VALUE, ActionId, BlockId
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support.harness import BotHarness

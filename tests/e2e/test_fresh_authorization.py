@@ -1,6 +1,6 @@
 """Decisions ask Slack who is in a user group at the moment they are made; no answer, no."""
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support.harness import BotHarness

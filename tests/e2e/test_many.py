@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import drift
-from bot.actions import ActionId, BlockId
 from bot.lifecycle import Lifecycle
+from bot.slack.actions import ActionId, BlockId
 from tests.support import catalogs
 from tests.support.bulk import add_rows
 from tests.support.harness import BotHarness

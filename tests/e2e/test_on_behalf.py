@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.actions import ActionId
 from bot.catalog import Catalog
+from bot.slack.actions import ActionId
 from tests.e2e import asks
 from tests.e2e import helpers as x
 from tests.support import catalogs

@@ -2,7 +2,7 @@
 
 import copy
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support.harness import BotHarness

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from bot.actions import ActionId, BlockId
+from bot.slack.actions import ActionId, BlockId
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support.harness import BotHarness

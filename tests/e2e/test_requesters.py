@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.actions import BlockId
+from bot.slack.actions import BlockId
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support.harness import BotHarness

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.actions import ActionId, BlockId
 from bot.lifecycle import Lifecycle
 from bot.pending import PendingRequests
+from bot.slack.actions import ActionId, BlockId
 from tests.e2e import asks
 from tests.e2e import helpers as x
 from tests.support import catalogs

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.actions import ActionId, BlockId, CallbackId
+from bot.slack.actions import ActionId, BlockId, CallbackId
 from tests.e2e import asks
 from tests.e2e import helpers as x
 from tests.support import catalogs

@@ -1,6 +1,6 @@
 """The shortest real path: one-line request, approval click, DM with a one-time link."""
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from tests.support import catalogs
 from tests.support.harness import BotHarness
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.actions import ActionId, BlockId, CallbackId
+from bot.slack.actions import ActionId, BlockId, CallbackId
 from tests.support import catalogs
 from tests.support.harness import BotHarness
 from tests.support.slack_emulator import APP_ID, TEAM_ID

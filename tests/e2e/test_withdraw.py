@@ -5,8 +5,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.actions import ActionId
 from bot.errors import AlreadyDecided
+from bot.slack.actions import ActionId
 from tests.e2e import asks
 from tests.e2e import helpers as x
 from tests.support import catalogs

@@ -2,7 +2,7 @@
 
 import json
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from providers.privatebin import PrivateBinShare
 from tests.support import catalogs
 from tests.support.fakes import FAKE_SIGNATURE

@@ -4,7 +4,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.actions import ActionId
+from bot.slack.actions import ActionId
 from tests.faults.process_setup import process_setup
 from tests.support import aws_seed, catalogs
 from tests.support.fixtures_privatebin import PrivateBinProcess

@@ -10,9 +10,9 @@ import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from bot.actions import ActionId
 from bot.catalog_schema import parse_catalog
 from bot.lifecycle import Lifecycle
+from bot.slack.actions import ActionId
 from providers.aws_policy import grant_policy
 from providers.aws_secrets import AwsAdminSecrets
 from providers.aws_session import AwsClients

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import bot.wiring  # noqa: F401 - imports every module, so every boundary is declared
-from bot.actions import ActionId
 from bot.domain import GrantStatus, RequestStatus, StepKind, StepStatus
 from bot.failpoints import BOUNDARIES
+from bot.slack.actions import ActionId
 from bot.store.models import AccessRequest, AuditEvent, Grant, Step
 from tests.support import catalogs
 from tests.support.slack_emulator import SlackEmulator

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 
 from bot import failpoints
-from bot.actions import ActionId
 from bot.domain import GrantStatus, StepStatus
 from bot.failpoints import BOUNDARIES, Boundary
 from bot.lifecycle import Lifecycle
+from bot.slack.actions import ActionId
 from bot.store.models import AuditEvent, Step
 from bot.sweeps import Sweeper
 from tests.e2e import helpers as x

@@ -17,11 +17,11 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 
-from bot.actions import ActionId
 from bot.context import Deps
 from bot.domain import GrantStatus, StepStatus
 from bot.failpoints import BOUNDARIES, ENV
 from bot.identity import People
+from bot.slack.actions import ActionId
 from bot.store.engine import make_engine, make_sessions
 from bot.store.models import AccessRequest, AuditEvent, Grant, Step
 from bot.store.transactions import transaction

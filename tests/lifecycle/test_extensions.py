@@ -3,8 +3,8 @@
 from datetime import timedelta
 from typing import Any
 
-from bot.actions import ActionId
 from bot.domain import GrantStatus
+from bot.slack.actions import ActionId
 from bot.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock

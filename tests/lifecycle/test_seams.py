@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.actions import VALUE, ActionId, BlockId
 from bot.domain import GrantStatus, RequestKind, RequestStatus
 from bot.ids import new_id
+from bot.slack.actions import VALUE, ActionId, BlockId
 from bot.store.models import AccessRequest, Grant
 from bot.store.transactions import transaction
 from bot.sweeps import Sweeper

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from bot.actions import ActionId
 from bot.domain import GrantStatus
+from bot.slack.actions import ActionId
 from bot.store.models import Grant
 from bot.sweeps import Sweeper
 from scheduler import Scheduler, SchedulerConfig

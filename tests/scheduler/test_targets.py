@@ -9,9 +9,9 @@ import asyncpg
 import pymysql
 import pytest
 
-from bot.actions import ActionId
 from bot.catalog_database import DatabaseSpec
 from bot.domain import AdminLogin, GrantStatus
+from bot.slack.actions import ActionId
 from bot.sweeps import Sweeper
 from providers.database_admin import DatabaseAdminRouter
 from providers.mysql_admin import MysqlAdmin

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from bot import blocks as b
-from bot import views as v
-from bot import views_audit as va
-from bot import views_elements as ve
-from bot import views_home as vh
-from bot.bundle_blocks import bundle_card
+from bot.slack import blocks as b
+from bot.slack import views as v
+from bot.slack import views_audit as va
+from bot.slack import views_elements as ve
+from bot.slack import views_home as vh
+from bot.slack.bundle_blocks import bundle_card
 from bot.store.models import AccessRequest, ApprovalDecision, AuditEvent, Grant
 from tests.e2e.test_many import big_catalog
 from tests.support import catalogs

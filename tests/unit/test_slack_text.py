@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.slack_text import mentioned_user, plain
+from bot.slack.text import mentioned_user, plain
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.actions import VALUE, ActionId, BlockId, CallbackId
-from bot.blocks import Block, actions, button, context, escape, section, when
 from bot.catalog_database import DatabaseSpec
 from bot.domain import GrantStatus, Review
 from bot.durations import format_duration
 from bot.policy import MAX_REASON
+from bot.slack.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.slack.blocks import Block, actions, button, context, escape, section, when
 from bot.store.models import AccessRequest, Grant
 
 ALARM = ":rotating_light:"

@@ -4,13 +4,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.actions import ActionId
-from bot.blocks import Block, context, escape, section, when
 from bot.domain import GrantStatus
 from bot.durations import humanize
-from bot.list_blocks import grant_blocks, grouped, pending_line
+from bot.slack.actions import ActionId
+from bot.slack.blocks import Block, context, escape, section, when
+from bot.slack.list_blocks import grant_blocks, grouped, pending_line
+from bot.slack.views_elements import duration_text, plain_text
 from bot.store.models import AccessRequest, Grant
-from bot.views_elements import duration_text, plain_text
 
 # How many of each list a message (50 blocks) or the App Home (100 blocks) shows; the rest is
 # summed up in one "and N more" line. A grant takes two blocks (its line and its buttons).

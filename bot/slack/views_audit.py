@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from bot.blocks import Block, context, escape, section
+from bot.slack.blocks import Block, context, escape, section
 from bot.store.models import AuditEvent
 
 

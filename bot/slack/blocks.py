@@ -4,10 +4,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.actions import ActionId
 from bot.approval_rules import auto_approval_text
 from bot.domain import RequestKind, RequestStatus
 from bot.durations import format_duration, humanize
+from bot.slack.actions import ActionId
 from bot.store.models import AccessRequest, ApprovalDecision, Grant
 
 Block = dict[str, Any]

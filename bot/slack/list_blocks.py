@@ -4,10 +4,19 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.actions import ActionId
-from bot.blocks import Block, actions, button, escape, grant_buttons, section, when, withdraw_button
 from bot.domain import GrantStatus
 from bot.durations import format_duration
+from bot.slack.actions import ActionId
+from bot.slack.blocks import (
+    Block,
+    actions,
+    button,
+    escape,
+    grant_buttons,
+    section,
+    when,
+    withdraw_button,
+)
 from bot.store.models import AccessRequest, Grant
 
 

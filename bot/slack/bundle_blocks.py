@@ -3,8 +3,10 @@
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from bot.actions import ActionId
-from bot.blocks import (
+from bot.domain import GrantStatus, RequestKind, RequestStatus
+from bot.durations import format_duration
+from bot.slack.actions import ActionId
+from bot.slack.blocks import (
     Block,
     actions,
     approve_confirm,
@@ -18,8 +20,6 @@ from bot.blocks import (
     warning_context,
     when,
 )
-from bot.domain import GrantStatus, RequestKind, RequestStatus
-from bot.durations import format_duration
 from bot.store.models import AccessRequest, ApprovalDecision, Grant
 
 

@@ -4,16 +4,16 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.actions import VALUE, ActionId, BlockId, CallbackId
-from bot.blocks import Block, context, escape, section, warning_context, when
-from bot.breakglass_blocks import breakglass_checkbox
 from bot.catalog import Catalog
 from bot.catalog_database import DatabaseSpec
 from bot.domain import Level
 from bot.durations import format_duration, humanize
 from bot.policy import LEVEL_RANK, MAX_REASON
+from bot.slack.actions import VALUE, ActionId, BlockId, CallbackId
+from bot.slack.blocks import Block, context, escape, section, warning_context, when
+from bot.slack.breakglass_blocks import breakglass_checkbox
+from bot.slack.views_elements import database_select, duration_text, option, plain_text
 from bot.store.models import AccessRequest, Grant
-from bot.views_elements import database_select, duration_text, option, plain_text
 
 LEVEL_LABEL = {Level.RO: "Read-only (ro)", Level.RW: "Read-write (rw)"}
 STALE_NOTE = (
