@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from benchmarks import latency
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.config import Settings
 from bot.wiring import build_providers
 from tests.support.harness import BotHarness

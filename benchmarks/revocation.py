@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 from sqlalchemy import func, select
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import GrantStatus
 from bot.store.engine import make_engine
 from bot.store.models import Grant

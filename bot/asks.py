@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.errors import InputError
 from bot.policy import ValidRequest, validate
 from bot.slack.blocks import quoted

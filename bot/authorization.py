@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.errors import SlackError
 from bot.identity import People
 

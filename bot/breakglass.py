@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.authorization import UNKNOWN
 from bot.carry_out import carry_out
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.domain import ApprovalRule, Identity, RequestKind, RequestStatus
 from bot.durations import format_duration, parse_duration
 from bot.effects import Effects

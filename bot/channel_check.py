@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 
 READ_SCOPES = "channels:read and groups:read"
 

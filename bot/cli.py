@@ -10,11 +10,11 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.catalog import Catalog, load_catalog
+from bot.catalog.identity_templates import catalog_warnings
+from bot.catalog.model import Catalog, load_catalog
 from bot.cli_parser import parser
 from bot.config import Settings, load_settings
 from bot.errors import CatalogError, DbAccessError, InputError, SetupError
-from bot.identity_templates import catalog_warnings
 from bot.store.access import url_problem
 
 EXIT_OK, EXIT_BUG, EXIT_PROBLEMS = 0, 1, 2
@@ -128,7 +128,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 def cmd_catalog_schema(args: argparse.Namespace) -> int:
     """Print the catalog's JSON Schema, for editors and the Helm chart."""
-    from bot.catalog_schema import catalog_json_schema
+    from bot.catalog.schema import catalog_json_schema
 
     print(json.dumps(catalog_json_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.identity import People
 from bot.metrics import Metrics
 from bot.store import repo

@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import CredentialKind, DbCredential, GrantStatus, StepStatus
 from bot.errors import DbAccessError, ProviderError, SlackError

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.authorization import audit_readers, revoker_refusal
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.delivery import is_live
 from bot.domain import GrantStatus, Level
 from bot.durations import parse_duration

@@ -3,8 +3,8 @@
 import re
 from typing import Any
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.iam_policy_roles import role_statements
 
 _PLACEHOLDER = re.compile(r"\{(handle|level)\}")

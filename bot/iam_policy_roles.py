@@ -9,8 +9,8 @@ it every CreateRole that sets tags); it is held to the path and to the bot's own
 
 from typing import Any
 
-from bot.catalog import Catalog
-from bot.catalog_fields_iam import RESERVED_TAGS
+from bot.catalog.fields_iam import RESERVED_TAGS
+from bot.catalog.model import Catalog
 from providers.aws_policy import partition_for
 from providers.role_documents import BOT, MANAGED_BY, boundary_arn
 

@@ -6,8 +6,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.domain import Identity, Level, SlackUser
 from bot.errors import IdentityError, SlackError
 from providers.base import SlackDirectory

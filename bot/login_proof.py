@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import CredentialKind, DbCredential
 from bot.errors import LoginCheckError

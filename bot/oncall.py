@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.config import Settings
 from bot.context import Deps
 from bot.domain import Identity

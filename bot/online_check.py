@@ -10,8 +10,8 @@ from dataclasses import replace
 from botocore.config import Config
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.domain import Identity, Level

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.config import Settings
 from bot.probe_failures import PAGERDUTY, address
 from bot.probes import Mark, Probe, run_probe

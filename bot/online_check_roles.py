@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from botocore.client import BaseClient
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.errors import SetupError
 from bot.probe_failures import AWS
 from bot.probes import Probe, not_checked, run_probe

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import Engine
 
 CA_BUNDLE = "global-bundle.pem"

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
-from bot.catalog_rules import QuotaSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
+from bot.catalog.rules import QuotaSpec
 from bot.domain import ApprovalRule, Level
 from bot.durations import format_duration, parse_duration
 from bot.errors import InputError

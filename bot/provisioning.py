@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.context import Deps, Stopwatch
 from bot.domain import GrantStatus, GrantTarget, Level, StatementLog, StepKind, StepStatus
 from bot.effects import Effects

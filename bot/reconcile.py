@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.drift import Fix, record, report

@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.domain import Level
 
 # What a template placeholder may stand for in an ARN (IAM names: [\w+=,.@-]).

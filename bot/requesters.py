@@ -2,8 +2,8 @@
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 
 IsMember = Callable[[str, tuple[str, ...]], Awaitable[bool]]
 

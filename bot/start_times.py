@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.durations import humanize
 from bot.errors import InputError
 from bot.slack.blocks import quoted, when

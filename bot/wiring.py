@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import failpoints
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.config import Settings
 from bot.context import Deps
 from bot.grant_ops import GrantOps

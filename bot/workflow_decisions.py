@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import on_behalf
 from bot.authorization import approver_refusal
 from bot.carry_out import carry_out
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.context import Deps
 from bot.decisions import record_decision
 from bot.domain import DecisionKind, Level

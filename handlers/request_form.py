@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.asks import Ask, database_names
 from bot.breakglass import BreakGlass, check_breakglass
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.durations import format_duration
 from bot.errors import InputError, NotAuthorized
 from bot.policy import (

@@ -8,8 +8,8 @@ from urllib.parse import unquote
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.domain import GrantTarget
 from bot.errors import AwsError, PolicyBudgetExceeded
 from providers.aws_iam_pages import grant_policy_pages

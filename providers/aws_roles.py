@@ -12,8 +12,8 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.domain import GrantTarget, RoleChange, RoleRemoval
 from bot.errors import AwsError
 from providers.aws_policy import Principal, parse_principal

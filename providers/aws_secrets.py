@@ -5,8 +5,8 @@ import json
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.domain import AdminLogin
 from bot.errors import AwsError
 from providers.aws_session import AwsClients, aws_error, error_code, secret_location

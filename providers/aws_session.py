@@ -18,7 +18,7 @@ from botocore.credentials import (
 )
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.errors import AwsError
 
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 8})

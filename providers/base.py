@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import (
     AdminLogin,
     DbCredential,

@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import Engine, StatementLog
 from bot.errors import DatabaseAdminError
 

@@ -11,7 +11,7 @@ import ssl
 import asyncpg
 import pymysql
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import Engine
 from bot.errors import LoginCheckError
 from providers.mysql_admin import ER_ACCESS_DENIED, _code, _message, _TlsOnlyConnection

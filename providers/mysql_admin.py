@@ -9,7 +9,7 @@ import aiomysql
 import pymysql
 from pymysql.constants import CLIENT
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import AdminLogin, StatementLog
 from bot.errors import DatabaseAdminError
 from providers.admin_logins import AdminLogins, LoginRefused

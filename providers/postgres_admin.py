@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import AdminLogin, StatementLog
 from bot.errors import DatabaseAdminError
 from providers.admin_logins import AdminLogins, LoginRefused

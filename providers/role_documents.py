@@ -5,7 +5,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from bot.catalog_identity import ProvisionSpec
+from bot.catalog.identity import ProvisionSpec
 from providers.aws_policy import PrincipalKind, parse_principal
 
 MANAGED_BY, BOT = "managed-by", "db-access-bot"

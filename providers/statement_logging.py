@@ -7,7 +7,7 @@ login is logged; both need the admin to hold SET on the parameter (PostgreSQL â‰
 
 import asyncpg
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import StatementLog
 from bot.errors import DatabaseAdminError
 from providers.sql_identifiers import quote_postgres

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.catalog_schema import catalog_json_schema
+from bot.catalog.schema import catalog_json_schema
 
 SCHEMA = Path(__file__).resolve().parents[1] / "helm" / "db-access-bot" / "values.schema.json"
 CATALOG_ID = "catalog.schema.json"

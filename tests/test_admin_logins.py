@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import AdminLogin, Engine
 from bot.errors import DatabaseAdminError
 from providers.admin_logins import AdminLogins

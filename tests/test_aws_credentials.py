@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 import boto3
 import pytest
 
-from bot.catalog_database import AdminSpec
+from bot.catalog.database import AdminSpec
 from bot.domain import CredentialKind
 from bot.errors import AwsError
 from providers.aws_iam import AwsIamGrants

@@ -11,7 +11,7 @@ import pymysql
 import pytest
 from pymysql.constants import CLIENT
 
-from bot.catalog_database import LevelSpec
+from bot.catalog.database import LevelSpec
 from bot.domain import Engine, Level
 from bot.errors import DatabaseAdminError
 from providers.database_admin import DatabaseAdminRouter

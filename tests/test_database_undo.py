@@ -3,7 +3,7 @@
 import itertools
 from datetime import timedelta
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import AdminLogin, Engine, Level
 from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin

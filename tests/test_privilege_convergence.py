@@ -5,7 +5,7 @@ import asyncpg
 import pymysql
 import pytest
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import Level
 from bot.errors import DatabaseAdminError
 from providers.mysql_admin import MysqlAdmin

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import GrantStatus, Review
 from bot.durations import format_duration
 from bot.policy import MAX_REASON

@@ -5,8 +5,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.asks import MAX_DATABASES
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.durations import format_duration
 
 STATIC_OPTIONS_MAX = 100  # Slack's limit for a static_select; past it the form searches instead

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from bot.config import Settings
 from bot.wiring import build_providers
 from providers.pagerduty import PagerDutyOnCall

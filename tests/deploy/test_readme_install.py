@@ -8,7 +8,7 @@ import helm_python as helm
 import pytest
 import yaml
 
-from bot.catalog import load_catalog
+from bot.catalog.model import load_catalog
 from tests.deploy.chart import CHART, ROOT, render
 from tests.deploy.readme_install import parse, readme_install_command
 

@@ -4,7 +4,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.store.models import AccessRequest
 from tests.support import catalogs
 from tests.support.harness import PEOPLE, BotHarness

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from tests.e2e import helpers as x
 from tests.support import catalogs
 from tests.support import slack_emulator_people as people

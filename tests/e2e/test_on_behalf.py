@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.slack.actions import ActionId
 from tests.e2e import asks
 from tests.e2e import helpers as x

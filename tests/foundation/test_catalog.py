@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.catalog_schema import parse_catalog
+from bot.catalog.model import load_catalog
+from bot.catalog.schema import parse_catalog
 from bot.domain import Engine, Level
 from bot.errors import CatalogError
 from tests.support.catalogs import BASE

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from tests.foundation.test_catalog import problems_of, with_change
 from tests.foundation.test_cli import EXAMPLE, GOOD_ENV, cli
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.catalog_schema import catalog_json_schema, parse_catalog
+from bot.catalog.schema import catalog_json_schema, parse_catalog
 from bot.domain import StatementLog
 from tests.foundation.test_catalog import problems_of
 from tests.foundation.test_cli import EXAMPLE, GOOD_ENV, cli

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from bot.errors import CatalogError
 from tests.foundation.test_catalog import with_change
 from tests.foundation.test_cli import cli

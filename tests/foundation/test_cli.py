@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from bot.catalog import load_catalog
+from bot.catalog.model import load_catalog
 from tests.support.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog_schema import catalog_json_schema
+from bot.catalog.schema import catalog_json_schema
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

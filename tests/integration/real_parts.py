@@ -4,8 +4,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.catalog import Catalog
-from bot.catalog_schema import parse_catalog
+from bot.catalog.model import Catalog
+from bot.catalog.schema import parse_catalog
 from bot.config import Settings
 from bot.wiring import Providers, build_providers
 from tests.support import aws_seed, catalogs

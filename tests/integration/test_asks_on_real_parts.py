@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from bot.lifecycle import Lifecycle
 from bot.slack.actions import ActionId
 from providers.aws_policy import grant_policy

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from bot.domain import Engine
 from bot.errors import LoginCheckError
 from bot.store.models import AuditEvent

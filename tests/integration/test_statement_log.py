@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from bot.domain import StatementLog
 from bot.errors import DatabaseAdminError
 from providers.postgres_admin import PostgresAdmin

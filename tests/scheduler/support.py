@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.carry_out import carry_out
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantTarget, RequestKind, RequestStatus
 from bot.effects import Effects

@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 
-from bot.catalog import Catalog
-from bot.catalog_schema import parse_catalog
+from bot.catalog.model import Catalog
+from bot.catalog.schema import parse_catalog
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.identity import People

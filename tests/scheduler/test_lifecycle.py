@@ -3,7 +3,7 @@
 import asyncio
 from datetime import timedelta
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import GrantStatus
 from bot.revoking import LEASE
 from bot.sweeps import Sweeper

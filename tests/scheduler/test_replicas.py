@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.catalog import Catalog
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.model import Catalog
 from bot.context import Deps
 from bot.domain import GrantStatus, GrantTarget, MessageRef, SlackUser
 from bot.identity import People

@@ -9,7 +9,7 @@ import asyncpg
 import pymysql
 import pytest
 
-from bot.catalog_database import DatabaseSpec
+from bot.catalog.database import DatabaseSpec
 from bot.domain import AdminLogin, GrantStatus
 from bot.slack.actions import ActionId
 from bot.sweeps import Sweeper

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.catalog import AccountSpec, Catalog
-from bot.catalog_database import DatabaseSpec, LevelSpec
-from bot.catalog_identity import IdentitySpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
+from bot.catalog.identity import IdentitySpec
+from bot.catalog.model import AccountSpec, Catalog
 from bot.domain import Engine, GrantTarget, Level
 from tests.support import aws_seed as seed
 

@@ -3,8 +3,8 @@
 import copy
 from typing import Any
 
-from bot.catalog import Catalog
-from bot.catalog_schema import parse_catalog
+from bot.catalog.model import Catalog
+from bot.catalog.schema import parse_catalog
 
 ACCOUNT = "123456789012"
 APPROVER, APPROVER2, ADMIN, DEV, DEV2, OUTSIDER = (

@@ -8,7 +8,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from bot.catalog_database import DatabaseSpec, LevelSpec
+from bot.catalog.database import DatabaseSpec, LevelSpec
 from bot.domain import AdminLogin, Engine, Level
 from tests.support.mariadb_server import MariadbServer
 from tests.support.pg_target import rds_like_target

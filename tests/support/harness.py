@@ -8,7 +8,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.grant_ops import GrantOps
 from bot.metrics import Metrics
 from bot.store.engine import make_engine, make_sessions

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from bot.catalog import Catalog
-from bot.catalog_schema import parse_catalog
+from bot.catalog.model import Catalog
+from bot.catalog.schema import parse_catalog
 from bot.domain import GrantTarget, Level
 from tests.support import aws_seed as seed
 from tests.support.catalogs import catalog_data

@@ -6,7 +6,7 @@ import pytest
 
 from bot import grammar
 from bot.breakglass import validate_breakglass
-from bot.catalog_schema import parse_catalog
+from bot.catalog.schema import parse_catalog
 from bot.domain import ApprovalRule, Level
 from bot.errors import InputError
 from bot.policy import Outcome, decide, on_call_applies, validate

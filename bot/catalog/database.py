@@ -13,7 +13,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from bot.catalog_fields import (
+from bot.catalog.fields import (
     AccountId,
     Approvals,
     ChannelId,
@@ -32,7 +32,7 @@ from bot.catalog_fields import (
     StatementLogName,
     Text,
 )
-from bot.catalog_rules import (
+from bot.catalog.rules import (
     SLACK_IDS,
     AutoApprove,
     BreakglassSpec,
@@ -41,7 +41,7 @@ from bot.catalog_rules import (
     levels_offered,
     never_ending,
 )
-from bot.catalog_shapes import (
+from bot.catalog.shapes import (
     FILLED_BY_KEY,
     AsList,
     AsMapping,

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import ErrorDetails, core_schema
 
-from bot.catalog import Catalog
-from bot.catalog_shapes import FROM_FILE, kind
+from bot.catalog.model import Catalog
+from bot.catalog.shapes import FROM_FILE, kind
 from bot.errors import CatalogError
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import PlainValidator, WithJsonSchema
 
-from bot.catalog_fields import required_text, string_pattern
-from bot.catalog_shapes import kind, problem
+from bot.catalog.fields import required_text, string_pattern
+from bot.catalog.shapes import kind, problem
 
 IAM_PATH = r"^/([\w+=,.@-]+/)*$"
 POLICY_ARN = r"^arn:aws[a-z-]*:iam::(\{account_id\}|[0-9]{12}|aws):policy/[\w+=,.@/-]+$"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainValidator, WithJsonSchema
 
-from bot.catalog_shapes import kind, problem
+from bot.catalog.shapes import kind, problem
 from bot.domain import Engine, Level, StatementLog
 from bot.durations import HINT, parse_duration
 

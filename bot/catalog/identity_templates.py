@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, PlainValidator, WithJsonSchema
 
-from bot.catalog_shapes import AsList, kind, problem
+from bot.catalog.shapes import AsList, kind, problem
 from bot.domain import Engine, Level
 
 if TYPE_CHECKING:
-    from bot.catalog import Catalog
-    from bot.catalog_database import DatabaseSpec
-    from bot.catalog_identity import IdentitySpec
+    from bot.catalog.database import DatabaseSpec
+    from bot.catalog.identity import IdentitySpec
+    from bot.catalog.model import Catalog
 
 SQL_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DOMAIN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"

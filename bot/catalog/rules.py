@@ -21,9 +21,9 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-from bot.catalog_fields import Approvals as Count
-from bot.catalog_fields import Duration, LevelName, SlackMember
-from bot.catalog_shapes import AsList, kind, problem, problems_at
+from bot.catalog.fields import Approvals as Count
+from bot.catalog.fields import Duration, LevelName, SlackMember
+from bot.catalog.shapes import AsList, kind, problem, problems_at
 from bot.domain import Level
 
 SLACK_IDS = "a list of Slack user ids (U…) or user-group ids (S…)"

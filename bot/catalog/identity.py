@@ -4,9 +4,10 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.catalog_fields import EmailKey, PrincipalTemplate, SqlName, Template
-from bot.catalog_fields_iam import IamPath, PolicyArnTemplate, TagKey, TagValue, TrustPrincipal
-from bot.catalog_shapes import (
+from bot.catalog.fields import EmailKey, PrincipalTemplate, SqlName, Template
+from bot.catalog.fields_iam import IamPath, PolicyArnTemplate, TagKey, TagValue, TrustPrincipal
+from bot.catalog.identity_templates import EmailDomains
+from bot.catalog.shapes import (
     AsList,
     AsMapping,
     Section,
@@ -15,7 +16,6 @@ from bot.catalog_shapes import (
     problems_at,
     quiet_default,
 )
-from bot.identity_templates import EmailDomains
 
 
 class IdentityOverride(Section):

@@ -14,8 +14,8 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from bot.catalog_database import DatabaseSpec
-from bot.catalog_fields import (
+from bot.catalog.database import DatabaseSpec
+from bot.catalog.fields import (
     AccountId,
     AccountKey,
     ChannelId,
@@ -24,11 +24,11 @@ from bot.catalog_fields import (
     RoleArn,
     SlackMember,
 )
-from bot.catalog_identity import IdentitySpec
-from bot.catalog_rules import SLACK_IDS
-from bot.catalog_shapes import FILLED_BY_KEY, AsList, AsMapping, Section, problems_at
+from bot.catalog.identity import IdentitySpec
+from bot.catalog.identity_templates import identity_problems
+from bot.catalog.rules import SLACK_IDS
+from bot.catalog.shapes import FILLED_BY_KEY, AsList, AsMapping, Section, problems_at
 from bot.errors import CatalogError
-from bot.identity_templates import identity_problems
 
 
 class AccountSpec(Section):
@@ -122,7 +122,7 @@ class Catalog(Section):
 
 def load_catalog(path: str | Path) -> Catalog:
     """Read and validate the catalog at path; raise CatalogError listing every problem."""
-    from bot.catalog_schema import parse_catalog
+    from bot.catalog.schema import parse_catalog
 
     source = Path(path)
     try:

@@ -1,0 +1,1 @@
+"""The catalog: its typed model, value types, rules, loading and published JSON Schema."""
