@@ -101,7 +101,7 @@ def _row(name: str, times: list[float], wall: float) -> str:
 
 async def main(args: argparse.Namespace) -> str:
     """Run the measurements; return the Markdown report."""
-    from bot.audit_verify import verify_url
+    from bot.ops.audit_verify import verify_url
 
     postgres, moto = start_postgres(), start_moto()
     pastebin, paste_url = _privatebin()

@@ -68,7 +68,7 @@ def _store_url() -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the service."""
-    from bot.logs import configure_logging
+    from bot.ops.logs import configure_logging
     from bot.store.access import require_ready
     from bot.wiring import build_service
 
@@ -112,7 +112,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in [*catalog_warnings(catalog), *_warnings(settings, catalog)]:
         print(f"  ⚠ {warning}", file=sys.stderr)
     if args.online:
-        from bot.online_check import run_online_checks
+        from bot.ops.online_check import run_online_checks
 
         return asyncio.run(run_online_checks(settings, catalog))
     return EXIT_OK
@@ -136,7 +136,7 @@ def cmd_catalog_schema(args: argparse.Namespace) -> int:
 
 def cmd_iam_policy(args: argparse.Namespace) -> int:
     """Print the IAM policy the bot's role (or a manage role, or a user role's trust) needs."""
-    from bot.iam_policy import (
+    from bot.ops.iam_policy import (
         bot_role_policy,
         manage_role_policy,
         role_arn_problem,
@@ -153,7 +153,7 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     if args.account and args.account not in {db.account_id for db in catalog.databases.values()}:
         return _fail([f"--account {args.account}: no database in the catalog uses it"])
     if args.boundary:
-        from bot.iam_policy_roles import boundary_policy
+        from bot.ops.iam_policy_roles import boundary_policy
 
         print(json.dumps(boundary_policy(catalog, args.account), indent=2))
         return EXIT_OK
@@ -170,7 +170,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.since or args.db:
             return _fail(["audit --verify checks the whole chain; drop --since and --db"])
         return _verify(_store_url())
-    from bot.audit_export import export_csv, since_start
+    from bot.ops.audit_export import export_csv, since_start
 
     start = since_start(args.since)
     url = _store_url()
@@ -189,7 +189,7 @@ def _catalog_databases() -> set[str]:
 
 
 def _verify(url: str) -> int:
-    from bot.audit_verify import verify_url
+    from bot.ops.audit_verify import verify_url
 
     result = asyncio.run(verify_url(url))
     if not result.ok:
@@ -200,7 +200,7 @@ def _verify(url: str) -> int:
 
 def _scrubbed(text: str) -> str:
     """text without tokens, passwords or the DATABASE_URL's credentials."""
-    from bot.logs import scrub
+    from bot.ops.logs import scrub
 
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DATABASE_URL"):
         value = os.environ.get(name, "")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog.model import Catalog
 from bot.identity import People
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.store import repo
 from providers.base import (
     DatabaseAdmin,

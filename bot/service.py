@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.health import HealthServer
+from bot.ops.health import HealthServer
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)

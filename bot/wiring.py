@@ -23,10 +23,10 @@ from bot.catalog.model import Catalog
 from bot.config import Settings
 from bot.context import Deps
 from bot.grant_ops import GrantOps
-from bot.health import HealthServer
 from bot.identity import People
-from bot.metrics import Metrics
 from bot.oncall import CachedOnCall
+from bot.ops.health import HealthServer
+from bot.ops.metrics import Metrics
 from bot.service import Service
 from bot.slack.socket_mode_log import socket_mode_logger
 from bot.store.engine import make_engine, make_sessions, ping

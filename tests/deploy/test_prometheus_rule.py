@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from tests.deploy.chart import ROOT, of_kind, values_yaml
 from tests.deploy.chart import render as render_chart
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.audit_verify import verify_url
+from bot.ops.audit_verify import verify_url
 from bot.store import repo
 from bot.store.engine import make_engine, make_sessions, upgrade_async
 from tests.foundation.test_cli import cli

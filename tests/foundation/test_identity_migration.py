@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from bot.audit_verify import verify_url
+from bot.ops.audit_verify import verify_url
 from bot.store.engine import make_engine, make_sessions, upgrade
 from bot.store.models import IdentityBinding
 from tests.support.fixtures_postgres import fresh_database

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.online_check import PROBE_AWS_CONFIG, run_online_checks
+from bot.ops.online_check import PROBE_AWS_CONFIG, run_online_checks
 from bot.wiring import build_providers
 from tests.integration.real_parts import real_setup
 from tests.support import aws_seed

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.online_check import run_online_checks
+from bot.ops.online_check import run_online_checks
 from providers.pagerduty import PagerDutyOnCall
 from tests.approvals.support import SCHEDULE, rules_setup
 from tests.support import aws_seed

@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channel_check import channel_statuses
 from bot.config import Settings
-from bot.online_check import run_online_checks
+from bot.ops.channel_check import channel_statuses
+from bot.ops.online_check import run_online_checks
 from bot.wiring import slack_client
 from tests.integration.real_parts import real_setup
 from tests.support import aws_seed, catalogs

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.logs import JsonFormatter, configure_logging
+from bot.ops.logs import JsonFormatter, configure_logging
 from bot.slack.actions import ActionId
 from providers.aws_policy import grant_policy
 from tests.integration.real_parts import ADMIN_PASSWORD, real_setup

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog.model import Catalog
 from bot.grant_ops import GrantOps
-from bot.metrics import Metrics
+from bot.ops.metrics import Metrics
 from bot.store.engine import make_engine, make_sessions
 from bot.store.models import AccessRequest, AuditEvent, Grant, TokenIssue
 from bot.wiring import Providers, build_app, build_workflow, slack_client

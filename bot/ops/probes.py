@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import DbAccessError
-from bot.probe_failures import Cause, Service
+from bot.ops.probe_failures import Cause, Service
 
 PROBE_TIMEOUT = 15.0
 # What a probe of an outside system may raise; anything else is a bug and is not hidden.

@@ -1,6 +1,7 @@
 """`check --online`: one line per probe of the state store, Slack, AWS, databases, PrivateBin.
 
-A system that cannot be reached or refuses the bot's token is named as such (bot.probe_failures);
+A system that cannot be reached or refuses the bot's token is named as such
+(bot.ops.probe_failures);
 what depends on it is reported as not checked instead of being blamed on the catalog.
 """
 
@@ -12,12 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog.database import DatabaseSpec
 from bot.catalog.model import Catalog
-from bot.channel_check import channel_statuses
 from bot.config import Settings
 from bot.domain import Identity, Level
 from bot.errors import SetupError
 from bot.identity import handle_for, principal_for
-from bot.probe_failures import (
+from bot.ops.channel_check import channel_statuses
+from bot.ops.probe_failures import (
     AWS,
     PRIVATEBIN,
     SLACK,
@@ -26,7 +27,7 @@ from bot.probe_failures import (
     Service,
     address,
 )
-from bot.probes import (
+from bot.ops.probes import (
     EXPECTED,
     PROBE_TIMEOUT,
     Mark,
@@ -249,8 +250,8 @@ async def run_online_checks(
     settings: Settings, catalog: Catalog, providers: Providers | None = None
 ) -> int:
     """Print one line per probe; exit code 2 if any failed or could not be checked."""
-    from bot.online_check_oncall import pagerduty_probes
-    from bot.online_check_roles import provision_probes  # it builds on this module's probes
+    from bot.ops.online_check_oncall import pagerduty_probes
+    from bot.ops.online_check_roles import provision_probes  # it builds on this module's probes
 
     providers = providers or build_providers(settings, catalog, aws_config=PROBE_AWS_CONFIG)
     try:

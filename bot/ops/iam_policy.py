@@ -5,7 +5,7 @@ from typing import Any
 
 from bot.catalog.database import DatabaseSpec
 from bot.catalog.model import Catalog
-from bot.iam_policy_roles import role_statements
+from bot.ops.iam_policy_roles import role_statements
 
 _PLACEHOLDER = re.compile(r"\{(handle|level)\}")
 # IAM names: letters, digits and +=,.@_- ; a role's path is /…/ between "role" and its name.

@@ -9,8 +9,8 @@ from botocore.client import BaseClient
 
 from bot.catalog.model import Catalog
 from bot.errors import SetupError
-from bot.probe_failures import AWS
-from bot.probes import Probe, not_checked, run_probe
+from bot.ops.probe_failures import AWS
+from bot.ops.probes import Probe, not_checked, run_probe
 from bot.wiring import Providers
 from providers.role_documents import boundary_arn
 

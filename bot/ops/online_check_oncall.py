@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from bot.catalog.model import Catalog
 from bot.config import Settings
-from bot.probe_failures import PAGERDUTY, address
-from bot.probes import Mark, Probe, run_probe
+from bot.ops.probe_failures import PAGERDUTY, address
+from bot.ops.probes import Mark, Probe, run_probe
 from bot.wiring import Providers
 
 

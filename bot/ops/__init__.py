@@ -1,0 +1,1 @@
+"""Operator tools: health, metrics, logs, check --online, IAM policies, audit export and verify."""
