@@ -4,7 +4,7 @@ A break-glass is a request approved by the catalog rule in the transaction that 
 carried out like any approval (a new grant and its PROVISION step). The same transaction writes
 the loud card, a DM to every admin and the audit row; the review comes afterwards
 (bot/breakglass_review.py), and an unreviewed one is re-posted to the admins
-(bot/breakglass_overdue.py).
+(scheduler/breakglass_overdue.py).
 """
 
 from typing import Any

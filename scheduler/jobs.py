@@ -1,14 +1,14 @@
 """The scheduler's jobs, each one pass of a workflow-level part over the rows that are due."""
 
-from bot.breakglass_overdue import OverdueReviews
 from bot.context import Deps
-from bot.expiry_warnings import ExpiryWarnings
 from bot.lifecycle import Lifecycle
-from bot.pending import PendingRequests
-from bot.reconcile import Reconciler
-from bot.role_cleanup import RoleCleanup
-from bot.sweeps import Sweeper
-from bot.unused import UnusedAccess
+from scheduler.breakglass_overdue import OverdueReviews
+from scheduler.expiry_warnings import ExpiryWarnings
+from scheduler.pending import PendingRequests
+from scheduler.reconcile import Reconciler
+from scheduler.role_cleanup import RoleCleanup
+from scheduler.sweeps import Sweeper
+from scheduler.unused import UnusedAccess
 
 STEPS, REVOKE, WARN, REQUESTS = "steps", "revoke", "warn", "requests"
 RECONCILE, UNUSED = "reconcile", "unused"

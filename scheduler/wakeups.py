@@ -8,7 +8,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.context import Deps
 from bot.errors import DbAccessError
-from bot.sweeps import upcoming_expiries
+from scheduler.sweeps import upcoming_expiries
 
 log = logging.getLogger(__name__)
 PREFIX = "expire-"

@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import drift
 from bot.lifecycle import Lifecycle
 from bot.slack.actions import ActionId, BlockId
+from scheduler import drift
 from tests.support import catalogs
 from tests.support.bulk import add_rows
 from tests.support.harness import BotHarness

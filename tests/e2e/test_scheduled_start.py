@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from bot.lifecycle import Lifecycle
-from bot.pending import PendingRequests
 from bot.slack.actions import ActionId, BlockId
+from scheduler.pending import PendingRequests
 from tests.e2e import asks
 from tests.e2e import helpers as x
 from tests.support import catalogs

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 from botocore.exceptions import ClientError
 
 from bot.domain import RoleStatus
-from bot.role_cleanup import RoleCleanup
 from bot.store.models import ProvisionedRole
 from providers.aws_policy import grant_policy
+from scheduler.role_cleanup import RoleCleanup
 from tests.integration.real_parts import PROVISIONED_ROLE, real_setup
 from tests.integration.test_grant_delivery import grant_through_slack, links_in_dms
 from tests.scheduler.support import MovableClock

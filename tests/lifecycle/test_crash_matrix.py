@@ -16,7 +16,7 @@ from bot.failpoints import BOUNDARIES, Boundary
 from bot.lifecycle import Lifecycle
 from bot.slack.actions import ActionId
 from bot.store.models import AuditEvent, Step
-from bot.sweeps import Sweeper
+from scheduler.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.lifecycle import crash_support as cs
 from tests.scheduler.support import MovableClock

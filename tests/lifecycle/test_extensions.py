@@ -5,7 +5,7 @@ from typing import Any
 
 from bot.domain import GrantStatus
 from bot.slack.actions import ActionId
-from bot.sweeps import Sweeper
+from scheduler.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock
 from tests.support import catalogs

@@ -9,9 +9,9 @@ import pytest
 
 from bot.domain import RoleStatus, StepStatus
 from bot.lifecycle import Lifecycle
-from bot.role_cleanup import RoleCleanup
 from bot.store.models import ProvisionedRole, Step
-from bot.sweeps import Sweeper
+from scheduler.role_cleanup import RoleCleanup
+from scheduler.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock
 from tests.support import catalogs

@@ -13,7 +13,7 @@ from bot.ids import new_id
 from bot.slack.actions import VALUE, ActionId, BlockId
 from bot.store.models import AccessRequest, Grant
 from bot.store.transactions import transaction
-from bot.sweeps import Sweeper
+from scheduler.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock, catalog_with, running_scheduler, wait_for
 from tests.support import catalogs

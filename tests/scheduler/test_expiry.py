@@ -5,8 +5,8 @@ from datetime import timedelta
 from bot.domain import GrantStatus
 from bot.slack.actions import ActionId
 from bot.store.models import Grant
-from bot.sweeps import Sweeper
 from scheduler import Scheduler, SchedulerConfig
+from scheduler.sweeps import Sweeper
 from tests.scheduler.support import (
     MovableClock,
     audit,

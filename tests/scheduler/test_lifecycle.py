@@ -6,9 +6,9 @@ from datetime import timedelta
 from bot.catalog.database import DatabaseSpec
 from bot.domain import GrantStatus
 from bot.revoking import LEASE
-from bot.sweeps import Sweeper
 from scheduler import Scheduler, SchedulerConfig
 from scheduler.runner import JobRunner
+from scheduler.sweeps import Sweeper
 from tests.scheduler.support import (
     MovableClock,
     audit,

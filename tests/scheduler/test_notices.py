@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from bot.domain import GrantStatus, RequestStatus
-from bot.expiry_warnings import ExpiryWarnings
-from bot.pending import PendingRequests
 from bot.slack.actions import ActionId
-from bot.unused import UnusedAccess
+from scheduler.expiry_warnings import ExpiryWarnings
+from scheduler.pending import PendingRequests
+from scheduler.unused import UnusedAccess
 from tests.scheduler.support import MovableClock, audit, catalog_with, grant, make_grant
 from tests.support import catalogs
 from tests.support.harness import BotHarness

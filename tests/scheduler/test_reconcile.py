@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.reconcile import FIRST_PAGE_GAP, Reconciler
 from providers.aws_iam import AwsIamGrants
 from providers.aws_policy import grant_policy
+from scheduler.reconcile import FIRST_PAGE_GAP, Reconciler
 from tests.scheduler.support import audit, catalog_with, grant, make_grant
 from tests.support import aws_seed, catalogs
 from tests.support.bulk import seed_grants
@@ -81,7 +81,7 @@ async def test_a_deleted_principal_is_reported_in_the_log_not_written_to(
     del h.iam.policies[made.principal_arn]  # the role itself was deleted
     h.iam.missing.add(made.principal_arn)
     attached = len(h.iam.attached)
-    with caplog.at_level(logging.WARNING, logger="bot.reconcile"):
+    with caplog.at_level(logging.WARNING, logger="scheduler.reconcile"):
         assert await Reconciler(h.workflow.d).run() == []
     assert len(h.iam.attached) == attached  # no restore into a principal that is not there
     [warning] = [r for r in caplog.records if "does not exist" in r.getMessage()]

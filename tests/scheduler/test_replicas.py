@@ -13,11 +13,11 @@ from bot.catalog.model import Catalog
 from bot.context import Deps
 from bot.domain import GrantStatus, GrantTarget, MessageRef, SlackUser
 from bot.identity import People
-from bot.reconcile import Reconciler
 from bot.store.engine import make_engine, make_sessions, upgrade_async
 from bot.store.models import Grant
-from bot.sweeps import Sweeper
 from providers.base import IamGrants
+from scheduler.reconcile import Reconciler
+from scheduler.sweeps import Sweeper
 from tests.scheduler.support import (
     MovableClock,
     audit,

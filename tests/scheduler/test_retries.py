@@ -5,7 +5,7 @@ from datetime import timedelta
 from bot.domain import GrantStatus
 from bot.lifecycle import Lifecycle
 from bot.revoking import backoff
-from bot.sweeps import Sweeper
+from scheduler.sweeps import Sweeper
 from tests.e2e import helpers as x
 from tests.scheduler.support import MovableClock, audit, grant, make_grant
 from tests.support import catalogs

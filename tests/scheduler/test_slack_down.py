@@ -6,11 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from bot.errors import SlackError
-from bot.expiry_warnings import ExpiryWarnings
 from bot.lifecycle import Lifecycle
-from bot.pending import PendingRequests
 from bot.steps import backoff
-from bot.unused import UnusedAccess
+from scheduler.expiry_warnings import ExpiryWarnings
+from scheduler.pending import PendingRequests
+from scheduler.unused import UnusedAccess
 from tests.scheduler.support import MovableClock, audit, catalog_with, make_grant
 from tests.support import catalogs
 from tests.support.harness import BotHarness

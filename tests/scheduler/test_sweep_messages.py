@@ -7,7 +7,7 @@ from typing import Any
 from bot.domain import GrantStatus
 from bot.lifecycle import Lifecycle
 from bot.store.models import Grant
-from bot.sweeps import Sweeper
+from scheduler.sweeps import Sweeper
 from tests.scheduler.support import MovableClock, make_grant, rows, wait_for
 from tests.support import catalogs
 from tests.support.harness import BotHarness

@@ -12,10 +12,10 @@ import pytest
 from bot.catalog.database import DatabaseSpec
 from bot.domain import AdminLogin, GrantStatus
 from bot.slack.actions import ActionId
-from bot.sweeps import Sweeper
 from providers.database_admin import DatabaseAdminRouter
 from providers.mysql_admin import MysqlAdmin
 from providers.postgres_admin import PostgresAdmin
+from scheduler.sweeps import Sweeper
 from tests.scheduler.support import MovableClock, audit, catalog_with, grant
 from tests.support import catalogs
 from tests.support.fakes import FakeIam, FakeMinter, FakeShare

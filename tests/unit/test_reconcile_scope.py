@@ -1,6 +1,6 @@
 """Which principals reconciliation may touch: what the identity templates name, and known ones."""
 
-from bot.reconcile_scope import Scope
+from scheduler.reconcile_scope import Scope
 from tests.support import catalogs
 
 ROLE = "arn:aws:iam::123456789012:role/DatabasesRole_alice_smith"

@@ -5,7 +5,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot import claims
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.errors import DbAccessError
@@ -15,6 +14,7 @@ from bot.store import repo
 from bot.store import steps_repo as step_store
 from bot.store.models import Grant, Step
 from bot.store.transactions import transaction
+from scheduler import claims
 
 log = logging.getLogger(__name__)
 PARALLEL = 8  # default revocations at once (IAM_CONCURRENCY); the state pool has 10+10

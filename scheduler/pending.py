@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import claims
 from bot.context import Deps
 from bot.domain import DecisionKind
 from bot.domain import RequestStatus as RS
@@ -16,6 +15,7 @@ from bot.slack.blocks import section, when
 from bot.store import repo
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction
+from scheduler import claims
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=1)

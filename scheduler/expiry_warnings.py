@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import claims
 from bot.context import Deps
 from bot.durations import humanize
 from bot.effects import Effects
@@ -13,6 +12,7 @@ from bot.lifecycle import Lifecycle
 from bot.slack.blocks import expiry_warning_dm
 from bot.store.models import Grant
 from bot.store.transactions import transaction
+from scheduler import claims
 
 log = logging.getLogger(__name__)
 WARN_BEFORE = timedelta(minutes=10)

@@ -14,16 +14,16 @@ from datetime import datetime, timedelta
 from bot.catalog.database import DatabaseSpec
 from bot.context import Deps
 from bot.domain import GrantStatus
-from bot.drift import Fix, record, report
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
 from bot.locks import exclusive
 from bot.provisioning import target_of
-from bot.reconcile_scope import Scope
 from bot.revoking import LEASE
 from bot.store import repo
 from bot.store.models import Grant
 from bot.store.transactions import transaction
+from scheduler.drift import Fix, record, report
+from scheduler.reconcile_scope import Scope
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=30)  # principals of grants this recent are checked wherever they are

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import claims
 from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.effects import Effects
@@ -17,6 +16,7 @@ from bot.slack.actions import ActionId
 from bot.slack.blocks import actions, button, section, when
 from bot.store.models import Grant
 from bot.store.transactions import transaction
+from scheduler import claims
 
 log = logging.getLogger(__name__)
 NOTICE_BEFORE = timedelta(days=7)
