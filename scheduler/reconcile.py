@@ -16,10 +16,10 @@ from bot.context import Deps
 from bot.domain import GrantStatus
 from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
-from bot.locks import exclusive
 from bot.provisioning import target_of
 from bot.revoking import LEASE
 from bot.store import repo
+from bot.store.locks import exclusive
 from bot.store.models import Grant
 from bot.store.transactions import transaction
 from scheduler.drift import Fix, record, report
