@@ -1,8 +1,8 @@
 """`check --online`: one line per probe of the state store, Slack, AWS, databases, PrivateBin.
 
-A system that cannot be reached or refuses the bot's token is named as such
-(bot.ops.probe_failures);
-what depends on it is reported as not checked instead of being blamed on the catalog.
+A system that cannot be reached or refuses the bot's token is named as such (see
+bot/ops/probe_failures.py); what depends on it is reported as not checked instead of being
+blamed on the catalog.
 """
 
 import asyncio
