@@ -63,11 +63,19 @@ async def seed(state_url: str, moto: PagedMoto, *, grants: int, audit_rows: int)
     started = time.perf_counter()
     now = datetime.now(UTC)
     ends = [now + timedelta(days=1, seconds=i) for i in range(grants)]
-    made = await seed_grants(state_url, ends=ends, now=now, resource_id="db-ORDERSPROD",
-                             with_policies=False, prefix="idle")
-    await asyncio.to_thread(moto.seed, [(g, role, end) for (g, role), end in zip(made, ends,
-                                                                                strict=True)],
-                            resource_id="db-ORDERSPROD")
+    made = await seed_grants(
+        state_url,
+        ends=ends,
+        now=now,
+        resource_id="db-ORDERSPROD",
+        with_policies=False,
+        prefix="idle",
+    )
+    await asyncio.to_thread(
+        moto.seed,
+        [(g, role, end) for (g, role), end in zip(made, ends, strict=True)],
+        resource_id="db-ORDERSPROD",
+    )
     if audit_rows:
         engine = make_engine(state_url)
         try:
@@ -79,8 +87,15 @@ async def seed(state_url: str, moto: PagedMoto, *, grants: int, audit_rows: int)
     return time.perf_counter() - started
 
 
-async def footprint(state_url: str, env: dict[str, str], workdir: Path, *, grants: int,
-                    audit_rows: int, interval: float) -> dict[str, float]:
+async def footprint(
+    state_url: str,
+    env: dict[str, str],
+    workdir: Path,
+    *,
+    grants: int,
+    audit_rows: int,
+    interval: float,
+) -> dict[str, float]:
     """Seed, start the bot, measure one reconcile interval; the figures of one size."""
     with PagedMoto() as moto:
         seeded = await seed(state_url, moto, grants=grants, audit_rows=audit_rows)
@@ -88,12 +103,20 @@ async def footprint(state_url: str, env: dict[str, str], workdir: Path, *, grant
         catalog_file.write_text(json.dumps(catalogs.catalog_data()))
         log = workdir / f"footprint-{grants}.log"
         async with SlackEmulator() as emu, Relay(moto.url) as iam:
-            bot = BotProcess(env={
-                **env, "AWS_ENDPOINT_URL": iam.url, "SLACK_BOT_TOKEN": "xoxb-bench",
-                "SLACK_APP_TOKEN": "xapp-bench", "SLACK_API_URL": emu.api_url,
-                "DATABASE_URL": state_url, "DB_ACCESS_CATALOG": str(catalog_file),
-                "RECONCILE_INTERVAL": str(interval), "LOG_LEVEL": "INFO"},
-                log_path=log).start()
+            bot = BotProcess(
+                env={
+                    **env,
+                    "AWS_ENDPOINT_URL": iam.url,
+                    "SLACK_BOT_TOKEN": "xoxb-bench",
+                    "SLACK_APP_TOKEN": "xapp-bench",
+                    "SLACK_API_URL": emu.api_url,
+                    "DATABASE_URL": state_url,
+                    "DB_ACCESS_CATALOG": str(catalog_file),
+                    "RECONCILE_INTERVAL": str(interval),
+                    "LOG_LEVEL": "INFO",
+                },
+                log_path=log,
+            ).start()
             try:
                 started = time.perf_counter()
                 await asyncio.to_thread(bot.wait_health, 200, "/readyz", 300)
@@ -106,15 +129,22 @@ async def footprint(state_url: str, env: dict[str, str], workdir: Path, *, grant
                 second = await _pass_number(log, 2, 2 * interval + 300)
                 cpu = (_cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0) * 60
                 calls = iam.counts("iam")
-                return {"grants": grants, "principals": -(-grants // 20),
-                        "audit_rows": audit_rows, "seed_s": seeded, "ready_s": ready,
-                        "rss_mb": _status_kb(pid, "VmRSS") / 1024,
-                        "peak_mb": _status_kb(pid, "VmHWM") / 1024, "cpu_s_per_min": cpu,
-                        "interval_s": interval, "pass_s": float(second["seconds"]),
-                        "first_pass_s": float(first["seconds"]),
-                        "pages": float(second["pages"]),
-                        "iam_calls": float(sum(calls.values())),
-                        "iam_detail_calls": float(calls["GetAccountAuthorizationDetails"])}
+                return {
+                    "grants": grants,
+                    "principals": -(-grants // 20),
+                    "audit_rows": audit_rows,
+                    "seed_s": seeded,
+                    "ready_s": ready,
+                    "rss_mb": _status_kb(pid, "VmRSS") / 1024,
+                    "peak_mb": _status_kb(pid, "VmHWM") / 1024,
+                    "cpu_s_per_min": cpu,
+                    "interval_s": interval,
+                    "pass_s": float(second["seconds"]),
+                    "first_pass_s": float(first["seconds"]),
+                    "pages": float(second["pages"]),
+                    "iam_calls": float(sum(calls.values())),
+                    "iam_detail_calls": float(calls["GetAccountAuthorizationDetails"]),
+                }
             finally:
                 bot.signal()
                 await asyncio.to_thread(bot.wait, 30)

@@ -47,32 +47,57 @@ async def _after(delay: float, send: Callable[[], Awaitable[Ack]]) -> Ack:
     return await send()
 
 
-async def ack_burst(emu: SlackEmulator, users: list[str], *, spread: float,
-                    rng: random.Random) -> dict[str, list[float]]:
+async def ack_burst(
+    emu: SlackEmulator, users: list[str], *, spread: float, rng: random.Random
+) -> dict[str, list[float]]:
     """Half the users file requests and the other half's requests are approved, every command
     and click at a random moment within `spread` seconds; the ack latency of each."""
-    askers, approved = users[: len(users) // 2], users[len(users) // 2:]
+    askers, approved = users[: len(users) // 2], users[len(users) // 2 :]
     # The requests approved in the burst are filed (and their cards posted) beforehand.
-    await asyncio.gather(*(emu.slash_command("request orders-prod ro 1h burst", user_id=u)
-                           for u in approved))
+    await asyncio.gather(
+        *(emu.slash_command("request orders-prod ro 1h burst", user_id=u) for u in approved)
+    )
     cards = await emu.wait_until(
-        lambda: (c := cards_of(emu, catalogs.ORDERS_CHANNEL, approved))
-        and len(c) == len(approved) and c, 120)
-    commands = [_after(rng.uniform(0, spread), lambda u=u: emu.slash_command(
-        "request orders-prod ro 1h burst", user_id=u)) for u in askers]
-    clicks = [_after(rng.uniform(0, spread), lambda r=r, c=c: emu.click(
-        user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=r,
-        message=(c.channel, c.ts))) for r, c in cards]
+        lambda: (
+            (c := cards_of(emu, catalogs.ORDERS_CHANNEL, approved))
+            and len(c) == len(approved)
+            and c
+        ),
+        120,
+    )
+    commands = [
+        _after(
+            rng.uniform(0, spread),
+            lambda u=u: emu.slash_command("request orders-prod ro 1h burst", user_id=u),
+        )
+        for u in askers
+    ]
+    clicks = [
+        _after(
+            rng.uniform(0, spread),
+            lambda r=r, c=c: emu.click(
+                user_id=catalogs.APPROVER,
+                action_id=ActionId.APPROVE,
+                value=r,
+                message=(c.channel, c.ts),
+            ),
+        )
+        for r, c in cards
+    ]
     acks = await asyncio.gather(*commands, *clicks)
-    return {"slash /db-access request": [a.elapsed for a in acks[: len(commands)]],
-            "Approve click": [a.elapsed for a in acks[len(commands):]]}
+    return {
+        "slash /db-access request": [a.elapsed for a in acks[: len(commands)]],
+        "Approve click": [a.elapsed for a in acks[len(commands) :]],
+    }
 
 
 async def settled(emu: SlackEmulator, users: list[str], within: float) -> int:
     """Wait until each of users got a DM with a link (the burst's background work is done)."""
+
     def linked() -> int:
-        return sum(any(LINK.search(json.dumps(m.blocks or [])) for m in emu.dms_to(u))
-                   for u in users)
+        return sum(
+            any(LINK.search(json.dumps(m.blocks or [])) for m in emu.dms_to(u)) for u in users
+        )
 
     deadline = time.monotonic() + within
     while linked() < len(users) and time.monotonic() < deadline:  # noqa: ASYNC110
@@ -83,8 +108,11 @@ async def settled(emu: SlackEmulator, users: list[str], within: float) -> int:
 def _dm_with_link(h: BotHarness, user_id: str, since: int) -> Any:
     channel = h.emu.dm_channel(user_id)
     for call in h.emu.calls[since:]:
-        if call.method == "chat.postMessage" and call.params.get("channel") == channel \
-                and LINK.search(json.dumps(call.params.get("blocks") or [])):
+        if (
+            call.method == "chat.postMessage"
+            and call.params.get("channel") == channel
+            and LINK.search(json.dumps(call.params.get("blocks") or []))
+        ):
             return call
     return None
 
@@ -94,14 +122,19 @@ async def click_to_link(h: BotHarness, users: list[str]) -> tuple[list[float], l
     totals, steps = [], []
     for user in users:
         await h.command("request orders-prod ro 1h click to link", user_id=user)
-        request = next(r for r in await h.requests()
-                       if r.requester_id == user and r.status == "pending")
+        request = next(
+            r for r in await h.requests() if r.requester_id == user and r.status == "pending"
+        )
         card = h.card_of(request.id)
         since = len(h.emu.calls)
         h.workflow.d.timings.clear()
         started = time.perf_counter()
-        await h.emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE,
-                          value=request.id, message=(card.channel, card.ts))
+        await h.emu.click(
+            user_id=catalogs.APPROVER,
+            action_id=ActionId.APPROVE,
+            value=request.id,
+            message=(card.channel, card.ts),
+        )
         await h.emu.wait_until(lambda user=user, since=since: _dm_with_link(h, user, since), 30)
         totals.append(time.perf_counter() - started)
         await h.settle()

@@ -48,22 +48,35 @@ async def _revoked(state_url: str) -> int:
     engine = make_engine(state_url)
     try:
         async with engine.connect() as conn:
-            return await conn.scalar(select(func.count()).select_from(Grant)
-                                     .where(Grant.status == GrantStatus.REVOKED)) or 0
+            return (
+                await conn.scalar(
+                    select(func.count())
+                    .select_from(Grant)
+                    .where(Grant.status == GrantStatus.REVOKED)
+                )
+                or 0
+            )
     finally:
         await engine.dispose()
 
 
-async def revocation_lag(h: BotHarness, state_url: str, resource_id: str, count: int,
-                         window: float) -> list[float]:
+async def revocation_lag(
+    h: BotHarness, state_url: str, resource_id: str, count: int, window: float
+) -> list[float]:
     """count grants ending at random moments within window seconds; lag of each policy delete."""
     timed = TimedIam(h.workflow.d.iam)
     h.workflow.d.iam = timed
     now = datetime.now(UTC)
-    ends = sorted(now + timedelta(seconds=10 + random.uniform(0, window))
-                  for _ in range(count))
-    made = await seed_grants(state_url, ends=ends, now=now, resource_id=resource_id,
-                             with_policies=True, prefix="lag", emu=h.emu)
+    ends = sorted(now + timedelta(seconds=10 + random.uniform(0, window)) for _ in range(count))
+    made = await seed_grants(
+        state_url,
+        ends=ends,
+        now=now,
+        resource_id=resource_id,
+        with_policies=True,
+        prefix="lag",
+        emu=h.emu,
+    )
     timed.watched.update(grant_id for grant_id, _ in made)
     scheduler = Scheduler(h.workflow.d, SchedulerConfig())  # production intervals
     h.workflow.d.on_grant_active = scheduler.on_grant_active
@@ -103,17 +116,30 @@ def _put_policies(made: list[tuple[str, str]], ends: list[datetime], resource_id
         aws_seed.create_role(name)
         handle = name.removeprefix("DatabasesRole_")
         for grant_id, end in by_role[role]:
-            document = grant_policy(grant_id=grant_id, region="eu-west-1",
-                                    account_id=catalogs.ACCOUNT, resource_id=resource_id,
-                                    db_user=f"{handle}_ro", expires_at=end)
+            document = grant_policy(
+                grant_id=grant_id,
+                region="eu-west-1",
+                account_id=catalogs.ACCOUNT,
+                resource_id=resource_id,
+                db_user=f"{handle}_ro",
+                expires_at=end,
+            )
             _put_with_retries(iam, name, policy_name(grant_id), policy_json(document))
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one_role, roles))
 
 
-async def overdue(state_url: str, catalog: dict, env: dict[str, str], workdir: Path, *,
-                  count: int, concurrency: int, resource_id: str) -> dict[str, float]:
+async def overdue(
+    state_url: str,
+    catalog: dict,
+    env: dict[str, str],
+    workdir: Path,
+    *,
+    count: int,
+    concurrency: int,
+    resource_id: str,
+) -> dict[str, float]:
     """A `db-access-bot run` started over count grants that ended while no bot ran: seconds
     from starting the process (and from it being ready) until every one is revoked."""
     now = datetime.now(UTC)
@@ -122,16 +148,31 @@ async def overdue(state_url: str, catalog: dict, env: dict[str, str], workdir: P
     catalog_file.write_text(json.dumps(catalog))
     before = await _revoked(state_url)
     async with SlackEmulator() as emu:
-        made = await seed_grants(state_url, ends=ends, now=now, resource_id=resource_id,
-                                 with_policies=False, prefix="due", emu=emu)
+        made = await seed_grants(
+            state_url,
+            ends=ends,
+            now=now,
+            resource_id=resource_id,
+            with_policies=False,
+            prefix="due",
+            emu=emu,
+        )
         seeding = time.perf_counter()
         await asyncio.to_thread(_put_policies, made, ends, resource_id)
         seeded = time.perf_counter() - seeding
-        bot = BotProcess(env={**env, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN":
-                              "xapp-bench", "SLACK_API_URL": emu.api_url,
-                              "DATABASE_URL": state_url, "DB_ACCESS_CATALOG": str(catalog_file),
-                              "IAM_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING"},
-                         log_path=workdir / "overdue-bot.log").start()
+        bot = BotProcess(
+            env={
+                **env,
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_APP_TOKEN": "xapp-bench",
+                "SLACK_API_URL": emu.api_url,
+                "DATABASE_URL": state_url,
+                "DB_ACCESS_CATALOG": str(catalog_file),
+                "IAM_CONCURRENCY": str(concurrency),
+                "LOG_LEVEL": "WARNING",
+            },
+            log_path=workdir / "overdue-bot.log",
+        ).start()
         started, ready = time.perf_counter(), None
         try:
             while await _revoked(state_url) - before < count:
@@ -145,6 +186,11 @@ async def overdue(state_url: str, catalog: dict, env: dict[str, str], workdir: P
             bot.signal()
             await asyncio.to_thread(bot.wait, 30)
             bot.kill()
-    return {"count": count, "concurrency": concurrency, "total_s": total,
-            "ready_s": float("nan") if ready is None else ready,
-            "revoked": float(await _revoked(state_url) - before), "seed_s": seeded}
+    return {
+        "count": count,
+        "concurrency": concurrency,
+        "total_s": total,
+        "ready_s": float("nan") if ready is None else ready,
+        "revoked": float(await _revoked(state_url) - before),
+        "seed_s": seeded,
+    }

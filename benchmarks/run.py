@@ -41,16 +41,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _aws_env(url: str) -> dict[str, str]:
-    return {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "eu-west-1",
-            "AWS_DEFAULT_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    return {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 def _privatebin() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.support.privatebin_server",
-                                "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.privatebin_server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_port(port, timeout=20)
     return process, f"http://127.0.0.1:{port}/"
 
@@ -66,8 +74,16 @@ async def _state(postgres: PostgresServer) -> str:
 class Bench:
     """The servers, the seeded target, and one method per step filling the report."""
 
-    def __init__(self, postgres: PostgresServer, moto_url: str, paste_url: str,
-                 setup: RealSetup, sizes: dict, report: Report, workdir: Path) -> None:
+    def __init__(
+        self,
+        postgres: PostgresServer,
+        moto_url: str,
+        paste_url: str,
+        setup: RealSetup,
+        sizes: dict,
+        report: Report,
+        workdir: Path,
+    ) -> None:
         self.pg, self.moto_url, self.paste_url = postgres, moto_url, paste_url
         self.setup, self.sizes, self.report, self.workdir = setup, sizes, report, workdir
 
@@ -83,21 +99,27 @@ class Bench:
             for user_id, (name, email) in PEOPLE.items():
                 emu.add_user(user_id, name, email=email)
             emu.add_usergroup(catalogs.DBA_GROUP, [catalogs.APPROVER2])
-            bot = BotProcess(env={**self._env(), "SLACK_BOT_TOKEN": "xoxb-bench",
-                                  "SLACK_APP_TOKEN": "xapp-bench", "SLACK_API_URL": emu.api_url,
-                                  "DATABASE_URL": await _state(self.pg),
-                                  "DB_ACCESS_CATALOG": str(file), "LOG_LEVEL": "WARNING"},
-                             log_path=self.workdir / "acks-bot.log").start()
+            bot = BotProcess(
+                env={
+                    **self._env(),
+                    "SLACK_BOT_TOKEN": "xoxb-bench",
+                    "SLACK_APP_TOKEN": "xapp-bench",
+                    "SLACK_API_URL": emu.api_url,
+                    "DATABASE_URL": await _state(self.pg),
+                    "DB_ACCESS_CATALOG": str(file),
+                    "LOG_LEVEL": "WARNING",
+                },
+                log_path=self.workdir / "acks-bot.log",
+            ).start()
             try:
                 await asyncio.to_thread(bot.wait_health, 200, "/readyz", 60)
                 rng = random.Random(14)
                 for burst in range(s["bursts"]):
-                    users = latency.add_users(emu, s["burst"], roles=True,
-                                              first=burst * s["burst"])
+                    users = latency.add_users(emu, s["burst"], roles=True, first=burst * s["burst"])
                     found = await latency.ack_burst(emu, users, spread=1.0, rng=rng)
                     for name, values in found.items():
                         self.report.acks.setdefault(name, []).extend(values)
-                    approved = users[len(users) // 2:]
+                    approved = users[len(users) // 2 :]
                     self.report.burst_linked += await latency.settled(emu, approved, 120)
                     self.report.burst_approved += len(approved)
             finally:
@@ -107,52 +129,75 @@ class Bench:
 
     async def link(self) -> None:
         """Approve click → DM link, one grant at a time, on loopback, with steps."""
-        async with BotHarness(await _state(self.pg), catalog=self.setup.catalog,
-                              providers=self.setup.providers) as h:
+        async with BotHarness(
+            await _state(self.pg), catalog=self.setup.catalog, providers=self.setup.providers
+        ) as h:
             users = latency.add_users(h.emu, self.sizes["sequential"], roles=True, first=700)
             self.report.click_to_link, self.report.steps_of_link = await latency.click_to_link(
-                h, users)
+                h, users
+            )
         self.report.pbkdf2 = latency.pbkdf2_seconds()
 
     async def link_real(self) -> None:
         """The same under a region's round trips (--latency real)."""
-        found = await realistic.click_to_link(await _state(self.pg), self.setup.catalog,
-                                              self.moto_url, self.paste_url,
-                                              self.sizes["sequential_real"], first=800)
+        found = await realistic.click_to_link(
+            await _state(self.pg),
+            self.setup.catalog,
+            self.moto_url,
+            self.paste_url,
+            self.sizes["sequential_real"],
+            first=800,
+        )
         self.report.real_link, self.report.real_steps, self.report.real_calls = found
 
     async def lag(self) -> None:
         """Revocation lag with production intervals."""
         state = await _state(self.pg)
-        async with BotHarness(state, catalog=self.setup.catalog,
-                              providers=self.setup.providers) as h:
+        async with BotHarness(
+            state, catalog=self.setup.catalog, providers=self.setup.providers
+        ) as h:
             self.report.lag = await revocation.revocation_lag(
-                h, state, self.setup.resource_id, self.sizes["lag_grants"],
-                self.sizes["lag_window"])
+                h, state, self.setup.resource_id, self.sizes["lag_grants"], self.sizes["lag_window"]
+            )
 
     async def overdue(self) -> None:
         """Grants that ended while no bot ran, revoked by a bot started over them."""
         self.report.overdue = await revocation.overdue(
-            await _state(self.pg), self.setup.catalog_data, self._env(), self.workdir,
-            count=self.sizes["overdue"], concurrency=8, resource_id=self.setup.resource_id)
+            await _state(self.pg),
+            self.setup.catalog_data,
+            self._env(),
+            self.workdir,
+            count=self.sizes["overdue"],
+            concurrency=8,
+            resource_id=self.setup.resource_id,
+        )
 
     async def idle(self) -> None:
         """Memory, CPU and IAM calls of an idle bot, for each size."""
         for grants in self.sizes["idle_grants"]:
-            audit_rows = self.sizes["audit_rows"] if grants == max(self.sizes["idle_grants"]) \
-                else 0
-            self.report.footprints.append(await footprint.footprint(
-                await _state(self.pg), self._env(), self.workdir, grants=grants,
-                audit_rows=audit_rows, interval=self.sizes["reconcile_interval"]))
+            audit_rows = self.sizes["audit_rows"] if grants == max(self.sizes["idle_grants"]) else 0
+            self.report.footprints.append(
+                await footprint.footprint(
+                    await _state(self.pg),
+                    self._env(),
+                    self.workdir,
+                    grants=grants,
+                    audit_rows=audit_rows,
+                    interval=self.sizes["reconcile_interval"],
+                )
+            )
 
     async def views(self) -> None:
         """audit, App Home and list over the large state store, with their query plans."""
         state = await _state(self.pg)
         s = self.sizes
-        self.report.views_seed = {"grants": s["view_grants"], "audit_rows": s["audit_rows"],
-                                  "seconds": await queries.seed(
-                                      state, grants=s["view_grants"],
-                                      audit_rows=s["audit_rows"], pending=20)}
+        self.report.views_seed = {
+            "grants": s["view_grants"],
+            "audit_rows": s["audit_rows"],
+            "seconds": await queries.seed(
+                state, grants=s["view_grants"], audit_rows=s["audit_rows"], pending=20
+            ),
+        }
         self.report.view_plans = await queries.plans(state)
         self.report.views = await queries.latencies(state, s["view_samples"])
 
@@ -162,13 +207,19 @@ async def main(scale: str, steps: list[str], out: Path) -> None:
     postgres, moto = start_postgres(), start_moto()
     pastebin, paste_url = _privatebin()
     os.environ.update(_aws_env(moto.url))
-    report = Report(scale=scale, sizes=SCALES[scale], steps=steps, started=datetime.now(UTC),
-                    load_before=os.getloadavg())
+    report = Report(
+        scale=scale,
+        sizes=SCALES[scale],
+        steps=steps,
+        started=datetime.now(UTC),
+        load_before=os.getloadavg(),
+    )
     try:
         setup = real_setup(postgres, paste_url)
         with tempfile.TemporaryDirectory() as workdir:
-            bench = Bench(postgres, moto.url, paste_url, setup, SCALES[scale], report,
-                          Path(workdir))
+            bench = Bench(
+                postgres, moto.url, paste_url, setup, SCALES[scale], report, Path(workdir)
+            )
             for step in steps:
                 run: Callable[[], Awaitable[None]] = getattr(bench, step)
                 begun = time.perf_counter()
@@ -187,16 +238,32 @@ async def main(scale: str, steps: list[str], out: Path) -> None:
 def options(argv: list[str] | None = None) -> argparse.Namespace:
     """The parsed command line, with the report's path and the steps to run resolved."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="full",
-                        help="quick: ~3 minutes, smaller counts; full: ~30 minutes, the "
-                             "issue's sizes (see README)")
-    parser.add_argument("--latency", choices=["loopback", "real"], default="loopback",
-                        help="real: also measure approve → link with a region's round trips")
-    parser.add_argument("--only", nargs="+", choices=STEPS, metavar="STEP",
-                        help=f"run only these steps ({', '.join(STEPS)})")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the report (default: a new temporary file, "
-                             "printed; pass benchmarks/REPORT.md to update the committed one)")
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        default="full",
+        help="quick: ~3 minutes, smaller counts; full: ~30 minutes, the issue's sizes (see README)",
+    )
+    parser.add_argument(
+        "--latency",
+        choices=["loopback", "real"],
+        default="loopback",
+        help="real: also measure approve → link with a region's round trips",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=STEPS,
+        metavar="STEP",
+        help=f"run only these steps ({', '.join(STEPS)})",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the report (default: a new temporary file, "
+        "printed; pass benchmarks/REPORT.md to update the committed one)",
+    )
     args = parser.parse_args(argv)
     if args.out is None:
         # Never the committed report by default: a trial run must not replace its figures.

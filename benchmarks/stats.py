@@ -17,10 +17,13 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def summary_ms(values: Sequence[float]) -> dict[str, float]:
     """p50, p99, mean and max of values given in seconds, in milliseconds."""
-    return {"n": len(values), "p50": percentile(values, 50) * 1000,
-            "p99": percentile(values, 99) * 1000,
-            "mean": statistics.fmean(values) * 1000 if values else float("nan"),
-            "max": max(values) * 1000 if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50) * 1000,
+        "p99": percentile(values, 99) * 1000,
+        "mean": statistics.fmean(values) * 1000 if values else float("nan"),
+        "max": max(values) * 1000 if values else float("nan"),
+    }
 
 
 def machine() -> str:
@@ -28,8 +31,9 @@ def machine() -> str:
     model = "unknown CPU"
     try:
         with open("/proc/cpuinfo") as info:
-            model = next(line.split(":", 1)[1].strip() for line in info
-                         if line.startswith("model name"))
+            model = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     memory = ""
@@ -39,8 +43,10 @@ def machine() -> str:
             memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration):
         pass
-    return (f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def critical_path(step: dict[str, float]) -> float:

@@ -55,15 +55,38 @@ class Deps:
     verify_timeout: float = 30.0  # VERIFY_LOGIN_TIMEOUT: how long a first login may be refused
     on_call: OnCallSchedules | None = None  # PagerDuty; None when no token is configured
 
-    async def audit(self, session: AsyncSession, *, actor: str, action: str,
-                    database: str | None = None, request_id: str | None = None,
-                    grant_id: str | None = None, **details: Any) -> None:
+    async def audit(
+        self,
+        session: AsyncSession,
+        *,
+        actor: str,
+        action: str,
+        database: str | None = None,
+        request_id: str | None = None,
+        grant_id: str | None = None,
+        **details: Any,
+    ) -> None:
         """Append an audit row and emit the same event as a JSON log line."""
-        await repo.add_audit(session, at=self.clock(), actor=actor, action=action,
-                             database=database, request_id=request_id, grant_id=grant_id,
-                             details=details)
-        log.info(action, extra={"actor": actor, "database": database, "request_id": request_id,
-                                "grant_id": grant_id, "details": details})
+        await repo.add_audit(
+            session,
+            at=self.clock(),
+            actor=actor,
+            action=action,
+            database=database,
+            request_id=request_id,
+            grant_id=grant_id,
+            details=details,
+        )
+        log.info(
+            action,
+            extra={
+                "actor": actor,
+                "database": database,
+                "request_id": request_id,
+                "grant_id": grant_id,
+                "details": details,
+            },
+        )
 
 
 class Stopwatch:

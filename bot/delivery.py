@@ -47,20 +47,30 @@ class Composed:
         db = self.database
         where = {"host": db.host, "port": db.port, "dbname": db.dbname}
         if self.kind == "command":
-            return (command_dm(grant, command=self.command, **where),
-                    delivery_text(grant, "command", True, ""))
+            return (
+                command_dm(grant, command=self.command, **where),
+                delivery_text(grant, "command", True, ""),
+            )
         if self.kind == "failed":
-            return (link_failed_dm(grant, problem=self.problem, **where),
-                    delivery_text(grant, "link", False, self.problem))
-        return (link_dm(grant, link=self.link, verified=proof.verified, note=proof_note(proof),
-                        **where),
-                delivery_text(grant, "link", True, "", verified=proof.verified))
+            return (
+                link_failed_dm(grant, problem=self.problem, **where),
+                delivery_text(grant, "link", False, self.problem),
+            )
+        return (
+            link_dm(
+                grant, link=self.link, verified=proof.verified, note=proof_note(proof), **where
+            ),
+            delivery_text(grant, "link", True, "", verified=proof.verified),
+        )
 
 
 def is_live(grant: Grant | None, now: datetime) -> bool:
     """Whether a grant may have tokens: active and not past its end (swept or not)."""
-    return grant is not None and grant.status == GrantStatus.ACTIVE and (
-        grant.expires_at is None or grant.expires_at > now)
+    return (
+        grant is not None
+        and grant.status == GrantStatus.ACTIVE
+        and (grant.expires_at is None or grant.expires_at > now)
+    )
 
 
 class Delivery:
@@ -84,7 +94,8 @@ class Delivery:
             return []
         assert grant is not None
         if getattr(step, "recheck", False) and await self._d.slack.find_sent(
-                key=step.key, since=step.created_at, user_id=grant.user_id):
+            key=step.key, since=step.created_at, user_id=grant.user_id
+        ):
             await self._record(step, grant, outcome="delivered")  # sent before a crash
             return []
         prepared = getattr(step, "prepared", None)
@@ -114,9 +125,14 @@ class Delivery:
                 credential = await self._d.minter.mint(db, target_of(grant))
             if credential.kind == CredentialKind.COMMAND:
                 return Composed("command", db, command=credential.value)
-            text = paste_text(db, grant_id=grant.id, db_user=grant.db_user,
-                              token=credential.value, token_expires=credential.expires_at,
-                              access_ends=grant.expires_at)
+            text = paste_text(
+                db,
+                grant_id=grant.id,
+                db_user=grant.db_user,
+                token=credential.value,
+                token_expires=credential.expires_at,
+                access_ends=grant.expires_at,
+            )
             await reach(PRIVATEBIN)
             with watch.step("share"):
                 link = await self._d.share.share(text, expire=self._d.paste_expire)
@@ -126,44 +142,71 @@ class Delivery:
             return Composed("failed", db, problem=exc.user_message)
         return Composed("link", db, link=link, credential=credential)
 
-    async def _record(self, step: Step, grant: Grant | None, *, outcome: str,
-                      verified: bool | None = None) -> None:
+    async def _record(
+        self, step: Step, grant: Grant | None, *, outcome: str, verified: bool | None = None
+    ) -> None:
         now = self._d.clock()
         actor = str(step.payload.get("actor") or "bot")
         async with transaction(self._d.sessions) as session:
-            await step_store.finish(session, step=step, now=now,
-                                    payload={**step.payload, "outcome": outcome})
+            await step_store.finish(
+                session, step=step, now=now, payload={**step.payload, "outcome": outcome}
+            )
             if grant is None or outcome == "skipped":
                 return
             kind = "command" if ":user/" in grant.principal_arn else "link"
-            await repo.add_token_issue(session, grant_id=grant.id, at=now, actor=actor,
-                                       kind=kind, delivered=outcome == "delivered")
+            await repo.add_token_issue(
+                session,
+                grant_id=grant.id,
+                at=now,
+                actor=actor,
+                kind=kind,
+                delivered=outcome == "delivered",
+            )
             row = await repo.get_grant(session, grant_id=grant.id)
             if row is not None and outcome == "delivered":
                 row.last_token_at = now
-            await self._d.audit(session, actor=actor, action="token.issued"
-                                if outcome == "delivered" else "token.failed",
-                                database=grant.database, grant_id=grant.id, kind=kind,
-                                **({} if verified is None else {"login_verified": verified}))
+            await self._d.audit(
+                session,
+                actor=actor,
+                action="token.issued" if outcome == "delivered" else "token.failed",
+                database=grant.database,
+                grant_id=grant.id,
+                kind=kind,
+                **({} if verified is None else {"login_verified": verified}),
+            )
         self._d.metrics.tokens.labels(outcome).inc()
 
     async def give_up(self, step: Step, error: DbAccessError) -> list[Step]:
         """The DM can never be sent (the user left Slack, say): record that."""
         async with transaction(self._d.sessions) as session:
-            await step_store.finish(session, step=step, now=self._d.clock(),
-                                    status=StepStatus.FAILED, error=str(error)[:500],
-                                    payload={**step.payload, "outcome": "failed"})
-            await self._d.audit(session, actor="bot", action="token.failed",
-                                grant_id=step.grant_id, error=str(error)[:300])
+            await step_store.finish(
+                session,
+                step=step,
+                now=self._d.clock(),
+                status=StepStatus.FAILED,
+                error=str(error)[:500],
+                payload={**step.payload, "outcome": "failed"},
+            )
+            await self._d.audit(
+                session,
+                actor="bot",
+                action="token.failed",
+                grant_id=step.grant_id,
+                error=str(error)[:300],
+            )
         self._d.metrics.tokens.labels("failed").inc()
         return []
 
 
-def delivery_text(grant: Grant, kind: str, delivered: bool, problem: str, *,
-                  verified: bool | None = None) -> str:
+def delivery_text(
+    grant: Grant, kind: str, delivered: bool, problem: str, *, verified: bool | None = None
+) -> str:
     """Fallback text of the credential DM: what is ready, never the token or the link."""
-    until = "no fixed end" if grant.expires_at is None else \
-        f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC"
+    until = (
+        "no fixed end"
+        if grant.expires_at is None
+        else f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
     head = f"Your {grant.level} access to {grant.database} (grant {grant.id}, {until})"
     if not delivered:
         return f"{head} is active, but the login link could not be created: {problem}"

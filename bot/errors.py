@@ -1,22 +1,22 @@
 """Every error the bot raises on purpose; each message is safe to show a user.
 
-    DbAccessError                 base; str(e) never contains a secret
-    ├── CatalogError              the catalog file is invalid (.problems lists every one)
-    ├── InputError                a user typed or picked something we cannot accept
-    ├── IdentityError             a Slack user cannot be mapped to an AWS principal
-    ├── NotAuthorized             the actor may not do this
-    ├── NotFound                  no such request or grant
-    ├── AlreadyDecided            the request left the pending state before this click
-    ├── StateUnavailable          the state store cannot be reached right now
-    ├── SetupError                a command cannot run: a setting or the state store needs fixing
-    └── ProviderError             an outside system failed
-        ├── AwsError              IAM, STS, RDS or Secrets Manager
-        │   └── PolicyBudgetExceeded  the principal's inline-policy quota would be exceeded
-        ├── SecretShareError      PrivateBin could not store the link
-        ├── DatabaseAdminError    the admin connection or a statement failed
-        ├── LoginCheckError       logging in as the user with a fresh token failed
-        ├── SlackError            a Slack Web API call failed
-        └── OnCallError           PagerDuty could not say who is on call
+DbAccessError                 base; str(e) never contains a secret
+├── CatalogError              the catalog file is invalid (.problems lists every one)
+├── InputError                a user typed or picked something we cannot accept
+├── IdentityError             a Slack user cannot be mapped to an AWS principal
+├── NotAuthorized             the actor may not do this
+├── NotFound                  no such request or grant
+├── AlreadyDecided            the request left the pending state before this click
+├── StateUnavailable          the state store cannot be reached right now
+├── SetupError                a command cannot run: a setting or the state store needs fixing
+└── ProviderError             an outside system failed
+    ├── AwsError              IAM, STS, RDS or Secrets Manager
+    │   └── PolicyBudgetExceeded  the principal's inline-policy quota would be exceeded
+    ├── SecretShareError      PrivateBin could not store the link
+    ├── DatabaseAdminError    the admin connection or a statement failed
+    ├── LoginCheckError       logging in as the user with a fresh token failed
+    ├── SlackError            a Slack Web API call failed
+    └── OnCallError           PagerDuty could not say who is on call
 """
 
 
@@ -141,8 +141,9 @@ class SlackError(ProviderError):
     server error or a timeout): before sending again, the outbox looks for it.
     """
 
-    def __init__(self, message: str, *, code: str = "", retryable: bool | None = None,
-                 in_doubt: bool = False) -> None:
+    def __init__(
+        self, message: str, *, code: str = "", retryable: bool | None = None, in_doubt: bool = False
+    ) -> None:
         super().__init__(message, retryable=retryable)
         self.code = code
         self.in_doubt = in_doubt

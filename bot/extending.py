@@ -51,14 +51,24 @@ class Extending:
             live = row.status == GrantStatus.ACTIVE
             if live:
                 row.claimed_by = row.claim_until = None
-                await self._d.audit(session, actor="bot", action="grant.extended",
-                                    database=row.database, grant_id=row.id,
-                                    request_id=step.request_id, expires_at=str(row.expires_at))
-                await self._tell(fx, session, row, step,
-                                 f":hourglass: Grant `{row.id}` on {row.database} now lasts "
-                                 f"until {when(row.expires_at)}.",
-                                 f":hourglass: Extended grant `{row.id}` until "
-                                 f"{when(row.expires_at)}.")
+                await self._d.audit(
+                    session,
+                    actor="bot",
+                    action="grant.extended",
+                    database=row.database,
+                    grant_id=row.id,
+                    request_id=step.request_id,
+                    expires_at=str(row.expires_at),
+                )
+                await self._tell(
+                    fx,
+                    session,
+                    row,
+                    step,
+                    f":hourglass: Grant `{row.id}` on {row.database} now lasts "
+                    f"until {when(row.expires_at)}.",
+                    f":hourglass: Extended grant `{row.id}` until {when(row.expires_at)}.",
+                )
             await fx.flush()
         if not live:
             await self._revoker.finish(row)  # revoked meanwhile: our lease passes to it
@@ -83,10 +93,10 @@ class Extending:
             grant.claimed_by, grant.claim_until = me, now + LEASE
             return grant
 
-    async def _tell(self, fx: Effects, session: AsyncSession, row: Grant, step: Step,
-                    text: str, note: str) -> None:
-        fx.dm(row.user_id, key=f"extended:{step.request_id}", request_id=step.request_id,
-              text=text)
+    async def _tell(
+        self, fx: Effects, session: AsyncSession, row: Grant, step: Step, text: str, note: str
+    ) -> None:
+        fx.dm(row.user_id, key=f"extended:{step.request_id}", request_id=step.request_id, text=text)
         request = await repo.get_request(session, request_id=step.request_id or "")
         if request is not None:
             await fx.card(request, await repo.decisions(session, request_id=request.id), note)
@@ -96,19 +106,39 @@ class Extending:
         old_end = datetime.fromisoformat(step.payload["old_end"])
         async with transaction(self._d.sessions) as session:
             fx = Effects(self._d, session)
-            await step_store.finish(session, step=step, now=self._d.clock(),
-                                    status=StepStatus.FAILED, error=str(error)[:500])
+            await step_store.finish(
+                session,
+                step=step,
+                now=self._d.clock(),
+                status=StepStatus.FAILED,
+                error=str(error)[:500],
+            )
             row = await repo.get_grant(session, grant_id=step.grant_id or "", for_update=True)
             if row is not None and row.status == GrantStatus.ACTIVE:
                 row.expires_at, row.warned_at = old_end, None
                 if row.claimed_by == step_store.holder(self._d.owner, step.key):
                     row.claimed_by = row.claim_until = None
-                await self._d.audit(session, actor="bot", action="grant.extension_failed",
-                                    database=row.database, grant_id=row.id,
-                                    request_id=step.request_id, error=str(error)[:500])
-                await self._tell(fx, session, row, step, (
-                    f":warning: The extension of grant `{row.id}` was approved but could not be "
-                    f"applied: {error.user_message} Your access still ends "
-                    f"{when(old_end)}."), f":warning: Extension failed: {error.user_message}")
+                await self._d.audit(
+                    session,
+                    actor="bot",
+                    action="grant.extension_failed",
+                    database=row.database,
+                    grant_id=row.id,
+                    request_id=step.request_id,
+                    error=str(error)[:500],
+                )
+                await self._tell(
+                    fx,
+                    session,
+                    row,
+                    step,
+                    (
+                        f":warning: The extension of grant `{row.id}` was approved but "
+                        f"could not be "
+                        f"applied: {error.user_message} Your access still ends "
+                        f"{when(old_end)}."
+                    ),
+                    f":warning: Extension failed: {error.user_message}",
+                )
             await fx.flush()
         return fx.steps

@@ -26,8 +26,9 @@ USAGE = """*`/db-access`* — temporary, approved access to databases
 • `/db-access audit [db] [since]` — recent history (approvers and admins),
   e.g. `/db-access audit orders-prod 7d`
 • `/db-access help` — this text"""
-REQUEST_USAGE = ("`/db-access request [@person] <db>[,<db>…] <ro|rw> <duration> [--at <time>] "
-                 "<reason…>`")
+REQUEST_USAGE = (
+    "`/db-access request [@person] <db>[,<db>…] <ro|rw> <duration> [--at <time>] <reason…>`"
+)
 AT = "--at"
 
 
@@ -105,8 +106,9 @@ class Audit:
     since: str | None
 
 
-Command = (OpenForm | Help | Request | BreakGlass | Withdraw | ListMine | Token | Extend
-           | Revoke | Audit)
+Command = (
+    OpenForm | Help | Request | BreakGlass | Withdraw | ListMine | Token | Extend | Revoke | Audit
+)
 _ONE_ARG = {"token": Token, "revoke": Revoke}
 
 
@@ -127,10 +129,13 @@ def parse(text: str) -> Command:
     if verb in {"breakglass", "break-glass"}:
         if len(args) < 4:
             missing = ["<db>", "<level>", "<duration>", "<reason…>"][len(args)]
-            raise InputError(f"{missing} is missing. Usage: "
-                             "`/db-access breakglass <db> <level> <duration> <reason…>`")
-        return BreakGlass(args[0], args[1].lower(), args[2].lower(),
-                          plain(text.split(None, 4)[4].strip()))
+            raise InputError(
+                f"{missing} is missing. Usage: "
+                "`/db-access breakglass <db> <level> <duration> <reason…>`"
+            )
+        return BreakGlass(
+            args[0], args[1].lower(), args[2].lower(), plain(text.split(None, 4)[4].strip())
+        )
     if verb == "withdraw":
         if len(args) != 1:
             raise _usage("withdraw <request>")
@@ -175,12 +180,19 @@ def _request(text: str) -> Request:
             positional.append(word)
         i += 1
     if len(positional) < 3 or i >= len(tokens):
-        missing = ["<db>", "<ro|rw>", "<duration>", "<reason…>"][len(positional)
-                                                                 if len(positional) < 3 else 3]
+        missing = ["<db>", "<ro|rw>", "<duration>", "<reason…>"][
+            len(positional) if len(positional) < 3 else 3
+        ]
         raise InputError(f"{missing} is missing. Usage: {REQUEST_USAGE}")
-    reason = plain(text[tokens[i].start():].strip())
-    return Request(positional[0], positional[1].lower(), positional[2].lower(), reason,
-                   for_user=for_user, at=at)
+    reason = plain(text[tokens[i].start() :].strip())
+    return Request(
+        positional[0],
+        positional[1].lower(),
+        positional[2].lower(),
+        reason,
+        for_user=for_user,
+        at=at,
+    )
 
 
 def _is_at(word: str) -> bool:
@@ -193,8 +205,9 @@ def _at_value(tokens: list[re.Match[str]], i: int) -> tuple[str, int]:
     if "=" in word:
         return word.split("=", 1)[1], i + 1
     if i + 1 >= len(tokens):
-        raise InputError(f"`--at` needs a time, e.g. `--at 2026-12-02T02:00Z`. Usage: "
-                         f"{REQUEST_USAGE}")
+        raise InputError(
+            f"`--at` needs a time, e.g. `--at 2026-12-02T02:00Z`. Usage: {REQUEST_USAGE}"
+        )
     return tokens[i + 1].group(), i + 2
 
 
@@ -202,7 +215,9 @@ def _mention(word: str) -> str:
     """The user id of a mention as Slack sends it; plain `@name` text did not become one."""
     user_id = mentioned_user(word)
     if user_id is None:
-        raise InputError(f"{quoted(plain(word), 40)} is not a mention of a Slack user: type @ "
-                         "and pick the person from Slack's list, so that Slack sends who they "
-                         "are.")
+        raise InputError(
+            f"{quoted(plain(word), 40)} is not a mention of a Slack user: type @ "
+            "and pick the person from Slack's list, so that Slack sends who they "
+            "are."
+        )
     return user_id

@@ -50,8 +50,9 @@ class GrantOps:
         async with transaction(self.d.sessions) as session:
             grant = await repo.get_grant(session, grant_id=grant_id.strip())
         if grant is None:
-            raise NotFound(f"There is no grant {quoted(grant_id, 16)}. "
-                           "`/db-access list` shows yours.")
+            raise NotFound(
+                f"There is no grant {quoted(grant_id, 16)}. `/db-access list` shows yours."
+            )
         database = self.d.catalog.database(grant.database)
         if database is None:
             raise NotFound(f"Database {grant.database} is no longer in the catalog.")
@@ -59,26 +60,43 @@ class GrantOps:
 
     async def _refuse(self, actor_id: str, action: str, grant: Grant, message: str) -> None:
         async with transaction(self.d.sessions) as session:
-            await self.d.audit(session, actor=actor_id, action=f"{action}.refused",
-                               database=grant.database, grant_id=grant.id, why=message)
+            await self.d.audit(
+                session,
+                actor=actor_id,
+                action=f"{action}.refused",
+                database=grant.database,
+                grant_id=grant.id,
+                why=message,
+            )
         raise NotAuthorized(message)
 
-    async def _holder(self, actor_id: str, grant_id: str, action: str) -> tuple[Grant,
-                                                                                   DatabaseSpec]:
+    async def _holder(
+        self, actor_id: str, grant_id: str, action: str
+    ) -> tuple[Grant, DatabaseSpec]:
         grant, database = await self._grant(grant_id)
         if grant.user_id != actor_id:
-            await self._refuse(actor_id, action, grant,
-                               f"Grant `{grant.id}` is not yours; only its holder can do that.")
+            await self._refuse(
+                actor_id,
+                action,
+                grant,
+                f"Grant `{grant.id}` is not yours; only its holder can do that.",
+            )
         if grant.status == GrantStatus.SCHEDULED:
-            raise InputError(f"Grant `{grant.id}` starts {when(grant.starts_at)}; its login "
-                             "link comes then (nothing to mint or extend before). "
-                             f"`/db-access revoke {grant.id}` cancels it.")
+            raise InputError(
+                f"Grant `{grant.id}` starts {when(grant.starts_at)}; its login "
+                "link comes then (nothing to mint or extend before). "
+                f"`/db-access revoke {grant.id}` cancels it."
+            )
         if grant.status != GrantStatus.ACTIVE:
-            raise InputError(f"Grant `{grant.id}` is {grant.status}, not active. "
-                             "Request access again with `/db-access`.")
+            raise InputError(
+                f"Grant `{grant.id}` is {grant.status}, not active. "
+                "Request access again with `/db-access`."
+            )
         if not is_live(grant, self.d.clock()):
-            raise InputError(f"Grant `{grant.id}` ended {when(grant.expires_at)} and is being "
-                             "revoked. Request access again with `/db-access`.")
+            raise InputError(
+                f"Grant `{grant.id}` ended {when(grant.expires_at)} and is being "
+                "revoked. Request access again with `/db-access`."
+            )
         return grant, database
 
     async def list_mine(self, actor_id: str) -> tuple[list[Block], str]:
@@ -86,7 +104,8 @@ class GrantOps:
         async with transaction(self.d.sessions) as session:
             grants = await repo.grants_of_user(session, user_id=actor_id, statuses=HELD)
             bundle_of = await repo.bundles_of_requests(
-                session, request_ids=[g.request_id for g in grants])
+                session, request_ids=[g.request_id for g in grants]
+            )
             pending = await repo.pending_requests(session, requester_id=actor_id)
             await self.d.audit(session, actor=actor_id, action="command.list")
         now = self.d.clock()
@@ -112,20 +131,23 @@ class GrantOps:
                 return f"Grant `{grant.id}` ended meanwhile; no link was made."
             return "Slack is slow right now; your link will arrive in your DMs shortly."
 
-    async def extend(self, actor_id: str, grant_id: str, duration: str,
-                     reason: str | None = None) -> Submitted:
+    async def extend(
+        self, actor_id: str, grant_id: str, duration: str, reason: str | None = None
+    ) -> Submitted:
         """File an extension request for the actor's grant through the usual approval rules."""
         grant, database = await self._extendable(actor_id, grant_id)
         async with transaction(self.d.sessions) as session:
             pending = await repo.pending_extension(session, grant_id=grant.id)
             original = await repo.get_request(session, request_id=grant.request_id)
         if pending is not None:
-            raise InputError(f"Extension `{pending.id}` of grant `{grant.id}` is already "
-                             "waiting for approval.")
+            raise InputError(
+                f"Extension `{pending.id}` of grant `{grant.id}` is already waiting for approval."
+            )
         extra = check_duration(database, duration)
         why = check_reason(reason or (original.reason if original else "extension"))
-        valid = ValidRequest(database, Level(grant.level), extra, why,
-                             original.ticket_url if original else None)
+        valid = ValidRequest(
+            database, Level(grant.level), extra, why, original.ticket_url if original else None
+        )
         return await self.w.submit(actor_id, valid)
 
     async def revoke(self, actor_id: str, grant_id: str) -> Revoked:
@@ -133,14 +155,16 @@ class GrantOps:
         with self.w.inflight:
             grant, database = await self._grant(grant_id)
             if grant.user_id != actor_id:
-                refusal = await revoker_refusal(self.d.people, actor_id, database,
-                                                self.d.catalog.admins)
+                refusal = await revoker_refusal(
+                    self.d.people, actor_id, database, self.d.catalog.admins
+                )
                 if refusal:
                     await self._refuse(actor_id, "revoke", grant, refusal)
             return await self.w.revoker.revoke(grant.id, reason="revoked", actor=actor_id)
 
-    async def audit(self, actor_id: str, database: str | None,
-                    since: str | None) -> tuple[list[Block], str]:
+    async def audit(
+        self, actor_id: str, database: str | None, since: str | None
+    ) -> tuple[list[Block], str]:
         """Recent audit events for admins, and for approvers on the databases they approve."""
         if database is not None and self.d.catalog.database(database) is None:
             known = ", ".join(sorted(self.d.catalog.databases))
@@ -149,18 +173,27 @@ class GrantOps:
             window = parse_duration(since or DEFAULT_AUDIT_SINCE)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        scope_dbs = [self.d.catalog.databases[database]] if database else \
-            list(self.d.catalog.databases.values())
-        admin, approves, unknown = await audit_readers(self.d.people, actor_id,
-                                                       self.d.catalog.admins, scope_dbs)
+        scope_dbs = (
+            [self.d.catalog.databases[database]]
+            if database
+            else list(self.d.catalog.databases.values())
+        )
+        admin, approves, unknown = await audit_readers(
+            self.d.people, actor_id, self.d.catalog.admins, scope_dbs
+        )
         allowed = admin or bool(approves)
         async with transaction(self.d.sessions) as session:
-            await self.d.audit(session, actor=actor_id, action="command.audit" if allowed
-                               else "audit.refused", database=database,
-                               **({"why": unknown} if unknown else {}))
+            await self.d.audit(
+                session,
+                actor=actor_id,
+                action="command.audit" if allowed else "audit.refused",
+                database=database,
+                **({"why": unknown} if unknown else {}),
+            )
         if not allowed:
-            raise NotAuthorized(unknown or "Only approvers (of that database) and admins can "
-                                "read the audit trail.")
+            raise NotAuthorized(
+                unknown or "Only approvers (of that database) and admins can read the audit trail."
+            )
         start = self.d.clock() - window
         # An approver sees the history of the databases they approve, not all of it.
         databases = [database] if database and admin else None if admin else approves
@@ -169,29 +202,41 @@ class GrantOps:
             total = await repo.count_audit_events(session, since=start, databases=databases)
             # Break-glass nobody reviewed yet comes first, whatever its age.
             unreviewed = await breakglass_store.unreviewed(session, databases=databases)
-        scope = f"for {database}" if database else \
-            "for all databases" if admin else _scope_of(approves)
+        scope = (
+            f"for {database}" if database else "for all databases" if admin else _scope_of(approves)
+        )
         scope = f"{scope}, last {since or DEFAULT_AUDIT_SINCE}"
         waiting = f", {len(unreviewed)} unreviewed break-glass" if unreviewed else ""
-        return (unreviewed_blocks(unreviewed) + audit_blocks(events, scope=scope, total=total),
-                f"Audit trail {scope}: {len(events)} of {total} event(s){waiting}")
+        return (
+            unreviewed_blocks(unreviewed) + audit_blocks(events, scope=scope, total=total),
+            f"Audit trail {scope}: {len(events)} of {total} event(s){waiting}",
+        )
 
     async def home(self, actor_id: str) -> dict[str, Any]:
         """The actor's App Home view."""
         async with transaction(self.d.sessions) as session:
             grants = await repo.grants_of_user(session, user_id=actor_id, statuses=HELD)
             bundle_of = await repo.bundles_of_requests(
-                session, request_ids=[g.request_id for g in grants])
+                session, request_ids=[g.request_id for g in grants]
+            )
             pending = await repo.pending_requests(session, requester_id=actor_id)
-            approves = [db.name for db in self.d.catalog.databases.values()
-                        if await self.d.people.is_member(actor_id, db.approvers)]
+            approves = [
+                db.name
+                for db in self.d.catalog.databases.values()
+                if await self.d.people.is_member(actor_id, db.approvers)
+            ]
             waiting = None
             if approves:
                 # Not their own requests, nor those they already approved (waiting on others).
-                waiting = [r for r in await repo.pending_requests(session, databases=approves)
-                           if r.requester_id != actor_id and not any(
-                               d.approver_id == actor_id
-                               for d in await repo.decisions(session, request_id=r.id))]
+                waiting = [
+                    r
+                    for r in await repo.pending_requests(session, databases=approves)
+                    if r.requester_id != actor_id
+                    and not any(
+                        d.approver_id == actor_id
+                        for d in await repo.decisions(session, request_id=r.id)
+                    )
+                ]
         return home_view(grants, pending, waiting, self.d.clock(), bundle_of)
 
     # -- forms ---------------------------------------------------------------------------------
@@ -201,8 +246,9 @@ class GrantOps:
         await self.w.identify(actor_id)
         return await self.request_form(actor_id=actor_id)
 
-    async def request_form(self, databases: str | Sequence[str] | None = None, *,
-                           actor_id: str) -> dict[str, Any]:
+    async def request_form(
+        self, databases: str | Sequence[str] | None = None, *, actor_id: str
+    ) -> dict[str, Any]:
         """The request modal offering the databases actor_id may request, some of them chosen;
         level and duration offer what the chosen ones share."""
         offered = await requestable(self.d.catalog, actor_id, self.d.people.is_member)
@@ -236,7 +282,7 @@ class GrantOps:
         """The actor's live grant, if it has an end to move."""
         grant, database = await self._holder(actor_id, grant_id, "extend")
         if grant.standing or grant.expires_at is None:
-            raise InputError(f"Grant `{grant.id}` is standing (it has no end), so there is "
-                             "nothing to extend.")
+            raise InputError(
+                f"Grant `{grant.id}` is standing (it has no end), so there is nothing to extend."
+            )
         return grant, database
-

@@ -24,58 +24,76 @@ def handle_for(email: str, catalog: Catalog) -> str:
     return re.sub(r"[^a-z0-9_]", "_", email.split("@", 1)[0].lower())
 
 
-def principal_for(catalog: Catalog, database: DatabaseSpec, identity: Identity,
-                  level: Level) -> str:
+def principal_for(
+    catalog: Catalog, database: DatabaseSpec, identity: Identity, level: Level
+) -> str:
     """The IAM principal ARN that receives this user's grant on database."""
     template = catalog.identity.overrides.get(identity.email.lower(), {}).get(
-        "principal", catalog.identity.principal)
-    return template.format(account_id=database.account_id, handle=identity.handle,
-                           level=level.value)
+        "principal", catalog.identity.principal
+    )
+    return template.format(
+        account_id=database.account_id, handle=identity.handle, level=level.value
+    )
 
 
 def db_user_for(catalog: Catalog, identity: Identity, level: Level) -> str:
     """The database user name for this user at level; refuses names unsafe as SQL identifiers."""
     template = catalog.identity.overrides.get(identity.email.lower(), {}).get(
-        "db_user", catalog.identity.db_user)
+        "db_user", catalog.identity.db_user
+    )
     name = template.format(account_id="", handle=identity.handle, level=level.value)
     if not SQL_IDENT.match(name):
         raise IdentityError(
             f"Your database user name {name!r} is not a safe SQL identifier "
-            "(^[a-z_][a-z0-9_]{0,62}$). Ask an admin to add an identity override for you.")
+            "(^[a-z_][a-z0-9_]{0,62}$). Ask an admin to add an identity override for you."
+        )
     return name
 
 
 def refusal(user: SlackUser, email_domains: tuple[str, ...]) -> IdentityError | None:
     """Why this Slack account may not be mapped to an AWS principal, or None if it may."""
     if user.deleted:
-        return IdentityError("Your Slack account is deactivated, so it cannot get database "
-                             "access.", code="deactivated")
+        return IdentityError(
+            "Your Slack account is deactivated, so it cannot get database access.",
+            code="deactivated",
+        )
     if user.is_bot:
-        return IdentityError("Bots cannot request database access; a person must ask.",
-                             code="bot")
+        return IdentityError("Bots cannot request database access; a person must ask.", code="bot")
     if user.is_app_user:
-        return IdentityError("This is an app's account, not a person's; request database "
-                             "access from your own Slack account.", code="app_user")
+        return IdentityError(
+            "This is an app's account, not a person's; request database "
+            "access from your own Slack account.",
+            code="app_user",
+        )
     if user.is_external:
-        return IdentityError("You are in another organisation's Slack (Slack Connect), so I "
-                             "cannot map you to an AWS role here. Ask someone in this "
-                             "workspace to help, or a workspace admin for a member account.",
-                             code="external")
+        return IdentityError(
+            "You are in another organisation's Slack (Slack Connect), so I "
+            "cannot map you to an AWS role here. Ask someone in this "
+            "workspace to help, or a workspace admin for a member account.",
+            code="external",
+        )
     if user.is_guest:
-        return IdentityError("Guest accounts cannot be mapped to an AWS role. Ask a workspace "
-                             "admin for a full member account, or an approver to help.",
-                             code="guest")
+        return IdentityError(
+            "Guest accounts cannot be mapped to an AWS role. Ask a workspace "
+            "admin for a full member account, or an approver to help.",
+            code="guest",
+        )
     if not user.email:
-        return IdentityError("Your Slack profile has no email address I can read, so I cannot "
-                             "map you to an AWS role. Ask a workspace admin to check your "
-                             "profile (the bot needs the users:read.email scope).",
-                             code="no_email")
+        return IdentityError(
+            "Your Slack profile has no email address I can read, so I cannot "
+            "map you to an AWS role. Ask a workspace admin to check your "
+            "profile (the bot needs the users:read.email scope).",
+            code="no_email",
+        )
     domain = user.email.rsplit("@", 1)[-1].lower()
     if email_domains and domain not in email_domains:
-        return IdentityError(f"Your email domain {domain} is not one I map to AWS roles "
-                             f"({', '.join(email_domains)}). Use an account with one of those "
-                             "domains, or ask an admin to add yours to identity.email_domains "
-                             "in the catalog.", code="email_domain")
+        return IdentityError(
+            f"Your email domain {domain} is not one I map to AWS roles "
+            f"({', '.join(email_domains)}). Use an account with one of those "
+            "domains, or ask an admin to add yours to identity.email_domains "
+            "in the catalog.",
+            code="email_domain",
+        )
     return None
 
 
@@ -110,8 +128,14 @@ class TtlCache(Generic[T]):
 class People:
     """Resolves Slack users to identities and checks user-group membership, with caching."""
 
-    def __init__(self, directory: SlackDirectory, catalog: Catalog, *,
-                 user_ttl: float = 600, group_ttl: float = 120) -> None:
+    def __init__(
+        self,
+        directory: SlackDirectory,
+        catalog: Catalog,
+        *,
+        user_ttl: float = 600,
+        group_ttl: float = 120,
+    ) -> None:
         self._directory, self._catalog = directory, catalog
         self._users: TtlCache[Identity | IdentityError] = TtlCache(user_ttl)
         self._groups: TtlCache[frozenset[str]] = TtlCache(group_ttl)
@@ -128,15 +152,21 @@ class People:
             user = await self._directory.user(user_id)
         except SlackError:
             # Raised, not returned, so a passing Slack failure is not cached.
-            raise IdentityError("I could not look you up in Slack (users.info failed), so I "
-                                "cannot map you to an AWS role. Try again in a minute.",
-                                code="lookup_failed") from None
+            raise IdentityError(
+                "I could not look you up in Slack (users.info failed), so I "
+                "cannot map you to an AWS role. Try again in a minute.",
+                code="lookup_failed",
+            ) from None
         refused = refusal(user, self._catalog.identity.email_domains)
         if refused is not None:
             return refused
         assert user.email is not None
-        return Identity(user_id=user.user_id, email=user.email.lower(),
-                        handle=handle_for(user.email, self._catalog), display_name=user.name)
+        return Identity(
+            user_id=user.user_id,
+            email=user.email.lower(),
+            handle=handle_for(user.email, self._catalog),
+            display_name=user.name,
+        )
 
     def fresh(self) -> "FreshMembership":
         """Membership checks that ask Slack now, for one decision (approve, deny, revoke, audit)."""

@@ -18,10 +18,12 @@ class Lifecycle:
         self.steps = StepRunner(deps)
         self.revoker = Revoker(deps, self.steps)
         delivery = Delivery(deps)
-        self.steps.handlers.update({
-            StepKind.PROVISION: Provisioning(deps, self.revoker, prepare=delivery.compose),
-            StepKind.EXTEND: Extending(deps, self.revoker),
-            StepKind.DELIVER: delivery,
-            StepKind.MESSAGE: Messages(deps),
-            StepKind.START: Starting(deps, self.revoker),
-        })
+        self.steps.handlers.update(
+            {
+                StepKind.PROVISION: Provisioning(deps, self.revoker, prepare=delivery.compose),
+                StepKind.EXTEND: Extending(deps, self.revoker),
+                StepKind.DELIVER: delivery,
+                StepKind.MESSAGE: Messages(deps),
+                StepKind.START: Starting(deps, self.revoker),
+            }
+        )

@@ -38,14 +38,14 @@ class Messages:
         elif p["to"] == "user":
             if not await self._already_sent(step, user_id=p["user"]):
                 await reach(SLACK)
-                await self._d.slack.dm(p["user"], text=p["text"], blocks=p["blocks"],
-                                       key=step.key)
+                await self._d.slack.dm(p["user"], text=p["text"], blocks=p["blocks"], key=step.key)
         else:
             channel, thread_ts = await self._where(step, p)
             if not await self._already_sent(step, channel=channel, thread_ts=thread_ts):
                 await reach(SLACK)
-                await self._d.slack.post(channel, text=p["text"], blocks=p["blocks"],
-                                         thread_ts=thread_ts, key=step.key)
+                await self._d.slack.post(
+                    channel, text=p["text"], blocks=p["blocks"], thread_ts=thread_ts, key=step.key
+                )
         await reach(COMMIT)
         async with transaction(self._d.sessions) as session:
             if card_ref is not None and step.request_id:
@@ -55,8 +55,14 @@ class Messages:
             if await step_store.finish(session, step=step, now=self._d.clock()):
                 return []
             # The content was replaced while this version went out: send the newest now.
-            return await step_store.claim_due(session, owner=self._d.owner, now=self._d.clock(),
-                                              lease=LEASE, limit=1, ids=[step.id])
+            return await step_store.claim_due(
+                session,
+                owner=self._d.owner,
+                now=self._d.clock(),
+                lease=LEASE,
+                limit=1,
+                ids=[step.id],
+            )
 
     async def _send_card(self, step: Step, p: dict[str, Any]) -> MessageRef | None:
         """Post the card the first time (returning where), update it in place after that."""
@@ -64,8 +70,11 @@ class Messages:
             request = await repo.get_request(session, request_id=step.request_id or "")
         if request is not None and request.card_channel and request.card_ts:
             await reach(SLACK)
-            await self._d.slack.update(MessageRef(request.card_channel, request.card_ts),
-                                       text=p["text"], blocks=p["blocks"])
+            await self._d.slack.update(
+                MessageRef(request.card_channel, request.card_ts),
+                text=p["text"],
+                blocks=p["blocks"],
+            )
             return None
         found = await self._already_sent(step, channel=p["channel"])
         if found is not None:
@@ -73,8 +82,9 @@ class Messages:
             await self._d.slack.update(found, text=p["text"], blocks=p["blocks"])
             return found
         await reach(SLACK)
-        return await self._d.slack.post(p["channel"], text=p["text"], blocks=p["blocks"],
-                                        key=step.key)
+        return await self._d.slack.post(
+            p["channel"], text=p["text"], blocks=p["blocks"], key=step.key
+        )
 
     async def _where(self, step: Step, p: dict[str, Any]) -> tuple[str, str | None]:
         """A channel post goes where it says; a thread reply goes under the request's card."""
@@ -88,15 +98,24 @@ class Messages:
             return p["channel"], None
         return request.card_channel or p["channel"], request.card_ts
 
-    async def _already_sent(self, step: Step, *, channel: str | None = None,
-                            user_id: str | None = None,
-                            thread_ts: str | None = None) -> MessageRef | None:
+    async def _already_sent(
+        self,
+        step: Step,
+        *,
+        channel: str | None = None,
+        user_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> MessageRef | None:
         """After an attempt with an unknown outcome, the copy Slack already has, if any."""
         if not getattr(step, "recheck", False):
             return None
-        return await self._d.slack.find_sent(key=step.key, since=step.created_at,
-                                             channel=channel, user_id=user_id,
-                                             thread_ts=thread_ts)
+        return await self._d.slack.find_sent(
+            key=step.key,
+            since=step.created_at,
+            channel=channel,
+            user_id=user_id,
+            thread_ts=thread_ts,
+        )
 
     async def give_up(self, step: Step, error: DbAccessError) -> list[Step]:
         """A message Slack will never take: record it; a card nobody can see frees its request."""
@@ -105,13 +124,30 @@ class Messages:
         admins = await self._d.people.members(self._d.catalog.admins) if unreachable else []
         async with transaction(self._d.sessions) as session:
             fx = Effects(self._d, session)
-            await step_store.finish(session, step=step, now=self._d.clock(),
-                                    status=StepStatus.FAILED, error=str(error)[:500])
-            await self._d.audit(session, actor="bot", action="message.undeliverable",
-                                request_id=step.request_id, key=step.key, error=str(error)[:300])
+            await step_store.finish(
+                session,
+                step=step,
+                now=self._d.clock(),
+                status=StepStatus.FAILED,
+                error=str(error)[:500],
+            )
+            await self._d.audit(
+                session,
+                actor="bot",
+                action="message.undeliverable",
+                request_id=step.request_id,
+                key=step.key,
+                error=str(error)[:300],
+            )
             if unreachable and step.request_id:
-                await approvers_unreachable(self._d, fx, session, request_id=step.request_id,
-                                            channel=step.payload["channel"], code=code,
-                                            admins=sorted(admins))
+                await approvers_unreachable(
+                    self._d,
+                    fx,
+                    session,
+                    request_id=step.request_id,
+                    channel=step.payload["channel"],
+                    code=code,
+                    admins=sorted(admins),
+                )
             await fx.flush()
         return fx.steps

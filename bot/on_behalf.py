@@ -33,8 +33,10 @@ async def requester(deps: Deps, actor_id: str, for_user: str | None) -> str:
     try:  # asked of Slack now: a permission, not a display
         admin = await deps.people.fresh().is_member(actor_id, deps.catalog.admins)
     except SlackError:
-        why = ("I could not check with Slack just now whether you are an admin, so nothing was "
-               "filed. Try again in a minute.")
+        why = (
+            "I could not check with Slack just now whether you are an admin, so nothing was "
+            "filed. Try again in a minute."
+        )
         await _refuse(deps, actor_id, for_user, why)
         raise NotAuthorized(why) from None
     if not admin:

@@ -20,8 +20,9 @@ def _in_lock_order(parts: Sequence[ValidRequest]) -> list[int]:
 
 
 @contextlib.asynccontextmanager
-async def quota_guards(user_id: str, parts: Sequence[ValidRequest],
-                       verdicts: Sequence[Verdict]) -> AsyncIterator[None]:
+async def quota_guards(
+    user_id: str, parts: Sequence[ValidRequest], verdicts: Sequence[Verdict]
+) -> AsyncIterator[None]:
     """Hold this process's lock on every quota the parts' verdicts may use."""
     async with contextlib.AsyncExitStack() as held:
         for i in _in_lock_order(parts):
@@ -29,11 +30,18 @@ async def quota_guards(user_id: str, parts: Sequence[ValidRequest],
         yield
 
 
-async def apply_quotas(session: AsyncSession, *, user_id: str, parts: Sequence[ValidRequest],
-                       verdicts: Sequence[Verdict], now: datetime) -> list[Verdict]:
+async def apply_quotas(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    parts: Sequence[ValidRequest],
+    verdicts: Sequence[Verdict],
+    now: datetime,
+) -> list[Verdict]:
     """Each part's verdict once its quota is counted (in lock order), in the parts' order."""
     counted = list(verdicts)
     for i in _in_lock_order(parts):
-        counted[i] = await apply_quota(session, user_id=user_id, request=parts[i],
-                                       verdict=verdicts[i], now=now)
+        counted[i] = await apply_quota(
+            session, user_id=user_id, request=parts[i], verdict=verdicts[i], now=now
+        )
     return counted

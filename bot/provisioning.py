@@ -37,10 +37,18 @@ class TooLate(DbAccessError):
 
 def target_of(grant: Grant) -> GrantTarget:
     """The provider-facing view of a grant row."""
-    return GrantTarget(grant_id=grant.id, database=grant.database, level=Level(grant.level),
-                       principal_arn=grant.principal_arn, db_user=grant.db_user,
-                       user_id=grant.user_id, email=grant.email, handle=grant.handle,
-                       expires_at=grant.expires_at, starts_at=grant.starts_at)
+    return GrantTarget(
+        grant_id=grant.id,
+        database=grant.database,
+        level=Level(grant.level),
+        principal_arn=grant.principal_arn,
+        db_user=grant.db_user,
+        user_id=grant.user_id,
+        email=grant.email,
+        handle=grant.handle,
+        expires_at=grant.expires_at,
+        starts_at=grant.starts_at,
+    )
 
 
 def database_of(deps: Deps, grant: Grant) -> DatabaseSpec:
@@ -74,8 +82,10 @@ class Provisioning:
         if grant is None:
             return []
         if grant.expires_at is not None and grant.expires_at <= self._d.clock():
-            raise TooLate(f"the access could not be set up before its end "
-                          f"({when(grant.expires_at)}); ask again if you still need it")
+            raise TooLate(
+                f"the access could not be set up before its end "
+                f"({when(grant.expires_at)}); ask again if you still need it"
+            )
         db = database_of(self._d, grant)
         link: asyncio.Future[object] | None = None
         later = starts_later(grant, self._d.clock())  # its link is made at its start
@@ -88,9 +98,9 @@ class Provisioning:
         if not self._roles.manages(grant):
             prepare_link()  # a role made on first use must exist before a token is minted
         # Both always finish: a policy written after a failure was undone would outlive it.
-        outcomes = await asyncio.gather(self._user(db, grant),
-                                        self._policy(db, grant, prepare_link),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(
+            self._user(db, grant), self._policy(db, grant, prepare_link), return_exceptions=True
+        )
         failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
         if failed is not None:
             if link is not None:
@@ -117,12 +127,12 @@ class Provisioning:
         if level.log_statements != StatementLog.NONE:
             # The same database, the same idempotent unit as the user: a retry redoes both.
             with watch.step("statement_log"):
-                logged = await self._d.dbadmin.log_statements(db, db_user=grant.db_user,
-                                                              setting=level.log_statements)
+                logged = await self._d.dbadmin.log_statements(
+                    db, db_user=grant.db_user, setting=level.log_statements
+                )
             await self._remember_logged(grant, logged)
 
-    async def _policy(self, db: DatabaseSpec, grant: Grant,
-                      role_ready: Callable[[], None]) -> None:
+    async def _policy(self, db: DatabaseSpec, grant: Grant, role_ready: Callable[[], None]) -> None:
         await reach(IAM)
         await self._roles.ensure(db, grant, target_of(grant))
         role_ready()
@@ -177,15 +187,23 @@ class Provisioning:
                 revoke = None
                 row.status, row.granted_at = GrantStatus.ACTIVE, now
                 row.claimed_by = row.claim_until = None
-                await self._d.audit(session, actor="bot", action="grant.active",
-                                    database=row.database, grant_id=row.id,
-                                    request_id=row.request_id,
-                                    statements_logged=row.log_statements or "nothing")
+                await self._d.audit(
+                    session,
+                    actor="bot",
+                    action="grant.active",
+                    database=row.database,
+                    grant_id=row.id,
+                    request_id=row.request_id,
+                    statements_logged=row.log_statements or "nothing",
+                )
                 fx.deliver(row, key="first", actor="bot")
                 request = await repo.get_request(session, request_id=row.request_id)
                 if request is not None:
-                    await fx.card(request, await repo.decisions(session, request_id=request.id),
-                                  f":unlock: Granted as `{row.id}` until {when(row.expires_at)}.")
+                    await fx.card(
+                        request,
+                        await repo.decisions(session, request_id=request.id),
+                        f":unlock: Granted as `{row.id}` until {when(row.expires_at)}.",
+                    )
             await fx.flush()
         if revoke is not None:
             await self._revoker.finish(revoke)  # it holds our lease: nobody else can interfere
@@ -206,33 +224,49 @@ class Provisioning:
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
             fx = Effects(self._d, session)
-            await step_store.finish(session, step=step, now=now, status=StepStatus.FAILED,
-                                    error=str(error)[:500])
+            await step_store.finish(
+                session, step=step, now=now, status=StepStatus.FAILED, error=str(error)[:500]
+            )
             row = await repo.get_grant(session, grant_id=step.grant_id or "", for_update=True)
-            undo = row is not None and row.status in (GrantStatus.GRANTING,
-                                                      GrantStatus.REVOKING)
+            undo = row is not None and row.status in (GrantStatus.GRANTING, GrantStatus.REVOKING)
             if row is not None and row.status == GrantStatus.GRANTING:
                 row.status, row.revoke_reason = GrantStatus.REVOKING, "grant_failed"
                 row.last_error = str(error)[:500]
                 row.claimed_by = step_store.holder(self._d.owner, step.key)
                 row.claim_until = now + LEASE
-                await self._d.audit(session, actor="bot", action="grant.failed",
-                                    database=row.database, grant_id=row.id,
-                                    request_id=row.request_id, error=str(error)[:500])
+                await self._d.audit(
+                    session,
+                    actor="bot",
+                    action="grant.failed",
+                    database=row.database,
+                    grant_id=row.id,
+                    request_id=row.request_id,
+                    error=str(error)[:500],
+                )
                 await self._tell_failed(fx, session, row, error)
             await fx.flush()
-        if undo and row is not None \
-                and row.claimed_by == step_store.holder(self._d.owner, step.key):
+        if (
+            undo
+            and row is not None
+            and row.claimed_by == step_store.holder(self._d.owner, step.key)
+        ):
             # A failure is recorded with its next attempt; the sweep retries it.
             with contextlib.suppress(DbAccessError):
                 await self._revoker.finish(row)
         return fx.steps
 
-    async def _tell_failed(self, fx: Effects, session: AsyncSession, row: Grant,
-                           error: DbAccessError) -> None:
-        fx.dm(row.user_id, key=f"grant-failed:{row.id}", request_id=row.request_id, text=(
-            f":warning: Your request `{row.request_id}` was approved, but the access could not "
-            f"be set up: {error.user_message}"))
+    async def _tell_failed(
+        self, fx: Effects, session: AsyncSession, row: Grant, error: DbAccessError
+    ) -> None:
+        fx.dm(
+            row.user_id,
+            key=f"grant-failed:{row.id}",
+            request_id=row.request_id,
+            text=(
+                f":warning: Your request `{row.request_id}` was approved, but the access could not "
+                f"be set up: {error.user_message}"
+            ),
+        )
         request = await repo.get_request(session, request_id=row.request_id)
         if request is not None:
             decisions = await repo.decisions(session, request_id=request.id)

@@ -52,9 +52,11 @@ class Revoked:
         if self.already:
             return f"Grant `{self.grant_id}` was already revoked."
         if self.queued:
-            return (f":lock: Grant `{self.grant_id}` is being revoked: it is being set up or "
-                    "extended right now, and it ends as soon as that step lets go. You get a "
-                    "DM when it is done.")
+            return (
+                f":lock: Grant `{self.grant_id}` is being revoked: it is being set up or "
+                "extended right now, and it ends as soon as that step lets go. You get a "
+                "DM when it is done."
+            )
         ended = f" {self.sessions_ended} session(s) ended." if self.sessions_ended else ""
         return f":lock: Revoked grant `{self.grant_id}`.{ended}"
 
@@ -66,8 +68,9 @@ class Revoker:
         self._d = deps
         self._steps = steps
 
-    async def begin(self, grant_id: str, *, reason: str,
-                    actor: str) -> Grant | Literal["queued"] | None:
+    async def begin(
+        self, grant_id: str, *, reason: str, actor: str
+    ) -> Grant | Literal["queued"] | None:
         """Move a live grant to REVOKING and lease it here; None if already revoked.
 
         QUEUED when someone else holds the grant (it is being set up or extended): they see
@@ -112,17 +115,16 @@ class Revoker:
             await self._d.iam.detach(db, principal_arn=grant.principal_arn, grant_id=grant.id)
             if db.admin is not None:
                 async with transaction(self._d.sessions) as session:
-                    others = await repo.other_live_grants(session, grant=grant,
-                                                          now=self._d.clock())
+                    others = await repo.other_live_grants(session, grant=grant, now=self._d.clock())
                 if not others:
                     await reach(DATABASE)
                     if grant.log_statements not in (None, "nothing"):
                         # The user's last grant ended: its next grant starts with no logging.
-                        await self._d.dbadmin.log_statements(db, db_user=grant.db_user,
-                                                             setting=StatementLog.NONE)
+                        await self._d.dbadmin.log_statements(
+                            db, db_user=grant.db_user, setting=StatementLog.NONE
+                        )
                     if db.terminate_sessions:
-                        ended = await self._d.dbadmin.terminate_sessions(db,
-                                                                         db_user=grant.db_user)
+                        ended = await self._d.dbadmin.terminate_sessions(db, db_user=grant.db_user)
                     if grant.db_user_created and grant.revoke_reason == "grant_failed":
                         await self._undo_user(grant)
         except DbAccessError as exc:
@@ -141,8 +143,10 @@ class Revoker:
             await self._d.dbadmin.drop_user(db, db_user=grant.db_user)
         except DbAccessError as exc:
             # Without an IAM policy nobody can log in as it; do not hold the revocation up.
-            log.warning("could not drop the database user of a failed grant",
-                        extra={"grant_id": grant.id, "error": str(exc)[:300]})
+            log.warning(
+                "could not drop the database user of a failed grant",
+                extra={"grant_id": grant.id, "error": str(exc)[:300]},
+            )
 
     async def _failed(self, grant: Grant, exc: DbAccessError) -> None:
         now = self._d.clock()
@@ -155,16 +159,27 @@ class Revoker:
             row.last_error = str(exc)[:500]
             row.next_attempt_at = now + backoff(row.attempts)
             row.claimed_by = row.claim_until = None
-            await self._d.audit(session, actor="bot", action="grant.revoke_failed",
-                                database=row.database, grant_id=row.id, attempt=row.attempts,
-                                error=row.last_error)
+            await self._d.audit(
+                session,
+                actor="bot",
+                action="grant.revoke_failed",
+                database=row.database,
+                grant_id=row.id,
+                attempt=row.attempts,
+                error=row.last_error,
+            )
             if row.attempts >= REPORT_AFTER and row.failure_reported_at is None:
                 row.failure_reported_at = now
                 channel = self._report(fx, row)
-                await self._d.audit(session, actor="bot",
-                                    action="grant.revoke_failure_reported",
-                                    database=row.database, grant_id=row.id,
-                                    attempts=row.attempts, channel=channel)
+                await self._d.audit(
+                    session,
+                    actor="bot",
+                    action="grant.revoke_failure_reported",
+                    database=row.database,
+                    grant_id=row.id,
+                    attempts=row.attempts,
+                    channel=channel,
+                )
             await fx.flush()
         self._d.metrics.revoke_failures.inc()
         log.warning("revocation failed; will retry", extra={"grant_id": grant.id})
@@ -174,10 +189,12 @@ class Revoker:
         """Tell the approvers once that a revocation keeps failing; returns the channel."""
         db = self._d.catalog.database(row.database)
         channel = db.approvals_channel if db else self._d.catalog.approvals_channel
-        text = (f":rotating_light: Revoking access `{row.id}` (<@{row.user_id}>, "
-                f"{row.level} on `{row.database}`) has failed {row.attempts} times. I keep "
-                f"retrying (next attempt {when(row.next_attempt_at)}); someone may need to "
-                f"look.\n*Last error:* {escape(row.last_error, 600)}")
+        text = (
+            f":rotating_light: Revoking access `{row.id}` (<@{row.user_id}>, "
+            f"{row.level} on `{row.database}`) has failed {row.attempts} times. I keep "
+            f"retrying (next attempt {when(row.next_attempt_at)}); someone may need to "
+            f"look.\n*Last error:* {escape(row.last_error, 600)}"
+        )
         fx.post(channel, key=f"revoke-failing:{row.id}", text=text, blocks=[section(text)])
         return channel
 
@@ -190,18 +207,27 @@ class Revoker:
                 return False
             row.status, row.revoked_at, row.sessions_ended = GrantStatus.REVOKED, now, ended
             row.claimed_by = row.claim_until = row.next_attempt_at = None
-            lag = (now - row.expires_at).total_seconds() \
-                if row.expires_at and row.revoke_reason == "expired" else None
-            await self._d.audit(session, actor=row.revoke_requested_by or "bot",
-                                action="grant.revoked", database=row.database, grant_id=row.id,
-                                request_id=row.request_id, reason=row.revoke_reason,
-                                sessions_ended=ended, attempts=row.attempts,
-                                **({"lag_s": round(lag, 3)} if lag is not None else {}))
+            lag = (
+                (now - row.expires_at).total_seconds()
+                if row.expires_at and row.revoke_reason == "expired"
+                else None
+            )
+            await self._d.audit(
+                session,
+                actor=row.revoke_requested_by or "bot",
+                action="grant.revoked",
+                database=row.database,
+                grant_id=row.id,
+                request_id=row.request_id,
+                reason=row.revoke_reason,
+                sessions_ended=ended,
+                attempts=row.attempts,
+                **({"lag_s": round(lag, 3)} if lag is not None else {}),
+            )
             fx = Effects(self._d, session)
             await self._tell(fx, session, row, ended)
             await fx.flush()
-        grant.status, grant.revoked_at, grant.revoke_reason = (row.status, now,
-                                                               row.revoke_reason)
+        grant.status, grant.revoked_at, grant.revoke_reason = (row.status, now, row.revoke_reason)
         if lag is not None:
             self._d.metrics.revocation_lag.observe(max(0.0, lag))
         self._d.metrics.revocations.labels(grant.revoke_reason or "revoked").inc()
@@ -216,8 +242,10 @@ class Revoker:
         if row.revoke_reason == "revoked" and row.revoke_requested_by:
             why = f"<@{row.revoke_requested_by}> revoked it"
         sessions = f" {ended} open session(s) were ended." if ended else ""
-        note = (f":lock: Access `{row.id}` ({row.level} on `{row.database}`) ended "
-                f"{when(row.revoked_at)}: {why}.{sessions}")
+        note = (
+            f":lock: Access `{row.id}` ({row.level} on `{row.database}`) ended "
+            f"{when(row.revoked_at)}: {why}.{sessions}"
+        )
         fx.dm(row.user_id, key=f"revoked:{row.id}", text=note, blocks=[section(note)])
         request = await repo.get_request(session, request_id=row.request_id)
         if request is not None:

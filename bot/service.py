@@ -58,8 +58,10 @@ class Service:
             connecting.cancel()  # still trying to reach Slack: stop trying
             await asyncio.gather(connecting, return_exceptions=True)
         # The scheduler and in-flight listeners wind down side by side to stay within budget.
-        stopped = await asyncio.gather(self.workflow.inflight.drained(SHUTDOWN_BUDGET - 2),
-                                       *(job.stop() for job in self.background))
+        stopped = await asyncio.gather(
+            self.workflow.inflight.drained(SHUTDOWN_BUDGET - 2),
+            *(job.stop() for job in self.background),
+        )
         if not stopped[0]:
             log.warning("in-flight work did not finish before shutdown; reconcile will finish it")
         for close in self.closers:

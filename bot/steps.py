@@ -20,9 +20,13 @@ BATCH = 20
 PARALLEL = 8  # steps at once from the scheduler; the state pool has 10 + 10 connections
 # Making a grant gives up after this many tries (about 2.5 minutes); a Slack message retries
 # for as long as Slack refuses it in a way that may pass.
-MAX_ATTEMPTS: Mapping[str, int | None] = {StepKind.PROVISION: 5, StepKind.EXTEND: 5,
-                                          StepKind.DELIVER: None, StepKind.MESSAGE: None,
-                                          StepKind.START: 5}
+MAX_ATTEMPTS: Mapping[str, int | None] = {
+    StepKind.PROVISION: 5,
+    StepKind.EXTEND: 5,
+    StepKind.DELIVER: None,
+    StepKind.MESSAGE: None,
+    StepKind.START: 5,
+}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -101,8 +105,9 @@ class StepRunner:
         ran = 0
         while True:
             async with transaction(self._d.sessions) as session:
-                steps = await step_store.claim_due(session, owner=self._d.owner,
-                                                   now=self._d.clock(), lease=LEASE, limit=BATCH)
+                steps = await step_store.claim_due(
+                    session, owner=self._d.owner, now=self._d.clock(), lease=LEASE, limit=BATCH
+                )
             if not steps:
                 return ran
             await asyncio.gather(*(self._chain(step) for step in steps))
@@ -137,18 +142,18 @@ class StepRunner:
         self._d.metrics.steps.labels(step.kind, "done").inc()
         return follow
 
-    async def _give_up(self, handler: StepHandler, step: Step,
-                       error: DbAccessError) -> list[Step]:
+    async def _give_up(self, handler: StepHandler, step: Step, error: DbAccessError) -> list[Step]:
         log.warning("step gave up", extra={"step": step.key, "error": str(error)[:300]})
         self._d.metrics.steps.labels(step.kind, "failed").inc()
         return await handler.give_up(step, error)
 
-    async def _retry(self, step: Step, error: Exception, *,
-                     delay: timedelta | None = None) -> None:
+    async def _retry(self, step: Step, error: Exception, *, delay: timedelta | None = None) -> None:
         at = self._d.clock() + (delay or backoff(step.attempts))
         text = str(error) if isinstance(error, DbAccessError) else type(error).__name__
         async with transaction(self._d.sessions) as session:
             await step_store.retry_later(session, step=step, at=at, error=text)
         self._d.metrics.steps.labels(step.kind, "retried").inc()
-        log.warning("step will be retried", extra={"step": step.key, "attempt": step.attempts,
-                                                   "error": text[:300]})
+        log.warning(
+            "step will be retried",
+            extra={"step": step.key, "attempt": step.attempts, "error": text[:300]},
+        )

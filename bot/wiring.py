@@ -65,8 +65,16 @@ from providers.slack import SlackWeb
 from scheduler import Scheduler, SchedulerConfig
 
 log = logging.getLogger(__name__)
-HANDLERS = (commands, approval, request_form, grants, home, breakglass, withdraw,
-            fallback)  # fallback last
+HANDLERS = (
+    commands,
+    approval,
+    request_form,
+    grants,
+    home,
+    breakglass,
+    withdraw,
+    fallback,
+)  # fallback last
 # Slack answers a call over its rate limit with 429 and Retry-After; the client waits that long
 # and tries again. Posts to one channel queue up in SlackWeb, so one retry is usually enough;
 # the count covers bursts shared with other replicas. A dropped connection is retried twice.
@@ -75,9 +83,14 @@ RATE_LIMIT_RETRIES, CONNECTION_RETRIES = 8, 2
 
 def slack_client(token: str, base_url: str) -> AsyncWebClient:
     """The bot's Slack Web API client: retries rate-limited calls and dropped connections."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=[
-        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)])
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
 
 
 @dataclass
@@ -100,29 +113,41 @@ def instance_name() -> str:
     return f"{socket.gethostname()[:48]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def build_providers(settings: Settings, catalog: Catalog, *,
-                    aws_config: Config | None = None) -> Providers:
+def build_providers(
+    settings: Settings, catalog: Catalog, *, aws_config: Config | None = None
+) -> Providers:
     """The real AWS, database and PrivateBin adapters (aws_config: overrides, e.g. retries)."""
     clients = AwsClients(catalog, config=aws_config)
     secrets = AwsAdminSecrets(catalog, clients=clients)
-    tls = ssl.create_default_context(cafile=settings.rds_ca_bundle) \
-        if settings.rds_ca_bundle else None
+    tls = (
+        ssl.create_default_context(cafile=settings.rds_ca_bundle)
+        if settings.rds_ca_bundle
+        else None
+    )
     dbadmin = DatabaseAdminRouter(PostgresAdmin(secrets, tls=tls), MysqlAdmin(secrets, tls=tls))
     roles = AwsRoles(catalog, clients=clients) if catalog.identity.provision else None
-    oncall = PagerDutyOnCall(settings.pagerduty_api_url, settings.pagerduty_token) \
-        if settings.pagerduty_token else None
-    return Providers(iam=AwsIamGrants(catalog, clients=clients, roles=roles),
-                     minter=AwsTokenMinter(catalog, clients=clients), dbadmin=dbadmin,
-                     share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"),
-                     aws=clients, roles=roles, logins=DatabaseLogins(tls=tls), oncall=oncall)
+    oncall = (
+        PagerDutyOnCall(settings.pagerduty_api_url, settings.pagerduty_token)
+        if settings.pagerduty_token
+        else None
+    )
+    return Providers(
+        iam=AwsIamGrants(catalog, clients=clients, roles=roles),
+        minter=AwsTokenMinter(catalog, clients=clients),
+        dbadmin=dbadmin,
+        share=PrivateBinShare(settings.privatebin_url or "http://privatebin.invalid"),
+        aws=clients,
+        roles=roles,
+        logins=DatabaseLogins(tls=tls),
+        oncall=oncall,
+    )
 
 
 def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> AsyncApp:
     """The bolt app with every listener registered and the workflow in each context."""
     # Socket Mode needs no signing secret. process_before_response=True: listeners return as
     # soon as they ack (handlers.common.tracked), which spares bolt's 10 ms ack polling.
-    app = AsyncApp(client=client, process_before_response=True,
-                   request_verification_enabled=False)
+    app = AsyncApp(client=client, process_before_response=True, request_verification_enabled=False)
 
     async def inject(context: Any, next: Any) -> None:
         context["workflow"], context["grant_ops"] = workflow, ops
@@ -135,22 +160,42 @@ def build_app(client: AsyncWebClient, workflow: Workflow, ops: GrantOps) -> Asyn
     return app
 
 
-def build_workflow(*, catalog: Catalog, sessions: async_sessionmaker[AsyncSession],
-                   providers: Providers, client: AsyncWebClient, metrics: Metrics,
-                   paste_expire: str, owner: str, verify_timeout: float = 30.0) -> Workflow:
+def build_workflow(
+    *,
+    catalog: Catalog,
+    sessions: async_sessionmaker[AsyncSession],
+    providers: Providers,
+    client: AsyncWebClient,
+    metrics: Metrics,
+    paste_expire: str,
+    owner: str,
+    verify_timeout: float = 30.0,
+) -> Workflow:
     """The workflow over the given providers and a Slack client."""
     slack = SlackWeb(client)
-    deps = Deps(catalog=catalog, sessions=sessions, iam=providers.iam, minter=providers.minter,
-                share=providers.share, dbadmin=providers.dbadmin, slack=slack,
-                people=People(slack, catalog), metrics=metrics, paste_expire=paste_expire,
-                owner=owner, roles=providers.roles, logins=providers.logins,
-                verify_timeout=verify_timeout,
-                on_call=CachedOnCall(providers.oncall) if providers.oncall else None)
+    deps = Deps(
+        catalog=catalog,
+        sessions=sessions,
+        iam=providers.iam,
+        minter=providers.minter,
+        share=providers.share,
+        dbadmin=providers.dbadmin,
+        slack=slack,
+        people=People(slack, catalog),
+        metrics=metrics,
+        paste_expire=paste_expire,
+        owner=owner,
+        roles=providers.roles,
+        logins=providers.logins,
+        verify_timeout=verify_timeout,
+        on_call=CachedOnCall(providers.oncall) if providers.oncall else None,
+    )
     return Workflow(deps)
 
 
-def build_service(settings: Settings, catalog: Catalog,
-                  providers: Providers | None = None) -> Service:
+def build_service(
+    settings: Settings, catalog: Catalog, providers: Providers | None = None
+) -> Service:
     """Everything `db-access-bot run` needs, wired."""
     assert settings.slack_bot_token and settings.slack_app_token
     failpoints.arm_from_environment()  # none in production; the crash-matrix test sets some
@@ -158,15 +203,22 @@ def build_service(settings: Settings, catalog: Catalog,
     engine = make_engine(settings.database_url)
     client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     providers = providers or build_providers(settings, catalog)
-    workflow = build_workflow(catalog=catalog, sessions=make_sessions(engine),
-                              providers=providers, client=client, metrics=metrics,
-                              paste_expire=settings.privatebin_expire, owner=instance_name(),
-                              verify_timeout=settings.verify_login_timeout)
+    workflow = build_workflow(
+        catalog=catalog,
+        sessions=make_sessions(engine),
+        providers=providers,
+        client=client,
+        metrics=metrics,
+        paste_expire=settings.privatebin_expire,
+        owner=instance_name(),
+        verify_timeout=settings.verify_login_timeout,
+    )
     scheduler = Scheduler(workflow.d, SchedulerConfig.from_settings(settings))
     workflow.d.on_grant_active = scheduler.on_grant_active
     app = build_app(client, workflow, GrantOps(workflow))
-    socket_mode = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value(),
-                                         logger=socket_mode_logger())
+    socket_mode = AsyncSocketModeHandler(
+        app, settings.slack_app_token.get_secret_value(), logger=socket_mode_logger()
+    )
 
     async def connected() -> bool:
         return await socket_mode.client.is_connected()
@@ -175,10 +227,12 @@ def build_service(settings: Settings, catalog: Catalog,
         await ping(engine)
         return True
 
-    health = HealthServer(port=settings.health_port, connected=connected, store_ok=store_ok,
-                          metrics=metrics)
-    service = Service(socket=socket_mode, engine=engine, workflow=workflow, health=health,
-                      background=[scheduler])
+    health = HealthServer(
+        port=settings.health_port, connected=connected, store_ok=store_ok, metrics=metrics
+    )
+    service = Service(
+        socket=socket_mode, engine=engine, workflow=workflow, health=health, background=[scheduler]
+    )
     for provider in (providers.share, providers.oncall):
         closer = getattr(provider, "close", None)
         if closer is not None:

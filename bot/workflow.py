@@ -85,14 +85,18 @@ class Workflow(Decisions):
                 if verdict.outcome != Outcome.DENY or verdict.quota is not None:
                     await self.preflight(identity, part)
             try:
-                requests, steps, verdicts = await self._file(identity, ask, verdicts,
-                                                             filer=actor_id)
+                requests, steps, verdicts = await self._file(
+                    identity, ask, verdicts, filer=actor_id
+                )
             except IntegrityError:
                 names = ", ".join(p.database.name for p in ask.parts)
-                who = filing.subject(requester, actor_id, you="You already have",
-                                     they="already has")
-                raise InputError(f"{who} a pending request for {ask.parts[0].level.value} on "
-                                 f"{names}; wait for its decision.") from None
+                who = filing.subject(
+                    requester, actor_id, you="You already have", they="already has"
+                )
+                raise InputError(
+                    f"{who} a pending request for {ask.parts[0].level.value} on "
+                    f"{names}; wait for its decision."
+                ) from None
             for request in requests:
                 self.d.metrics.requests.labels(request.kind).inc()
             started = time.perf_counter()
@@ -101,8 +105,7 @@ class Workflow(Decisions):
                 return await self._submitted(requests[0], verdicts[0], started)
             async with transaction(self.d.sessions) as session:
                 fresh = [await repo.get_request(session, request_id=r.id) or r for r in requests]
-            return Submitted(fresh[0].bundle_id or fresh[0].id,
-                             filing.reply(fresh, verdicts))
+            return Submitted(fresh[0].bundle_id or fresh[0].id, filing.reply(fresh, verdicts))
 
     async def _verdict(self, identity: Identity, filer: str, valid: ValidRequest) -> Verdict:
         """The policy's decision; neither the requester nor an admin who filed it approves it."""
@@ -110,8 +113,12 @@ class Workflow(Decisions):
         may = db.requesters is None or await self.d.people.is_member(requester, db.requesters)
         approvers = await self.d.people.members(db.approvers)
         on_call = may and await requester_on_call(self.d, identity, valid)
-        return decide(valid, may_request=may, eligible_approvers=approvers - {requester, filer},
-                      on_call=on_call)
+        return decide(
+            valid,
+            may_request=may,
+            eligible_approvers=approvers - {requester, filer},
+            on_call=on_call,
+        )
 
     async def preflight(self, identity: Identity, valid: ValidRequest) -> None:
         """Refuse now what could only fail after approval: a missing role, an unknown instance."""
@@ -122,56 +129,81 @@ class Workflow(Decisions):
             await self.d.iam.check_principal(db, principal_arn=principal)
         except AwsError as exc:
             if exc.retryable:
-                log.warning("could not check the principal; filing the request anyway",
-                            extra={"database": db.name, "error": str(exc)[:300]})
+                log.warning(
+                    "could not check the principal; filing the request anyway",
+                    extra={"database": db.name, "error": str(exc)[:300]},
+                )
                 return
-            await self.note(identity.user_id, "request.refused", database=db.name,
-                            why=exc.user_message)
+            await self.note(
+                identity.user_id, "request.refused", database=db.name, why=exc.user_message
+            )
             raise
         except IdentityError as exc:
-            await self.note(identity.user_id, "request.refused", database=db.name,
-                            why=exc.user_message)
+            await self.note(
+                identity.user_id, "request.refused", database=db.name, why=exc.user_message
+            )
             raise
 
-    async def _file(self, identity: Identity, ask: Ask, verdicts: list[Verdict], *,
-                    filer: str) -> tuple[list[AccessRequest], list[Any], list[Verdict]]:
+    async def _file(
+        self, identity: Identity, ask: Ask, verdicts: list[Verdict], *, filer: str
+    ) -> tuple[list[AccessRequest], list[Any], list[Verdict]]:
         """Write the request (a row per database) and everything it commits to, at once."""
         now = self.d.clock()
         bundle = new_id("r") if len(ask.parts) > 1 else None
         held = filing.subject(identity.user_id, filer, you="You hold", they="holds")
-        waiting = filing.subject(identity.user_id, filer, you="You already have",
-                                 they="already has")
-        async with quota_guards(identity.user_id, ask.parts, verdicts), \
-                transaction(self.d.sessions) as session:
+        waiting = filing.subject(
+            identity.user_id, filer, you="You already have", they="already has"
+        )
+        async with (
+            quota_guards(identity.user_id, ask.parts, verdicts),
+            transaction(self.d.sessions) as session,
+        ):
             actives = []
             for valid in ask.parts:
                 db, level = valid.database, valid.level
                 # A later start is its own grant, never more time on one held now.
-                active = None if valid.starts_at else await repo.active_grant_for(
-                    session, user_id=identity.user_id, database=db.name, level=level.value)
+                active = (
+                    None
+                    if valid.starts_at
+                    else await repo.active_grant_for(
+                        session, user_id=identity.user_id, database=db.name, level=level.value
+                    )
+                )
                 if active is not None and (active.standing or active.expires_at is None):
-                    raise InputError(f"{held} standing {level.value} access to {db.name} "
-                                     f"(grant `{active.id}`): it has no end, so there is "
-                                     "nothing to extend.")
-                await self._refuse_duplicate(session, identity.user_id, db.name, level.value,
-                                             waiting)
+                    raise InputError(
+                        f"{held} standing {level.value} access to {db.name} "
+                        f"(grant `{active.id}`): it has no end, so there is "
+                        "nothing to extend."
+                    )
+                await self._refuse_duplicate(
+                    session, identity.user_id, db.name, level.value, waiting
+                )
                 actives.append(active)
-            verdicts = await apply_quotas(session, user_id=identity.user_id,
-                                                 parts=ask.parts, verdicts=verdicts, now=now)
+            verdicts = await apply_quotas(
+                session, user_id=identity.user_id, parts=ask.parts, verdicts=verdicts, now=now
+            )
             requests = []
             for n, (valid, verdict, active) in enumerate(
-                    zip(ask.parts, verdicts, actives, strict=True), 1):
+                zip(ask.parts, verdicts, actives, strict=True), 1
+            ):
                 request = self._new_request(identity, valid, verdict, active, now)
                 if bundle:
                     request.id, request.bundle_id = f"{bundle}-{n}", bundle
                 request.filed_by = filer if filer != identity.user_id else None
                 session.add(request)
                 await session.flush()  # the unique index refuses a second pending request here
-                await self.d.audit(session, actor=filer, action="request.submitted",
-                                   database=valid.database.name, request_id=request.id,
-                                   kind=request.kind, level=valid.level.value,
-                                   duration=format_duration(valid.duration),
-                                   outcome=verdict.outcome.value, **filing.details(request))
+                await self.d.audit(
+                    session,
+                    actor=filer,
+                    action="request.submitted",
+                    database=valid.database.name,
+                    request_id=request.id,
+                    kind=request.kind,
+                    level=valid.level.value,
+                    duration=format_duration(valid.duration),
+                    outcome=verdict.outcome.value,
+                    **filing.details(request),
+                )
                 requests.append(request)
             fx = Effects(self.d, session)
             for request, verdict in zip(requests, verdicts, strict=True):
@@ -180,27 +212,55 @@ class Workflow(Decisions):
             await fx.flush()
         return requests, fx.steps, verdicts
 
-    async def _refuse_duplicate(self, session: AsyncSession, user_id: str, database: str,
-                                level: str, who: str = "You already have") -> None:
+    async def _refuse_duplicate(
+        self,
+        session: AsyncSession,
+        user_id: str,
+        database: str,
+        level: str,
+        who: str = "You already have",
+    ) -> None:
         for pending in await repo.pending_requests(session, requester_id=user_id):
             if pending.database == database and pending.level == level:
-                raise InputError(f"{who} a pending request `{pending.id}` for "
-                                 f"{level} on {database}; wait for its decision.")
+                raise InputError(
+                    f"{who} a pending request `{pending.id}` for "
+                    f"{level} on {database}; wait for its decision."
+                )
 
-    def _new_request(self, identity: Identity, valid: ValidRequest, verdict: Verdict,
-                     active: Grant | None, now: datetime) -> AccessRequest:
+    def _new_request(
+        self,
+        identity: Identity,
+        valid: ValidRequest,
+        verdict: Verdict,
+        active: Grant | None,
+        now: datetime,
+    ) -> AccessRequest:
         db, seconds = valid.database, int(valid.duration.total_seconds())
         request = AccessRequest(
-            id=new_id("r"), kind=RequestKind.EXTENSION if active else RequestKind.NEW,
-            status=RS.PENDING, requester_id=identity.user_id, requester_email=identity.email,
-            handle=identity.handle, database=db.name, level=valid.level.value,
-            duration_s=seconds, reason=valid.reason, ticket_url=valid.ticket_url,
+            id=new_id("r"),
+            kind=RequestKind.EXTENSION if active else RequestKind.NEW,
+            status=RS.PENDING,
+            requester_id=identity.user_id,
+            requester_email=identity.email,
+            handle=identity.handle,
+            database=db.name,
+            level=valid.level.value,
+            duration_s=seconds,
+            reason=valid.reason,
+            ticket_url=valid.ticket_url,
             extends_grant_id=active.id if active else None,
-            approvals_required=max(verdict.approvals, 1), approvals_channel=db.approvals_channel,
-            version=0, created_at=now, starts_at=valid.starts_at,
-            expires_at=pending_until(now=now, starts_at=valid.starts_at,
-                                     timeout=self.d.catalog.approval_timeout,
-                                     duration=valid.duration))
+            approvals_required=max(verdict.approvals, 1),
+            approvals_channel=db.approvals_channel,
+            version=0,
+            created_at=now,
+            starts_at=valid.starts_at,
+            expires_at=pending_until(
+                now=now,
+                starts_at=valid.starts_at,
+                timeout=self.d.catalog.approval_timeout,
+                duration=valid.duration,
+            ),
+        )
         if verdict.outcome == Outcome.DENY:
             request.status, request.deny_reason, request.decided_at = RS.DENIED, verdict.reason, now
         elif verdict.outcome == Outcome.AUTO_APPROVE:
@@ -209,41 +269,63 @@ class Workflow(Decisions):
             request.rule, request.rule_note = verdict.rule, verdict.note or None
         return request
 
-    async def _consequences(self, session: AsyncSession, fx: Effects, request: AccessRequest,
-                            verdict: Verdict) -> None:
+    async def _consequences(
+        self, session: AsyncSession, fx: Effects, request: AccessRequest, verdict: Verdict
+    ) -> None:
         if verdict.outcome == Outcome.DENY:
-            fx.dm(request.requester_id, key=f"refused:{request.id}", request_id=request.id,
-                  text=f":no_entry: Request `{request.id}` was refused: {verdict.reason}")
+            fx.dm(
+                request.requester_id,
+                key=f"refused:{request.id}",
+                request_id=request.id,
+                text=f":no_entry: Request `{request.id}` was refused: {verdict.reason}",
+            )
             return
         await fx.card(request, [])
         if verdict.outcome == Outcome.AUTO_APPROVE:
-            await self.d.audit(session, actor="bot", action="request.auto_approved",
-                               database=request.database, request_id=request.id,
-                               rule=verdict.rule, note=verdict.note)
+            await self.d.audit(
+                session,
+                actor="bot",
+                action="request.auto_approved",
+                database=request.database,
+                request_id=request.id,
+                rule=verdict.rule,
+                note=verdict.note,
+            )
             await carry_out(self.d, session, fx, request, approver="auto")
 
-    async def _submitted(self, request: AccessRequest, verdict: Verdict,
-                         started: float) -> Submitted:
+    async def _submitted(
+        self, request: AccessRequest, verdict: Verdict, started: float
+    ) -> Submitted:
         """What the requester reads once the request's first steps ran."""
         if verdict.outcome == Outcome.DENY:
             self.d.metrics.decisions.labels("denied").inc()
-            return Submitted(None, f":no_entry: Request `{request.id}` was refused: "
-                                   f"{verdict.reason}")
+            return Submitted(
+                None, f":no_entry: Request `{request.id}` was refused: {verdict.reason}"
+            )
         if verdict.outcome == Outcome.AUTO_APPROVE:
             self.d.metrics.decisions.labels("auto_approved").inc()
             self.d.metrics.grant_latency.observe(time.perf_counter() - started)
             why = f" ({verdict.note})" if verdict.note else ""
-            return Submitted(request.id, f":white_check_mark: `{request.id}` was auto-approved"
-                                         f"{why}; check your DMs for the login link.")
+            return Submitted(
+                request.id,
+                f":white_check_mark: `{request.id}` was auto-approved"
+                f"{why}; check your DMs for the login link.",
+            )
         async with transaction(self.d.sessions) as session:
             row = await repo.get_request(session, request_id=request.id)
         if row is not None and row.status == RS.FAILED:
-            return Submitted(None, f":warning: Your request `{request.id}` could not reach its "
-                                   f"approvers: I cannot post in <#{request.approvals_channel}>. "
-                                   "The admins were told (someone must run `/invite "
-                                   "@db-access-bot` there); ask again once that is done.")
+            return Submitted(
+                None,
+                f":warning: Your request `{request.id}` could not reach its "
+                f"approvers: I cannot post in <#{request.approvals_channel}>. "
+                "The admins were told (someone must run `/invite "
+                "@db-access-bot` there); ask again once that is done.",
+            )
         what = "extension request" if request.kind == RequestKind.EXTENSION else "request"
         spent = f" Auto-approval: {verdict.note}." if verdict.note else ""
-        return Submitted(request.id, f":inbox_tray: Your {what} `{request.id}` was sent to "
-                         f"<#{request.approvals_channel}> for {verdict.approvals} approval(s)."
-                         f"{spent}")
+        return Submitted(
+            request.id,
+            f":inbox_tray: Your {what} `{request.id}` was sent to "
+            f"<#{request.approvals_channel}> for {verdict.approvals} approval(s)."
+            f"{spent}",
+        )

@@ -30,8 +30,9 @@ def register(app: AsyncApp) -> None:
     app.view(CallbackId.NARROW)(tracked(on_narrow_submitted))
 
 
-async def on_approve(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,
-                     context: AsyncBoltContext) -> None:
+async def on_approve(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """An approver clicked Approve on a card."""
     await ack()
     reply = action_reply(body, respond, client)
@@ -42,8 +43,9 @@ async def on_approve(ack: Any, body: dict[str, Any], respond: Any, client: Async
     await guarded(reply, act)
 
 
-async def on_approve_changed(ack: Any, body: dict[str, Any], respond: Any,
-                             client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def on_approve_changed(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Open the narrowing modal (a lower level or a shorter duration)."""
     await ack()
 
@@ -54,8 +56,9 @@ async def on_approve_changed(ack: Any, body: dict[str, Any], respond: Any,
     await guarded(action_reply(body, respond, client), act)
 
 
-async def on_deny(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,
-                  context: AsyncBoltContext) -> None:
+async def on_deny(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Open the deny modal, which asks for a reason."""
     await ack()
 
@@ -66,8 +69,13 @@ async def on_deny(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWeb
     await guarded(action_reply(body, respond, client), act)
 
 
-async def on_deny_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any],
-                            client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def on_deny_submitted(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
     """Deny with the reason typed in the modal."""
     try:
         reason = check_reason(state_value(view, BlockId.REASON))
@@ -84,16 +92,24 @@ async def on_deny_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any]
     await guarded(reply, act)
 
 
-async def on_narrow_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any],
-                              client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def on_narrow_submitted(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
     """Approve with the level and duration picked in the modal."""
     await ack()
     user = body["user"]["id"]
     reply = dm_reply(client, user)
 
     async def act() -> None:
-        await workflow(context).approve(view["private_metadata"], user,
-                                        level=state_value(view, BlockId.LEVEL),
-                                        duration=state_value(view, BlockId.DURATION))
+        await workflow(context).approve(
+            view["private_metadata"],
+            user,
+            level=state_value(view, BlockId.LEVEL),
+            duration=state_value(view, BlockId.DURATION),
+        )
 
     await guarded(reply, act)

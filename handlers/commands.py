@@ -22,8 +22,13 @@ def register(app: AsyncApp) -> None:
     app.command(COMMAND)(tracked(on_command))
 
 
-async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: AsyncWebClient,
-                     context: AsyncBoltContext) -> None:
+async def on_command(
+    ack: Any,
+    command: dict[str, Any],
+    respond: Any,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
     """Handle every form of /db-access."""
     text, user = command.get("text", ""), command["user_id"]
     reply = ephemeral_reply(respond)
@@ -31,21 +36,36 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
     try:
         parsed = grammar.parse(text)
         if isinstance(parsed, grammar.Request):
-            starts_at = None if parsed.at is None else check_start(
-                w.d.catalog, parse_start(parsed.at), now=w.d.clock())
-            ask = validate_ask(w.d.catalog, databases=parsed.database, level=parsed.level,
-                               duration=parsed.duration, reason=parsed.reason,
-                               starts_at=starts_at, for_user=parsed.for_user)
+            starts_at = (
+                None
+                if parsed.at is None
+                else check_start(w.d.catalog, parse_start(parsed.at), now=w.d.clock())
+            )
+            ask = validate_ask(
+                w.d.catalog,
+                databases=parsed.database,
+                level=parsed.level,
+                duration=parsed.duration,
+                reason=parsed.reason,
+                starts_at=starts_at,
+                for_user=parsed.for_user,
+            )
         elif isinstance(parsed, grammar.BreakGlass):
-            valid = validate_breakglass(w.d.catalog, database=parsed.database,
-                                        level=parsed.level, duration=parsed.duration,
-                                        reason=parsed.reason)
+            valid = validate_breakglass(
+                w.d.catalog,
+                database=parsed.database,
+                level=parsed.level,
+                duration=parsed.duration,
+                reason=parsed.reason,
+            )
     except InputError as exc:
         # The ack text is shown at once, only to the user; nothing else happens.
         problem = exc.user_message
         await ack(text=problem)
-        await guarded(reply, lambda: w.note(user, "command.rejected",
-                                            text=text[:MAX_AUDITED_TEXT], problem=problem))
+        await guarded(
+            reply,
+            lambda: w.note(user, "command.rejected", text=text[:MAX_AUDITED_TEXT], problem=problem),
+        )
         return
     if isinstance(parsed, grammar.Help):
         await ack(text=grammar.USAGE)
@@ -57,8 +77,9 @@ async def on_command(ack: Any, command: dict[str, Any], respond: Any, client: As
         await w.note(user, "command.received", verb=verb, text=text[:MAX_AUDITED_TEXT])
         match parsed:
             case grammar.OpenForm():
-                await client.views_open(trigger_id=command["trigger_id"],
-                                        view=await g.open_request_form(user))
+                await client.views_open(
+                    trigger_id=command["trigger_id"], view=await g.open_request_form(user)
+                )
             case grammar.Request():
                 await reply((await w.submit(user, ask)).message)
             case grammar.Withdraw(request_id):

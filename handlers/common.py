@@ -40,6 +40,7 @@ def tracked(listener: Listener) -> Listener:
     Shutdown (and the tests' settle) wait for in-flight work. Bolt injects arguments by the
     names of the wrapped function (it unwraps), so the listener keeps its own signature.
     """
+
     @functools.wraps(listener)
     async def run(**kwargs: Any) -> Any:
         inflight = workflow(kwargs["context"]).inflight
@@ -84,22 +85,28 @@ async def guarded(reply: Reply, action: Callable[[], Awaitable[Any]]) -> Any:
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("listener failed", extra={"ref": ref})
-        await reply(f":boom: Something went wrong on my side (reference `{ref}`). "
-                    "Nothing was lost; try again, and tell the platform team if it repeats.")
+        await reply(
+            f":boom: Something went wrong on my side (reference `{ref}`). "
+            "Nothing was lost; try again, and tell the platform team if it repeats."
+        )
     return None
 
 
 def ephemeral_reply(respond: Any) -> Reply:
     """A reply through the response_url, visible only to the person who acted."""
+
     async def reply(text: str) -> None:
         await respond(text=text, response_type="ephemeral", replace_original=False)
+
     return reply
 
 
 def dm_reply(client: AsyncWebClient, user_id: str) -> Reply:
     """A reply as a DM, for actions that come without a response_url (modals, App Home)."""
+
     async def reply(text: str) -> None:
         await client.chat_postMessage(channel=user_id, text=text, unfurl_links=False)
+
     return reply
 
 

@@ -26,8 +26,9 @@ def register(app: AsyncApp) -> None:
     app.view(CallbackId.EXTEND)(tracked(on_extend_submitted))
 
 
-async def on_new_token(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,
-                       context: AsyncBoltContext) -> None:
+async def on_new_token(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Mint and DM a fresh one-time link."""
     await ack()
     reply = action_reply(body, respond, client)
@@ -38,8 +39,9 @@ async def on_new_token(ack: Any, body: dict[str, Any], respond: Any, client: Asy
     await guarded(reply, act)
 
 
-async def on_extend(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,
-                    context: AsyncBoltContext) -> None:
+async def on_extend(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Open the extend modal."""
     await ack()
 
@@ -50,8 +52,9 @@ async def on_extend(ack: Any, body: dict[str, Any], respond: Any, client: AsyncW
     await guarded(action_reply(body, respond, client), act)
 
 
-async def on_revoke(ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient,
-                    context: AsyncBoltContext) -> None:
+async def on_revoke(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """End a grant now."""
     await ack()
     reply = action_reply(body, respond, client)
@@ -62,16 +65,24 @@ async def on_revoke(ack: Any, body: dict[str, Any], respond: Any, client: AsyncW
     await guarded(reply, act)
 
 
-async def on_extend_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any],
-                              client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def on_extend_submitted(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
     """File the extension request."""
     await ack()
     user = body["user"]["id"]
     reply = dm_reply(client, user)
 
     async def act() -> None:
-        await ops(context).extend(user, view["private_metadata"],
-                                  state_value(view, BlockId.DURATION) or "",
-                                  state_value(view, BlockId.REASON))
+        await ops(context).extend(
+            user,
+            view["private_metadata"],
+            state_value(view, BlockId.DURATION) or "",
+            state_value(view, BlockId.REASON),
+        )
 
     await guarded(reply, act)

@@ -16,8 +16,9 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.OPEN_FORM)(tracked(on_open_form))
 
 
-async def on_home_opened(event: dict[str, Any], client: AsyncWebClient,
-                         context: AsyncBoltContext) -> None:
+async def on_home_opened(
+    event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Publish the user's grants, pending requests and, for approvers, what waits for them."""
     if event.get("tab") not in (None, "home"):
         return
@@ -29,8 +30,9 @@ async def on_home_opened(event: dict[str, Any], client: AsyncWebClient,
     await guarded(dm_reply(client, user), act)
 
 
-async def on_open_form(ack: Any, body: dict[str, Any], client: AsyncWebClient,
-                       context: AsyncBoltContext) -> None:
+async def on_open_form(
+    ack: Any, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Open the request modal from the App Home."""
     await ack()
     user = body["user"]["id"]

@@ -52,8 +52,9 @@ def _picked(entry: dict[str, Any]) -> list[str]:
     return [str(o.get("value")) for o in options or []]
 
 
-async def on_pick_database(ack: Any, body: dict[str, Any], respond: Any,
-                           client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def on_pick_database(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
     """Rebuild the form so level and duration offer only what the picked databases allow."""
     await ack()
     view, user = body.get("view"), body["user"]["id"]
@@ -64,8 +65,9 @@ async def on_pick_database(ack: Any, body: dict[str, Any], respond: Any,
     if not picked:
         return  # nothing picked: the field stays empty and says so when submitted
     # A refusal (say, no longer a requester of anything) arrives as a DM; the form stays.
-    form = await guarded(dm_reply(client, user),
-                         lambda: ops(context).request_form(picked, actor_id=user))
+    form = await guarded(
+        dm_reply(client, user), lambda: ops(context).request_form(picked, actor_id=user)
+    )
     if form is not None:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=form)
 
@@ -83,8 +85,12 @@ def _breaking(view: dict[str, Any]) -> bool:
 
 
 def _databases(view: dict[str, Any]) -> list[str]:
-    entry = view.get("state", {}).get("values", {}).get(BlockId.DATABASE, {}).get(
-        ActionId.PICK_DATABASE)
+    entry = (
+        view.get("state", {})
+        .get("values", {})
+        .get(BlockId.DATABASE, {})
+        .get(ActionId.PICK_DATABASE)
+    )
     if entry is not None:
         return _picked(entry)
     return [n for n in str(view.get("private_metadata", "")).split(",") if n]
@@ -108,14 +114,19 @@ def _on_each(dbs: list[DatabaseSpec], check: Callable[[DatabaseSpec, str], T], v
 def _breakglass_problem(dbs: list[DatabaseSpec], fields: dict[str, Any]) -> dict[str, str]:
     """Break-glass is one database, now, within its break-glass rules."""
     if len(dbs) > 1:
-        return {BlockId.DATABASE: "Break-glass works on one database at a time; pick only the "
-                                  "one you need now (or untick break-glass to ask for several)."}
+        return {
+            BlockId.DATABASE: "Break-glass works on one database at a time; pick only the "
+            "one you need now (or untick break-glass to ask for several)."
+        }
     if fields[BlockId.START] is not None:
-        return {BlockId.START: "Break-glass is for right now; leave the start empty (or untick "
-                               "break-glass to ask for access that starts later)."}
+        return {
+            BlockId.START: "Break-glass is for right now; leave the start empty (or untick "
+            "break-glass to ask for access that starts later)."
+        }
     try:
-        check_breakglass(dbs[0], fields[BlockId.LEVEL].value,
-                         format_duration(fields[BlockId.DURATION]))
+        check_breakglass(
+            dbs[0], fields[BlockId.LEVEL].value, format_duration(fields[BlockId.DURATION])
+        )
     except InputError as exc:
         return {exc.field or BlockId.BREAKGLASS: exc.user_message}
     return {}
@@ -132,8 +143,10 @@ def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict
         dbs = [check_database(catalog, name) for name in database_names(picked)]
     except InputError as exc:
         return None, {BlockId.DATABASE: exc.user_message}
-    level, duration = state_value(view, BlockId.LEVEL) or "", \
-        state_value(view, BlockId.DURATION) or ""
+    level, duration = (
+        state_value(view, BlockId.LEVEL) or "",
+        state_value(view, BlockId.DURATION) or "",
+    )
     checks = {
         BlockId.LEVEL: lambda: _on_each(dbs, check_level, level),
         BlockId.DURATION: lambda: _on_each(dbs, check_duration, duration),
@@ -153,25 +166,43 @@ def _collect(context: AsyncBoltContext, view: dict[str, Any]) -> tuple[Any, dict
         problem = _breakglass_problem(dbs, fields)
         if problem:
             return None, problem
-    return Ask(tuple(ValidRequest(db, fields[BlockId.LEVEL], fields[BlockId.DURATION],
-                                  fields[BlockId.REASON], fields[BlockId.TICKET],
-                                  fields[BlockId.START]) for db in dbs)), {}
+    return Ask(
+        tuple(
+            ValidRequest(
+                db,
+                fields[BlockId.LEVEL],
+                fields[BlockId.DURATION],
+                fields[BlockId.REASON],
+                fields[BlockId.TICKET],
+                fields[BlockId.START],
+            )
+            for db in dbs
+        )
+    ), {}
 
 
-async def _breakglass_refusal(breaking: BreakGlass, user: str,
-                              valid: ValidRequest) -> dict[str, str]:
+async def _breakglass_refusal(
+    breaking: BreakGlass, user: str, valid: ValidRequest
+) -> dict[str, str]:
     """The inline error when user may not break the glass (or Slack cannot say)."""
     try:
         if await breaking.may_break_glass(user, valid.database):
             return {}
     except NotAuthorized as exc:
         return {BlockId.BREAKGLASS: exc.user_message}
-    return {BlockId.BREAKGLASS: f"You are not on the break-glass list of "
-                                f"{valid.database.name}; untick this to ask for approval."}
+    return {
+        BlockId.BREAKGLASS: f"You are not on the break-glass list of "
+        f"{valid.database.name}; untick this to ask for approval."
+    }
 
 
-async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, Any],
-                               client: AsyncWebClient, context: AsyncBoltContext) -> None:
+async def on_request_submitted(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
     """File the request, or keep the modal open with errors next to the fields."""
     ask, errors = _collect(context, view)
     user = body["user"]["id"]
@@ -181,8 +212,9 @@ async def on_request_submitted(ack: Any, body: dict[str, Any], view: dict[str, A
         errors = await _breakglass_refusal(breaking, user, ask.parts[0])
     if errors:
         await ack(response_action="errors", errors=errors)
-        await guarded(reply, lambda: workflow(context).note(user, "request.rejected",
-                                                            problems=errors))
+        await guarded(
+            reply, lambda: workflow(context).note(user, "request.rejected", problems=errors)
+        )
         return
     await ack()
     if breaking is not None:

@@ -25,17 +25,28 @@ from providers.aws_policy import (
 from providers.aws_session import AwsClients, aws_error, error_code
 from providers.base import RoleProvisioner
 
-_NOT_FOUND = {"DBInstanceNotFound", "DBInstanceNotFoundFault", "DBClusterNotFoundFault",
-              "DBClusterNotFound"}
-_IAM_FIX = ("Give the bot's role (or the account's manage role) the permissions printed by "
-            "`db-access-bot iam-policy`")
+_NOT_FOUND = {
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
+    "DBClusterNotFoundFault",
+    "DBClusterNotFound",
+}
+_IAM_FIX = (
+    "Give the bot's role (or the account's manage role) the permissions printed by "
+    "`db-access-bot iam-policy`"
+)
 
 
 class AwsIamGrants:
     """Inline-policy grants through boto3; every call runs in a worker thread."""
 
-    def __init__(self, catalog: Catalog, *, clients: AwsClients | None = None,
-                 roles: RoleProvisioner | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        clients: AwsClients | None = None,
+        roles: RoleProvisioner | None = None,
+    ) -> None:
         self._catalog = catalog
         self._clients = clients or AwsClients(catalog)
         self._roles = roles  # identity.provision: the roles the bot creates itself
@@ -71,10 +82,15 @@ class AwsIamGrants:
         """Write policy `db-access-<grant id>` on the principal; return the policy name."""
         principal = _principal(target.principal_arn, database)
         resource_id = await self.resource_id(database)
-        document = grant_policy(grant_id=target.grant_id, region=database.region,
-                                account_id=database.account_id, resource_id=resource_id,
-                                db_user=target.db_user, expires_at=target.expires_at,
-                                starts_at=target.starts_at)
+        document = grant_policy(
+            grant_id=target.grant_id,
+            region=database.region,
+            account_id=database.account_id,
+            resource_id=resource_id,
+            db_user=target.db_user,
+            expires_at=target.expires_at,
+            starts_at=target.starts_at,
+        )
         name = policy_name(target.grant_id)
         lock = self._locks.setdefault(principal.arn, asyncio.Lock())
         async with lock:
@@ -86,11 +102,13 @@ class AwsIamGrants:
         principal = _principal(principal_arn, database)
         await asyncio.to_thread(self._delete, database, principal, policy_name(grant_id))
 
-    async def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
-                                 pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
+    async def grant_policy_pages(
+        self, *, account_id: str, kinds: frozenset[str], pause: float = 0.0
+    ) -> AsyncIterator[dict[str, list[str]]]:
         """Every role and/or user of the account, a page at a time: ARN -> its grant ids."""
-        async for page in grant_policy_pages(self._clients.iam(account_id), account_id=account_id,
-                                             kinds=kinds, pause=pause):
+        async for page in grant_policy_pages(
+            self._clients.iam(account_id), account_id=account_id, kinds=kinds, pause=pause
+        ):
             yield page
 
     # --- worker-thread bodies -------------------------------------------------------------
@@ -102,8 +120,11 @@ class AwsIamGrants:
         elif db.instance_id:
             kind, ident, key = "RDS instance", db.instance_id, "instance_id"
         else:
-            raise AwsError(f"database {db.name} has no instance_id, cluster_id or resource_id "
-                           "in the catalog; add one", retryable=False)
+            raise AwsError(
+                f"database {db.name} has no instance_id, cluster_id or resource_id "
+                "in the catalog; add one",
+                retryable=False,
+            )
         where = f"{kind} {ident!r} (database {db.name}, account {db.account_id}, {db.region})"
         try:
             if db.cluster_id:
@@ -114,19 +135,30 @@ class AwsIamGrants:
                 resource_key = "DbiResourceId"
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) in _NOT_FOUND:
-                raise AwsError(f"{where} does not exist; fix {key} of database {db.name} in the "
-                               "catalog (or set resource_id)", retryable=False) from None
-            raise aws_error(exc, action="describe the database", subject=where,
-                            fix="The bot needs rds:DescribeDBInstances and "
-                                "rds:DescribeDBClusters") from None
+                raise AwsError(
+                    f"{where} does not exist; fix {key} of database {db.name} in the "
+                    "catalog (or set resource_id)",
+                    retryable=False,
+                ) from None
+            raise aws_error(
+                exc,
+                action="describe the database",
+                subject=where,
+                fix="The bot needs rds:DescribeDBInstances and rds:DescribeDBClusters",
+            ) from None
         if not found:
-            raise AwsError(f"{where} does not exist; fix {key} of database {db.name} in the "
-                           "catalog", retryable=False)
+            raise AwsError(
+                f"{where} does not exist; fix {key} of database {db.name} in the catalog",
+                retryable=False,
+            )
         if not found[0].get("IAMDatabaseAuthenticationEnabled"):
             command = "modify-db-cluster" if db.cluster_id else "modify-db-instance"
-            raise AwsError(f"{where} does not have IAM database authentication enabled; turn it "
-                           f"on (aws rds {command} --enable-iam-database-authentication) "
-                           "before granting access", retryable=False)
+            raise AwsError(
+                f"{where} does not have IAM database authentication enabled; turn it "
+                f"on (aws rds {command} --enable-iam-database-authentication) "
+                "before granting access",
+                retryable=False,
+            )
         return str(found[0][resource_key])
 
     def _get_principal(self, principal: Principal) -> None:
@@ -135,19 +167,27 @@ class AwsIamGrants:
             getattr(iam, f"get_{principal.kind}")(**_name_arg(principal))
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "NoSuchEntity":
-                raise AwsError(f"IAM {principal.kind} {principal.arn} does not exist; ask an "
-                               f"admin to create it (README: IAM setup) or to fix "
-                               "identity.principal in the catalog", retryable=False) from None
-            raise aws_error(exc, action=f"look up IAM {principal.kind}", subject=principal.arn,
-                            fix=_IAM_FIX) from None
+                raise AwsError(
+                    f"IAM {principal.kind} {principal.arn} does not exist; ask an "
+                    f"admin to create it (README: IAM setup) or to fix "
+                    "identity.principal in the catalog",
+                    retryable=False,
+                ) from None
+            raise aws_error(
+                exc, action=f"look up IAM {principal.kind}", subject=principal.arn, fix=_IAM_FIX
+            ) from None
 
-    def _put(self, db: DatabaseSpec, principal: Principal, name: str,
-             document: dict[str, Any]) -> None:
+    def _put(
+        self, db: DatabaseSpec, principal: Principal, name: str, document: dict[str, Any]
+    ) -> None:
         iam = self._clients.iam(principal.account_id)
         subject = f"IAM {principal.kind} {principal.arn} (database {db.name})"
         try:
-            current = sum(self._policy_size(iam, principal, other)
-                          for other in self._names(iam, principal) if other != name)
+            current = sum(
+                self._policy_size(iam, principal, other)
+                for other in self._names(iam, principal)
+                if other != name
+            )
             new = policy_size(document)
             if current + new > principal.budget:
                 raise PolicyBudgetExceeded(
@@ -157,20 +197,25 @@ class AwsIamGrants:
                     f"{principal.budget:,}-character limit for a {principal.kind}. Revoke an "
                     "older grant of this user (`/db-access list`, then `/db-access revoke "
                     f"<grant>`) or remove unused inline policies from the {principal.kind}, "
-                    "then ask again.")
+                    "then ask again."
+                )
             _call(iam, principal, "put", PolicyName=name, PolicyDocument=policy_json(document))
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "NoSuchEntity":
-                raise AwsError(f"IAM {principal.kind} {principal.arn} does not exist; create it "
-                               "or fix identity.principal in the catalog",
-                               retryable=False) from None
+                raise AwsError(
+                    f"IAM {principal.kind} {principal.arn} does not exist; create it "
+                    "or fix identity.principal in the catalog",
+                    retryable=False,
+                ) from None
             if error_code(exc) == "LimitExceeded":
                 raise PolicyBudgetExceeded(
                     f"IAM refused the policy for database {db.name}: the inline policies on "
                     f"{principal.arn} exceed IAM's limit. Revoke an older grant of this user, "
-                    "then ask again.") from None
-            raise aws_error(exc, action=f"write inline policy {name}", subject=subject,
-                            fix=_IAM_FIX) from None
+                    "then ask again."
+                ) from None
+            raise aws_error(
+                exc, action=f"write inline policy {name}", subject=subject, fix=_IAM_FIX
+            ) from None
 
     def _delete(self, db: DatabaseSpec, principal: Principal, name: str) -> None:
         iam = self._clients.iam(principal.account_id)
@@ -179,9 +224,12 @@ class AwsIamGrants:
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "NoSuchEntity":
                 return
-            raise aws_error(exc, action=f"delete inline policy {name}",
-                            subject=f"IAM {principal.kind} {principal.arn} (database {db.name})",
-                            fix=_IAM_FIX) from None
+            raise aws_error(
+                exc,
+                action=f"delete inline policy {name}",
+                subject=f"IAM {principal.kind} {principal.arn} (database {db.name})",
+                fix=_IAM_FIX,
+            ) from None
 
     @staticmethod
     def _names(iam: BaseClient, principal: Principal) -> list[str]:
@@ -206,8 +254,10 @@ def _principal(arn: str, db: DatabaseSpec | None) -> Principal:
         return parse_principal(arn)
     except ValueError:
         where = f" (database {db.name})" if db else ""
-        raise AwsError(f"{arn!r}{where} is not an IAM role or user ARN; fix identity.principal "
-                       "in the catalog", retryable=False) from None
+        raise AwsError(
+            f"{arn!r}{where} is not an IAM role or user ARN; fix identity.principal in the catalog",
+            retryable=False,
+        ) from None
 
 
 def _name_arg(principal: Principal) -> dict[str, str]:

@@ -48,8 +48,13 @@ def parse_principal(arn: str) -> Principal:
     match = _PRINCIPAL.match(arn)
     if not match:
         raise ValueError(f"{arn!r} is not an IAM role or user ARN")
-    return Principal(arn=arn, partition=match["partition"], account_id=match["account"],
-                     kind=PrincipalKind(match["kind"]), name=match["name"])
+    return Principal(
+        arn=arn,
+        partition=match["partition"],
+        account_id=match["account"],
+        kind=PrincipalKind(match["kind"]),
+        name=match["name"],
+    )
 
 
 def partition_for(region: str) -> str:
@@ -74,7 +79,7 @@ def grant_id_from_policy_name(name: str) -> str | None:
     """The grant id inside a `db-access-<grant id>` policy name, or None for other policies."""
     if not name.startswith(POLICY_PREFIX):
         return None
-    grant_id = name[len(POLICY_PREFIX):]
+    grant_id = name[len(POLICY_PREFIX) :]
     return grant_id if _GRANT_ID.match(grant_id) else None
 
 
@@ -91,9 +96,16 @@ def iam_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def grant_policy(*, grant_id: str, region: str, account_id: str, resource_id: str,
-                 db_user: str, expires_at: datetime | None,
-                 starts_at: datetime | None = None) -> dict[str, Any]:
+def grant_policy(
+    *,
+    grant_id: str,
+    region: str,
+    account_id: str,
+    resource_id: str,
+    db_user: str,
+    expires_at: datetime | None,
+    starts_at: datetime | None = None,
+) -> dict[str, Any]:
     """The policy document of a grant: allowed from starts_at (if any) until expires_at (if any).
 
     A standing grant that starts at once has no Condition.
@@ -102,8 +114,9 @@ def grant_policy(*, grant_id: str, region: str, account_id: str, resource_id: st
         "Sid": "DbAccess" + re.sub(r"[^A-Za-z0-9]", "", grant_id),
         "Effect": "Allow",
         "Action": "rds-db:connect",
-        "Resource": dbuser_arn(region=region, account_id=account_id,
-                               resource_id=resource_id, db_user=db_user),
+        "Resource": dbuser_arn(
+            region=region, account_id=account_id, resource_id=resource_id, db_user=db_user
+        ),
     }
     window: dict[str, Any] = {}
     if starts_at is not None:

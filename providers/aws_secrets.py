@@ -23,8 +23,10 @@ class AwsAdminSecrets:
         """Username and password (from Secrets Manager) or IAM token for the admin user."""
         admin = database.admin
         if admin is None or not (admin.secret_arn or admin.iam_user):
-            raise AwsError(f"database {database.name} has no admin login in the catalog; add "
-                           "admin: {secret_arn: …} or admin: {iam_user: …}")
+            raise AwsError(
+                f"database {database.name} has no admin login in the catalog; add "
+                "admin: {secret_arn: …} or admin: {iam_user: …}"
+            )
         if admin.secret_arn:
             return await asyncio.to_thread(self._from_secret, database, admin.secret_arn)
         assert admin.iam_user is not None
@@ -41,22 +43,34 @@ class AwsAdminSecrets:
             response = client.get_secret_value(SecretId=secret_arn)
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "ResourceNotFoundException":
-                raise AwsError(f"{where} does not exist; fix admin.secret_arn in the "
-                               "catalog") from None
-            raise aws_error(exc, action="read the admin secret", subject=where,
-                            fix="The bot needs secretsmanager:GetSecretValue on it (and "
-                                "kms:Decrypt on its key)") from None
+                raise AwsError(
+                    f"{where} does not exist; fix admin.secret_arn in the catalog"
+                ) from None
+            raise aws_error(
+                exc,
+                action="read the admin secret",
+                subject=where,
+                fix="The bot needs secretsmanager:GetSecretValue on it (and "
+                "kms:Decrypt on its key)",
+            ) from None
         return parse_admin_secret(response.get("SecretString"), where=where)
 
     def _iam_token(self, database: DatabaseSpec, iam_user: str) -> AdminLogin:
         # The account's credentials: the bot's own, or its manage role in that account.
         rds = self._clients.rds(database.account_id, database.region)
         try:
-            token = rds.generate_db_auth_token(DBHostname=database.host, Port=database.port,
-                                               DBUsername=iam_user, Region=database.region)
+            token = rds.generate_db_auth_token(
+                DBHostname=database.host,
+                Port=database.port,
+                DBUsername=iam_user,
+                Region=database.region,
+            )
         except (ClientError, BotoCoreError) as exc:
-            raise aws_error(exc, action="sign an IAM auth token for the admin user",
-                            subject=f"database {database.name}") from None
+            raise aws_error(
+                exc,
+                action="sign an IAM auth token for the admin user",
+                subject=f"database {database.name}",
+            ) from None
         return AdminLogin(username=iam_user, password=token)
 
 
@@ -72,8 +86,11 @@ def parse_admin_secret(text: str | None, *, where: str) -> AdminLogin:
         raise AwsError(f"{where} is not JSON; {fix}") from None
     if not isinstance(data, dict):
         raise AwsError(f"{where} is JSON but not an object; {fix}")
-    missing = [key for key in ("username", "password")
-               if not isinstance(data.get(key), str) or not data.get(key)]
+    missing = [
+        key
+        for key in ("username", "password")
+        if not isinstance(data.get(key), str) or not data.get(key)
+    ]
     if missing:
         raise AwsError(f"{where} lacks {' and '.join(missing)}; {fix}")
     return AdminLogin(username=data["username"], password=data["password"])

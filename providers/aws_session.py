@@ -47,9 +47,14 @@ class _FixedProvider(CredentialProvider):
 class AwsClients:
     """Clients built from the catalog up front; the manage role is assumed lazily on first use."""
 
-    def __init__(self, catalog: Catalog, *, session: boto3.Session | None = None,
-                 config: Config | None = None,
-                 manage_session_seconds: int = MANAGE_SESSION_SECONDS) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        session: boto3.Session | None = None,
+        config: Config | None = None,
+        manage_session_seconds: int = MANAGE_SESSION_SECONDS,
+    ) -> None:
         self._catalog = catalog
         self._manage_seconds = manage_session_seconds
         self._base = session or boto3.Session()
@@ -87,18 +92,22 @@ class AwsClients:
         key = ("", region, "sts")
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._base.client("sts", region_name=region,
-                                                       config=self._config)
+                self._clients[key] = self._base.client(
+                    "sts", region_name=region, config=self._config
+                )
             return self._clients[key]
 
-    def rds_with(self, region: str, *, access_key: str, secret_key: str,
-                 token: str) -> BaseClient:
+    def rds_with(self, region: str, *, access_key: str, secret_key: str, token: str) -> BaseClient:
         """A throwaway RDS client signing with the given temporary credentials."""
         with self._lock:  # boto3 sessions are not thread-safe while creating clients
-            return self._base.client("rds", region_name=region, config=self._config,
-                                     aws_access_key_id=access_key,
-                                     aws_secret_access_key=secret_key,
-                                     aws_session_token=token)
+            return self._base.client(
+                "rds",
+                region_name=region,
+                config=self._config,
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                aws_session_token=token,
+            )
 
     def credentials(self, account_id: str) -> Credentials | None:
         """The credentials used for account_id (assumed-role ones when a manage role is set)."""
@@ -109,13 +118,15 @@ class AwsClients:
         with self._lock:
             if key not in self._clients:
                 session = self._session_for(account_id)
-                self._clients[key] = session.client(service, region_name=region,
-                                                    config=self._config)
+                self._clients[key] = session.client(
+                    service, region_name=region, config=self._config
+                )
             return self._clients[key]
 
     def _home_region(self, account_id: str) -> str:
-        regions = sorted({db.region for db in self._catalog.databases.values()
-                          if db.account_id == account_id})
+        regions = sorted(
+            {db.region for db in self._catalog.databases.values() if db.account_id == account_id}
+        )
         return regions[0] if regions else (self._base.region_name or DEFAULT_REGION)
 
     def _session_for(self, account_id: str) -> boto3.Session:
@@ -132,24 +143,31 @@ class AwsClients:
         core = botocore.session.Session()
         # Share the parsed service models instead of loading them again per account.
         core.register_component("data_loader", self._base._session.get_component("data_loader"))
-        credentials = DeferredRefreshableCredentials(refresh_using=refresh,
-                                                     method=_FixedProvider.METHOD)
-        core.register_component("credential_provider",
-                                CredentialResolver(providers=[_FixedProvider(credentials)]))
+        credentials = DeferredRefreshableCredentials(
+            refresh_using=refresh, method=_FixedProvider.METHOD
+        )
+        core.register_component(
+            "credential_provider", CredentialResolver(providers=[_FixedProvider(credentials)])
+        )
         return boto3.Session(botocore_session=core, region_name=self._base.region_name)
 
-    def _assume_role_refresher(self, role_arn: str,
-                               region: str) -> Callable[[], dict[str, Any]]:
+    def _assume_role_refresher(self, role_arn: str, region: str) -> Callable[[], dict[str, Any]]:
         def refresh() -> dict[str, Any]:
             response = self.sts(region).assume_role(
-                RoleArn=role_arn, RoleSessionName=MANAGE_SESSION_NAME,
-                DurationSeconds=self._manage_seconds)
+                RoleArn=role_arn,
+                RoleSessionName=MANAGE_SESSION_NAME,
+                DurationSeconds=self._manage_seconds,
+            )
             creds = response["Credentials"]
             expiry = creds["Expiration"]
             if not isinstance(expiry, datetime):
                 expiry = datetime.now(UTC) + timedelta(seconds=self._manage_seconds)
-            return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
-                    "token": creds["SessionToken"], "expiry_time": expiry.isoformat()}
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": expiry.isoformat(),
+            }
 
         return refresh
 

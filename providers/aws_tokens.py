@@ -37,17 +37,21 @@ def assume_role_args(target: GrantTarget) -> dict[str, Any]:
         "RoleArn": target.principal_arn,
         "RoleSessionName": session_name(target.handle),
         "SourceIdentity": source_identity(target.email),
-        "Tags": [{"Key": "slack_user", "Value": target.user_id},
-                 {"Key": "grant_id", "Value": target.grant_id}],
+        "Tags": [
+            {"Key": "slack_user", "Value": target.user_id},
+            {"Key": "grant_id", "Value": target.grant_id},
+        ],
         "DurationSeconds": SESSION_SECONDS,
     }
 
 
 def token_command(database: DatabaseSpec, *, db_user: str) -> str:
     """The AWS CLI command an IAM user runs to make their own token."""
-    return ("aws rds generate-db-auth-token"
-            f" --hostname {shlex.quote(database.host)} --port {database.port}"
-            f" --region {shlex.quote(database.region)} --username {shlex.quote(db_user)}")
+    return (
+        "aws rds generate-db-auth-token"
+        f" --hostname {shlex.quote(database.host)} --port {database.port}"
+        f" --region {shlex.quote(database.region)} --username {shlex.quote(db_user)}"
+    )
 
 
 class AwsTokenMinter:
@@ -63,37 +67,54 @@ class AwsTokenMinter:
         try:
             kind = parse_principal(target.principal_arn).kind
         except ValueError:
-            raise AwsError(f"{target.principal_arn!r} (database {database.name}) is not an IAM "
-                           "role or user ARN; fix identity.principal in the catalog") from None
+            raise AwsError(
+                f"{target.principal_arn!r} (database {database.name}) is not an IAM "
+                "role or user ARN; fix identity.principal in the catalog"
+            ) from None
         if kind is PrincipalKind.USER:
-            return DbCredential(CredentialKind.COMMAND,
-                                token_command(database, db_user=target.db_user),
-                                _until(now + TOKEN_LIFETIME, target.expires_at))
+            return DbCredential(
+                CredentialKind.COMMAND,
+                token_command(database, db_user=target.db_user),
+                _until(now + TOKEN_LIFETIME, target.expires_at),
+            )
         token, session_end = await asyncio.to_thread(self._token_as_role, database, target)
-        return DbCredential(CredentialKind.TOKEN, token,
-                            _until(now + TOKEN_LIFETIME, session_end, target.expires_at))
+        return DbCredential(
+            CredentialKind.TOKEN,
+            token,
+            _until(now + TOKEN_LIFETIME, session_end, target.expires_at),
+        )
 
-    def _token_as_role(self, database: DatabaseSpec,
-                       target: GrantTarget) -> tuple[str, datetime | None]:
+    def _token_as_role(
+        self, database: DatabaseSpec, target: GrantTarget
+    ) -> tuple[str, datetime | None]:
         sts = self._clients.sts(database.region)
         try:
             creds = sts.assume_role(**assume_role_args(target))["Credentials"]
         except (ClientError, BotoCoreError) as exc:
             raise aws_error(
-                exc, action="assume the user's role to sign a token",
+                exc,
+                action="assume the user's role to sign a token",
                 subject=f"{target.principal_arn} (database {database.name})",
                 fix="The role's trust policy must allow the bot's role sts:AssumeRole, "
-                    "sts:SetSourceIdentity and sts:TagSession") from None
+                "sts:SetSourceIdentity and sts:TagSession",
+            ) from None
         try:
-            rds = self._clients.rds_with(database.region, access_key=creds["AccessKeyId"],
-                                         secret_key=creds["SecretAccessKey"],
-                                         token=creds["SessionToken"])
-            token = rds.generate_db_auth_token(DBHostname=database.host, Port=database.port,
-                                               DBUsername=target.db_user,
-                                               Region=database.region)
+            rds = self._clients.rds_with(
+                database.region,
+                access_key=creds["AccessKeyId"],
+                secret_key=creds["SecretAccessKey"],
+                token=creds["SessionToken"],
+            )
+            token = rds.generate_db_auth_token(
+                DBHostname=database.host,
+                Port=database.port,
+                DBUsername=target.db_user,
+                Region=database.region,
+            )
         except (ClientError, BotoCoreError) as exc:
-            raise aws_error(exc, action="sign an IAM auth token",
-                            subject=f"database {database.name}") from None
+            raise aws_error(
+                exc, action="sign an IAM auth token", subject=f"database {database.name}"
+            ) from None
         expiry = creds.get("Expiration")
         return token, expiry if isinstance(expiry, datetime) else None
 

@@ -38,8 +38,9 @@ class IamGrants(Protocol):
         """Delete the grant's policy; a policy that is already gone counts as done."""
         ...
 
-    def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
-                           pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
+    def grant_policy_pages(
+        self, *, account_id: str, kinds: frozenset[str], pause: float = 0.0
+    ) -> AsyncIterator[dict[str, list[str]]]:
         """Every principal of the kinds ("role", "user") in the account, a page at a time.
 
         Each page maps a principal's ARN to the grant ids of its `db-access-*` policies (empty
@@ -75,8 +76,9 @@ class RoleProvisioner(Protocol):
 class LoginVerifier(Protocol):
     """Logs in to a target database as a user, to prove a fresh grant works."""
 
-    async def try_login(self, database: DatabaseSpec, *, db_user: str, password: str,
-                        seconds: float) -> None:
+    async def try_login(
+        self, database: DatabaseSpec, *, db_user: str, password: str, seconds: float
+    ) -> None:
         """Log in (TLS as for the admin connection) and close at once; LoginCheckError if not."""
         ...
 
@@ -120,8 +122,9 @@ class DatabaseAdmin(Protocol):
         """End db_user's open sessions; return how many were ended."""
         ...
 
-    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
-                             setting: StatementLog) -> str:
+    async def log_statements(
+        self, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+    ) -> str:
         """Make the server log db_user's statements as set (none resets); say what is logged."""
         ...
 
@@ -133,8 +136,15 @@ class SlackNotifier(Protocol):
     outcome is unknown `find_sent` tells whether it arrived: sending again would repeat it.
     """
 
-    async def post(self, channel: str, *, text: str, blocks: Blocks | None = None,
-                   thread_ts: str | None = None, key: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: Blocks | None = None,
+        thread_ts: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         """Post a message in a channel (as a reply in a thread when thread_ts is given)."""
         ...
 
@@ -142,14 +152,21 @@ class SlackNotifier(Protocol):
         """Replace a posted message in place."""
         ...
 
-    async def dm(self, user_id: str, *, text: str, blocks: Blocks | None = None,
-                 key: str | None = None) -> MessageRef:
+    async def dm(
+        self, user_id: str, *, text: str, blocks: Blocks | None = None, key: str | None = None
+    ) -> MessageRef:
         """Send a direct message to a user (links never unfurl)."""
         ...
 
-    async def find_sent(self, *, key: str, since: datetime, channel: str | None = None,
-                        user_id: str | None = None, thread_ts: str | None = None,
-                        ) -> MessageRef | None:
+    async def find_sent(
+        self,
+        *,
+        key: str,
+        since: datetime,
+        channel: str | None = None,
+        user_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> MessageRef | None:
         """The message sent with key since a time (in a channel, a user's DM, or a thread)."""
         ...
 

@@ -22,8 +22,9 @@ class EngineAdmin(Protocol):
         """End db_user's open sessions; return how many were ended."""
         ...
 
-    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
-                             setting: StatementLog) -> str:
+    async def log_statements(
+        self, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+    ) -> str:
         """Make the server log db_user's statements as set (none resets); say what is logged."""
         ...
 
@@ -56,11 +57,13 @@ class DatabaseAdminRouter:
         """End db_user's open sessions; return how many were ended."""
         return await self._admin(database).terminate_sessions(database, db_user=db_user)
 
-    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
-                             setting: StatementLog) -> str:
+    async def log_statements(
+        self, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+    ) -> str:
         """Make the server log db_user's statements as set (none resets); say what is logged."""
-        return await self._admin(database).log_statements(database, db_user=db_user,
-                                                           setting=setting)
+        return await self._admin(database).log_statements(
+            database, db_user=db_user, setting=setting
+        )
 
     async def ping(self, database: DatabaseSpec) -> None:
         """Log in as the admin of database and run SELECT 1 (for `check --online`)."""

@@ -34,29 +34,47 @@ ER_CANT_CREATE_USER_WITH_GRANT = 1410
 ER_CANNOT_USER = 1396
 CR_SSL_CONNECTION_ERROR = 2026
 # 1142-1144: table, column and procedure privileges denied.
-PRIVILEGE_ERRORS = frozenset({ER_DB_ACCESS_DENIED, ER_ACCESS_DENIED, ER_KILL_DENIED, 1142, 1143,
-                              1144, ER_SPECIFIC_ACCESS_DENIED, ER_CANT_CREATE_USER_WITH_GRANT})
+PRIVILEGE_ERRORS = frozenset(
+    {
+        ER_DB_ACCESS_DENIED,
+        ER_ACCESS_DENIED,
+        ER_KILL_DENIED,
+        1142,
+        1143,
+        1144,
+        ER_SPECIFIC_ACCESS_DENIED,
+        ER_CANT_CREATE_USER_WITH_GRANT,
+    }
+)
 
 
 def managed_mysql_privileges(database: DatabaseSpec) -> frozenset[str]:
     """Every privilege some level of database grants on it: those the bot keeps in step."""
-    return frozenset().union(*(mysql_privilege_set(spec.grants, level=str(spec.name))
-                               for spec in database.levels.values()))
+    return frozenset().union(
+        *(
+            mysql_privilege_set(spec.grants, level=str(spec.name))
+            for spec in database.levels.values()
+        )
+    )
 
 
 async def _schema_privileges(cur: aiomysql.Cursor, db_user: str, dbname: str) -> frozenset[str]:
     """The privileges db_user@'%' holds on dbname.*, named as GRANT names them."""
     # mysql.db itself, not information_schema: an admin without SELECT on it gets an error
     # here instead of an empty answer that would leave another level's privileges in place.
-    await cur.execute("SELECT * FROM mysql.db WHERE User = %s AND Host = '%%' AND Db = %s",
-                      (db_user, dbname.replace("_", "\\_")))
+    await cur.execute(
+        "SELECT * FROM mysql.db WHERE User = %s AND Host = '%%' AND Db = %s",
+        (db_user, dbname.replace("_", "\\_")),
+    )
     row = await cur.fetchone()
     if row is None:
         return frozenset()
     columns = [str(column[0]) for column in cur.description]
-    return frozenset(_privilege_name(column) for column, value in zip(columns, row, strict=True)
-                     if column.endswith("_priv") and column != "Grant_priv"
-                     and str(value).upper() == "Y")
+    return frozenset(
+        _privilege_name(column)
+        for column, value in zip(columns, row, strict=True)
+        if column.endswith("_priv") and column != "Grant_priv" and str(value).upper() == "Y"
+    )
 
 
 def _privilege_name(column: str) -> str:
@@ -73,7 +91,8 @@ class _TlsOnlyConnection(aiomysql.Connection):  # type: ignore[misc]
         # Checked before the credentials (possibly a clear-text IAM token) are sent.
         if self._ssl_context and not self.server_capabilities & CLIENT.SSL:
             raise pymysql.err.OperationalError(
-                CR_SSL_CONNECTION_ERROR, "the server did not offer TLS; refusing to log in")
+                CR_SSL_CONNECTION_ERROR, "the server did not offer TLS; refusing to log in"
+            )
         await super()._request_authentication()
 
 
@@ -86,9 +105,14 @@ class MysqlAdmin:
     in place of RDS's. Production code always uses the default IAM_AUTH_CLAUSE.
     """
 
-    def __init__(self, secrets: AdminSecrets, *, auth_clause: str = IAM_AUTH_CLAUSE,
-                 tls: ssl.SSLContext | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        secrets: AdminSecrets,
+        *,
+        auth_clause: str = IAM_AUTH_CLAUSE,
+        tls: ssl.SSLContext | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         # tls=None verifies the server against the system trust store (install the RDS CA
         # bundle there, or pass a context loaded with it).
         self._logins = AdminLogins(secrets)
@@ -141,7 +165,9 @@ class MysqlAdmin:
         async with self._connect(database) as cur, self._statements(database, db_user):
             await cur.execute(
                 "SELECT ID FROM information_schema.PROCESSLIST"
-                " WHERE USER = %s AND ID <> CONNECTION_ID()", (db_user,))
+                " WHERE USER = %s AND ID <> CONNECTION_ID()",
+                (db_user,),
+            )
             ids = [int(row[0]) for row in await cur.fetchall()]
             if not ids:
                 return 0
@@ -149,7 +175,8 @@ class MysqlAdmin:
             # mysql.rds_kill procedure is the sanctioned way there.
             await cur.execute(
                 "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql'"
-                " AND ROUTINE_NAME = 'rds_kill' AND ROUTINE_TYPE = 'PROCEDURE'")
+                " AND ROUTINE_NAME = 'rds_kill' AND ROUTINE_TYPE = 'PROCEDURE'"
+            )
             (found,) = await cur.fetchone()
             statement = "CALL mysql.rds_kill(%s)" if found else "KILL %s"
             ended = 0
@@ -163,14 +190,16 @@ class MysqlAdmin:
                 ended += 1
             return ended
 
-    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
-                             setting: StatementLog) -> str:
+    async def log_statements(
+        self, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+    ) -> str:
         """MySQL has no per-user statement log: only none is possible (the catalog checks it)."""
         if setting != StatementLog.NONE:
             raise DatabaseAdminError(
                 f"{database.name} is MySQL, which cannot log one user's statements; set "
                 "log_statements: none for its levels (README: Statements on record)",
-                retryable=False)
+                retryable=False,
+            )
         return "nothing"
 
     async def ping(self, database: DatabaseSpec) -> None:
@@ -195,16 +224,22 @@ class MysqlAdmin:
     async def _open(self, database: DatabaseSpec, login: AdminLogin) -> "_TlsOnlyConnection":
         where = f"{database.name} ({database.host}:{database.port})"
         conn = _TlsOnlyConnection(
-            host=database.host, port=database.port, user=login.username,
-            password=login.password, ssl=self._ssl(database), autocommit=True,
-            connect_timeout=self._connect_timeout)
+            host=database.host,
+            port=database.port,
+            user=login.username,
+            password=login.password,
+            ssl=self._ssl(database),
+            autocommit=True,
+            connect_timeout=self._connect_timeout,
+        )
         try:
             async with asyncio.timeout(self._connect_timeout + 5):
                 await conn._connect()
         except TimeoutError:
             raise DatabaseAdminError(
                 f"cannot connect to {where}: no answer within {self._connect_timeout:.0f}s "
-                "(check the host, port and security group)") from None
+                "(check the host, port and security group)"
+            ) from None
         except (pymysql.err.MySQLError, OSError, ssl.SSLError) as exc:
             # aiomysql hides the reason (refused, TLS verification…) in __cause__.
             cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
@@ -216,8 +251,7 @@ class MysqlAdmin:
         return conn
 
     @asynccontextmanager
-    async def _statements(self, database: DatabaseSpec,
-                          db_user: str | None) -> AsyncIterator[None]:
+    async def _statements(self, database: DatabaseSpec, db_user: str | None) -> AsyncIterator[None]:
         """Turn driver errors raised by admin statements into DatabaseAdminError."""
         about = f" for user {db_user!r}" if db_user else ""
         try:
@@ -230,18 +264,23 @@ class MysqlAdmin:
                     "(AWSAuthenticationPlugin is not loaded): turn on IAM database "
                     "authentication for the instance or cluster (aws rds modify-db-instance / "
                     "modify-db-cluster --enable-iam-database-authentication --apply-immediately)",
-                    retryable=False) from None
+                    retryable=False,
+                ) from None
             if code in PRIVILEGE_ERRORS:
                 raise DatabaseAdminError(
                     f"the admin login on {database.name} lacks a privilege{about}: "
                     f"{_message(exc)} (give it CREATE USER, PROCESS, SELECT on mysql.*, and the "
-                    "levels' privileges WITH GRANT OPTION)", retryable=False) from None
+                    "levels' privileges WITH GRANT OPTION)",
+                    retryable=False,
+                ) from None
             raise DatabaseAdminError(
-                f"admin statement on {database.name} failed{about}: {_message(exc)}") from None
+                f"admin statement on {database.name} failed{about}: {_message(exc)}"
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise DatabaseAdminError(
                 f"admin statement on {database.name} failed{about}: "
-                f"{str(exc) or type(exc).__name__}") from None
+                f"{str(exc) or type(exc).__name__}"
+            ) from None
 
 
 def _code(exc: BaseException) -> int | None:

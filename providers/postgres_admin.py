@@ -32,32 +32,44 @@ def scrub(text: str, secret: str) -> str:
 
 def managed_postgres_roles(database: DatabaseSpec) -> set[str]:
     """Every role some level of database grants: the memberships the bot keeps in step."""
-    return {role.strip('"') for spec in database.levels.values()
-            for role in postgres_grant_roles(spec.grants, level=str(spec.name))}
+    return {
+        role.strip('"')
+        for spec in database.levels.values()
+        for role in postgres_grant_roles(spec.grants, level=str(spec.name))
+    }
 
 
 async def _memberships(conn: asyncpg.Connection, db_user: str) -> set[str]:
     """The roles db_user is a direct member of."""
     rows = await conn.fetch(
         "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
-        " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1", db_user)
+        " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1",
+        db_user,
+    )
     return {row["rolname"] for row in rows}
 
 
-def _cannot_revoke(database: DatabaseSpec, db_user: str, roles: list[str],
-                   why: str) -> DatabaseAdminError:
+def _cannot_revoke(
+    database: DatabaseSpec, db_user: str, roles: list[str], why: str
+) -> DatabaseAdminError:
     return DatabaseAdminError(
         f"cannot take {', '.join(roles)} away from database user {db_user!r} on "
         f"{database.name} ({why}); another level of the catalog grants it, so the grant was "
         "not made: give the admin login ADMIN OPTION on it, or revoke it by hand",
-        retryable=False)
+        retryable=False,
+    )
 
 
 class PostgresAdmin:
     """Creates IAM login roles (rds_iam members), keeps their level roles exact, ends sessions."""
 
-    def __init__(self, secrets: AdminSecrets, *, tls: ssl.SSLContext | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        secrets: AdminSecrets,
+        *,
+        tls: ssl.SSLContext | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         # tls=None means sslmode=require (verified against ~/.postgresql/root.crt if present,
         # as libpq does); pass a context loaded with the RDS CA bundle to verify the host too.
         self._logins = AdminLogins(secrets)
@@ -74,12 +86,14 @@ class PostgresAdmin:
         managed = managed_postgres_roles(database)
         async with self._connect(database) as conn, self._statements(database, db_user):
             try:
-                return await self._ensure(conn, database, db_user=db_user, wanted=wanted,
-                                          managed=managed)
+                return await self._ensure(
+                    conn, database, db_user=db_user, wanted=wanted, managed=managed
+                )
             except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                 # Another grant created the same user between our check and CREATE ROLE.
-                return await self._ensure(conn, database, db_user=db_user, wanted=wanted,
-                                          managed=managed)
+                return await self._ensure(
+                    conn, database, db_user=db_user, wanted=wanted, managed=managed
+                )
 
     async def drop_user(self, database: DatabaseSpec, *, db_user: str) -> None:
         """Drop db_user if it exists (undoing a grant that created it and then failed)."""
@@ -87,12 +101,20 @@ class PostgresAdmin:
         async with self._connect(database) as conn, self._statements(database, db_user):
             await conn.execute(f"DROP ROLE IF EXISTS {user}")
 
-    async def _ensure(self, conn: asyncpg.Connection, database: DatabaseSpec, *, db_user: str,
-                      wanted: list[str], managed: set[str]) -> bool:
+    async def _ensure(
+        self,
+        conn: asyncpg.Connection,
+        database: DatabaseSpec,
+        *,
+        db_user: str,
+        wanted: list[str],
+        managed: set[str],
+    ) -> bool:
         user = quote_postgres(db_user, what="database user")
         async with conn.transaction():
             existing = await conn.fetchrow(
-                "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1", db_user)
+                "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1", db_user
+            )
             if existing is None:
                 await conn.execute(f"CREATE ROLE {user} LOGIN")
             elif existing["rolsuper"]:
@@ -100,7 +122,8 @@ class PostgresAdmin:
                 raise DatabaseAdminError(
                     f"database user {db_user!r} on {database.name} is a superuser; "
                     "refusing to grant IAM access to it (rename the user in the catalog)",
-                    retryable=False)
+                    retryable=False,
+                )
             elif not existing["rolcanlogin"]:
                 await conn.execute(f"ALTER ROLE {user} LOGIN")
             held = await _memberships(conn, db_user)
@@ -129,11 +152,13 @@ class PostgresAdmin:
             ended = await conn.fetchval(
                 "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
                 " FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
-                db_user)
+                db_user,
+            )
         return int(ended or 0)
 
-    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
-                             setting: StatementLog) -> str:
+    async def log_statements(
+        self, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+    ) -> str:
         """Make the server log db_user's statements as set (none resets); say what is logged."""
         quote_postgres(db_user, what="database user")
         async with self._connect(database) as conn, self._statements(database, db_user):
@@ -164,25 +189,33 @@ class PostgresAdmin:
         where = f"{database.name} ({database.host}:{database.port}/{database.dbname})"
         try:
             return await asyncpg.connect(
-                host=database.host, port=database.port, database=database.dbname,
-                user=login.username, password=login.password, ssl=self._ssl(database),
-                timeout=self._connect_timeout, command_timeout=COMMAND_TIMEOUT)
+                host=database.host,
+                port=database.port,
+                database=database.dbname,
+                user=login.username,
+                password=login.password,
+                ssl=self._ssl(database),
+                timeout=self._connect_timeout,
+                command_timeout=COMMAND_TIMEOUT,
+            )
         except asyncpg.InvalidAuthorizationSpecificationError as exc:
             raise LoginRefused(
                 f"admin login {login.username!r} was refused by {where}: "
-                f"{scrub(str(exc), login.password)} (check the admin secret)") from None
+                f"{scrub(str(exc), login.password)} (check the admin secret)"
+            ) from None
         except TimeoutError:
             raise DatabaseAdminError(
                 f"cannot connect to {where}: no answer within {self._connect_timeout:.0f}s "
-                "(check the host, port and security group)") from None
+                "(check the host, port and security group)"
+            ) from None
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseAdminError(
                 f"cannot connect to {where} as {login.username!r}: "
-                f"{scrub(str(exc), login.password) or type(exc).__name__}") from None
+                f"{scrub(str(exc), login.password) or type(exc).__name__}"
+            ) from None
 
     @asynccontextmanager
-    async def _statements(self, database: DatabaseSpec,
-                          db_user: str | None) -> AsyncIterator[None]:
+    async def _statements(self, database: DatabaseSpec, db_user: str | None) -> AsyncIterator[None]:
         """Turn driver errors raised by admin statements into DatabaseAdminError."""
         about = f" for user {db_user!r}" if db_user else ""
         try:
@@ -191,12 +224,16 @@ class PostgresAdmin:
             raise DatabaseAdminError(
                 f"the admin login on {database.name} lacks a privilege{about}: {exc} (give it "
                 "CREATEROLE, ADMIN OPTION on rds_iam and the level roles, and pg_signal_backend)",
-                retryable=False) from None
+                retryable=False,
+            ) from None
         except asyncpg.UndefinedObjectError as exc:
             raise DatabaseAdminError(
                 f"{database.name}: {exc}{about} (create the role or fix the level's grants "
-                "in the catalog)", retryable=False) from None
+                "in the catalog)",
+                retryable=False,
+            ) from None
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             raise DatabaseAdminError(
                 f"admin statement on {database.name} failed{about}: "
-                f"{str(exc) or type(exc).__name__}") from None
+                f"{str(exc) or type(exc).__name__}"
+            ) from None

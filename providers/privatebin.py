@@ -51,15 +51,17 @@ class PrivateBinShare:
             await self._session.close()
             self._session = None
 
-    async def _call(self, method: str, *, body: str | None = None, query: str | None = None,
-                    check: bool = False) -> dict[str, Any]:
+    async def _call(
+        self, method: str, *, body: str | None = None, query: str | None = None, check: bool = False
+    ) -> dict[str, Any]:
         """One JSON API request; every failure becomes a SecretShareError."""
         headers = dict(JSON_API_HEADERS)
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            async with self._client().request(method, self._request_url, params=query, data=body,
-                                              headers=headers) as resp:
+            async with self._client().request(
+                method, self._request_url, params=query, data=body, headers=headers
+            ) as resp:
                 if resp.status >= 300:
                     self._fail(f"{self._where} answered HTTP {resp.status}", check=check)
                 raw = await resp.read()
@@ -89,7 +91,8 @@ class PrivateBinShare:
         if self._session is None or self._session.closed:
             # trust_env: honour HTTPS_PROXY / NO_PROXY like the AWS SDK does in the same pod.
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout), trust_env=True)
+                timeout=aiohttp.ClientTimeout(total=self.timeout), trust_env=True
+            )
         return self._session
 
     @staticmethod

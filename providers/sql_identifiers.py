@@ -11,12 +11,31 @@ MYSQL_MAX_USER_LENGTH = 32
 
 # Privileges that make sense ON <db>.*; global ones (SUPER, FILE, PROCESS, CREATE USER…) and
 # GRANT OPTION are left out on purpose: a temporary grant must not hand out admin powers.
-MYSQL_PRIVILEGES = frozenset({
-    "ALL", "ALL PRIVILEGES", "ALTER", "ALTER ROUTINE", "CREATE", "CREATE ROUTINE",
-    "CREATE TEMPORARY TABLES", "CREATE VIEW", "DELETE", "DELETE HISTORY", "DROP", "EVENT",
-    "EXECUTE", "INDEX", "INSERT", "LOCK TABLES", "REFERENCES", "SELECT", "SHOW VIEW",
-    "TRIGGER", "UPDATE",
-})
+MYSQL_PRIVILEGES = frozenset(
+    {
+        "ALL",
+        "ALL PRIVILEGES",
+        "ALTER",
+        "ALTER ROUTINE",
+        "CREATE",
+        "CREATE ROUTINE",
+        "CREATE TEMPORARY TABLES",
+        "CREATE VIEW",
+        "DELETE",
+        "DELETE HISTORY",
+        "DROP",
+        "EVENT",
+        "EXECUTE",
+        "INDEX",
+        "INSERT",
+        "LOCK TABLES",
+        "REFERENCES",
+        "SELECT",
+        "SHOW VIEW",
+        "TRIGGER",
+        "UPDATE",
+    }
+)
 
 
 # What GRANT ALL ON db.* gives, as information_schema.SCHEMA_PRIVILEGES lists it.

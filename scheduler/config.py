@@ -18,6 +18,8 @@ class SchedulerConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> "SchedulerConfig":
         """The intervals and concurrency the service was configured with."""
-        return cls(sweep_interval=settings.sweep_interval,
-                   reconcile_interval=settings.reconcile_interval,
-                   iam_concurrency=settings.iam_concurrency)
+        return cls(
+            sweep_interval=settings.sweep_interval,
+            reconcile_interval=settings.reconcile_interval,
+            iam_concurrency=settings.iam_concurrency,
+        )

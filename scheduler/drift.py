@@ -27,8 +27,14 @@ class Fix:
 async def record(deps: Deps, fix: Fix, **details: object) -> Fix:
     """Audit a fix and count it."""
     async with transaction(deps.sessions) as session:
-        await deps.audit(session, actor="bot", action=f"reconcile.{fix.kind}",
-                         database=fix.database, grant_id=fix.grant_id, **details)
+        await deps.audit(
+            session,
+            actor="bot",
+            action=f"reconcile.{fix.kind}",
+            database=fix.database,
+            grant_id=fix.grant_id,
+            **details,
+        )
     deps.metrics.drift.labels(fix.kind).inc()
     log.info("drift fixed", extra={"kind": fix.kind, "grant_id": fix.grant_id})
     return fix
@@ -40,12 +46,18 @@ async def report(deps: Deps, steps: StepRunner, fixes: list[Fix]) -> None:
         return
     lines = [f"• {escape(fix.text, 300)}" for fix in fixes[:SUMMARY_LINES]]
     body = fitted(lines, lambda n: f"…and {n} more (see `/db-access audit`).", total=len(fixes))
-    head = (f":mag: Reconciliation found and fixed {len(fixes)} difference(s) between IAM and "
-            "the grants I keep:")
+    head = (
+        f":mag: Reconciliation found and fixed {len(fixes)} difference(s) between IAM and "
+        "the grants I keep:"
+    )
     text = head + "\n" + body
     async with transaction(deps.sessions) as session:
         fx = Effects(deps, session)
-        fx.post(deps.catalog.approvals_channel, key=f"drift:{new_id('d')}", text=text,
-                blocks=[section(head), section(body)])
+        fx.post(
+            deps.catalog.approvals_channel,
+            key=f"drift:{new_id('d')}",
+            text=text,
+            blocks=[section(head), section(body)],
+        )
         await fx.flush()
     await steps.run_now(fx.steps)

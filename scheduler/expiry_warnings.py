@@ -33,8 +33,14 @@ class ExpiryWarnings:
         while True:
             now = self._d.clock()
             async with transaction(self._d.sessions) as session:
-                grants = await claims.expiring(session, owner=self._d.owner, now=now,
-                                               lease=LEASE, within=WARN_BEFORE, limit=BATCH)
+                grants = await claims.expiring(
+                    session,
+                    owner=self._d.owner,
+                    now=now,
+                    lease=LEASE,
+                    within=WARN_BEFORE,
+                    limit=BATCH,
+                )
                 fx = Effects(self._d, session)
                 for grant in grants:
                     sent += await self._warn(session, fx, grant, now)
@@ -43,21 +49,31 @@ class ExpiryWarnings:
                 return sent
             await self._steps.run_now(fx.steps)
 
-    async def _warn(self, session: AsyncSession, fx: Effects, grant: Grant,
-                    now: datetime) -> bool:
+    async def _warn(self, session: AsyncSession, fx: Effects, grant: Grant, now: datetime) -> bool:
         """Mark the grant warned and write the DM with it (a short grant needs none)."""
         grant.warned_at = now
         grant.claimed_by = grant.claim_until = None
         # A grant no longer than the warning window was told its end in the link DM already.
-        if grant.granted_at is not None and grant.expires_at is not None \
-                and grant.expires_at - grant.granted_at <= WARN_BEFORE:
+        if (
+            grant.granted_at is not None
+            and grant.expires_at is not None
+            and grant.expires_at - grant.granted_at <= WARN_BEFORE
+        ):
             return False
         left = humanize((grant.expires_at or now) - now)
         end = f"{grant.expires_at:%Y%m%dT%H%M%S}" if grant.expires_at else "none"
-        fx.dm(grant.user_id, key=f"expiring:{grant.id}:{end}",
-              blocks=expiry_warning_dm(grant, now),
-              text=f"Your {grant.level} access to {grant.database} ends in {left}")
-        await self._d.audit(session, actor="bot", action="grant.expiry_warned",
-                            database=grant.database, grant_id=grant.id,
-                            expires_at=str(grant.expires_at))
+        fx.dm(
+            grant.user_id,
+            key=f"expiring:{grant.id}:{end}",
+            blocks=expiry_warning_dm(grant, now),
+            text=f"Your {grant.level} access to {grant.database} ends in {left}",
+        )
+        await self._d.audit(
+            session,
+            actor="bot",
+            action="grant.expiry_warned",
+            database=grant.database,
+            grant_id=grant.id,
+            expires_at=str(grant.expires_at),
+        )
         return True

@@ -40,8 +40,14 @@ class Reconciler:
     Half-made grants need no reconciliation: their PROVISION step is retried until done.
     """
 
-    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None, *,
-                 parallel: int = PARALLEL, spread: float = 0.0) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        lifecycle: Lifecycle | None = None,
+        *,
+        parallel: int = PARALLEL,
+        spread: float = 0.0,
+    ) -> None:
         """spread: seconds a pass may take to read its pages (0: as fast as IAM answers)."""
         self._d = deps
         self._steps = (lifecycle or Lifecycle(deps)).steps
@@ -68,11 +74,19 @@ class Reconciler:
             try:
                 fixes.extend(await self._account(account_id, scope))
             except DbAccessError as exc:
-                log.warning("could not reconcile an account",
-                            extra={"account_id": account_id, "error": str(exc)})
+                log.warning(
+                    "could not reconcile an account",
+                    extra={"account_id": account_id, "error": str(exc)},
+                )
         await report(self._d, self._steps, fixes)
-        log.info("reconciled", extra={"pages": sum(self._pages.values()), "fixes": len(fixes),
-                                      "seconds": round(time.monotonic() - started, 3)})
+        log.info(
+            "reconciled",
+            extra={
+                "pages": sum(self._pages.values()),
+                "fixes": len(fixes),
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
         return fixes
 
     async def _account(self, account_id: str, scope: Scope) -> list[Fix]:
@@ -80,11 +94,13 @@ class Reconciler:
         fixes: list[Fix] = []
         seen: set[str] = set()
         last = self._pages.get(account_id, 0)
-        gap = 0.0 if not self._spread else \
-            min(MAX_PAGE_GAP, self._spread / (last - 1) if last > 1 else FIRST_PAGE_GAP)
+        gap = (
+            0.0
+            if not self._spread
+            else min(MAX_PAGE_GAP, self._spread / (last - 1) if last > 1 else FIRST_PAGE_GAP)
+        )
         # IAM throttles bursts of this call per account: the pages come `gap` apart.
-        pages = self._d.iam.grant_policy_pages(account_id=account_id, kinds=scope.kinds,
-                                               pause=gap)
+        pages = self._d.iam.grant_policy_pages(account_id=account_id, kinds=scope.kinds, pause=gap)
         count = 0
         async with contextlib.aclosing(pages):
             while True:
@@ -100,33 +116,47 @@ class Reconciler:
         async with transaction(self._d.sessions) as session:
             holders = await repo.principals_with_active_grants(session, account_id=account_id)
         for arn in sorted(holders - seen):
-            log.warning("an IAM principal holding active grants does not exist; its grants "
-                        "cannot work until it is created", extra={"principal": arn})
+            log.warning(
+                "an IAM principal holding active grants does not exist; its grants "
+                "cannot work until it is created",
+                extra={"principal": arn},
+            )
         return fixes
 
     async def _compare(self, listed: dict[str, list[str]], listed_at: datetime) -> list[Fix]:
         """Orphans and missing policies among one page of principals."""
         arns = sorted(listed)
         async with transaction(self._d.sessions) as session:
-            active = [row for start in range(0, len(arns), ROWS_PER_QUERY)
-                      for row in await repo.active_grants_on(
-                          session, principal_arns=arns[start:start + ROWS_PER_QUERY],
-                          now=listed_at)]
+            active = [
+                row
+                for start in range(0, len(arns), ROWS_PER_QUERY)
+                for row in await repo.active_grants_on(
+                    session, principal_arns=arns[start : start + ROWS_PER_QUERY], now=listed_at
+                )
+            ]
             active_ids = {gid for gid, _, _ in active}
             # Nearly every listed policy belongs to an active grant; only the rest are read.
             suspects = sorted({gid for ids in listed.values() for gid in ids} - active_ids)
             rows: dict[str, Grant] = {}
             for start in range(0, len(suspects), ROWS_PER_QUERY):
-                rows.update(await repo.grants_by_ids(
-                    session, grant_ids=suspects[start:start + ROWS_PER_QUERY]))
+                rows.update(
+                    await repo.grants_by_ids(
+                        session, grant_ids=suspects[start : start + ROWS_PER_QUERY]
+                    )
+                )
         work = []
         for arn, ids in listed.items():
             for gid in ids:
                 row = rows.get(gid)
                 # A grant revoked after the listing may have lost its policy since; not an orphan.
-                if gid not in active_ids and (row is None or (
-                        row.status == GrantStatus.REVOKED and row.revoked_at is not None
-                        and row.revoked_at <= listed_at)):
+                if gid not in active_ids and (
+                    row is None
+                    or (
+                        row.status == GrantStatus.REVOKED
+                        and row.revoked_at is not None
+                        and row.revoked_at <= listed_at
+                    )
+                ):
                     work.append(self._delete_orphan(arn, gid, row))
         for gid, arn, due in active:
             # A grant made active after the listing may have got its policy since.
@@ -140,35 +170,53 @@ class Reconciler:
         if db is not None:
             return db
         account = arn.split(":")[4] if arn.count(":") >= 5 else ""
-        return next((db for db in self._d.catalog.databases.values()
-                     if db.account_id == account), None)
+        return next(
+            (db for db in self._d.catalog.databases.values() if db.account_id == account), None
+        )
 
     async def _delete_orphan(self, arn: str, gid: str, row: Grant | None) -> Fix | None:
         db = self._database_for(arn, row)
         if db is None:
-            log.warning("orphan policy in an account the catalog no longer has",
-                        extra={"principal": arn, "grant_id": gid})
+            log.warning(
+                "orphan policy in an account the catalog no longer has",
+                extra={"principal": arn, "grant_id": gid},
+            )
             return None
         async with self._slots:
             try:
                 await self._d.iam.detach(db, principal_arn=arn, grant_id=gid)
             except DbAccessError as exc:
-                log.warning("could not delete an orphan policy",
-                            extra={"principal": arn, "grant_id": gid, "error": str(exc)})
+                log.warning(
+                    "could not delete an orphan policy",
+                    extra={"principal": arn, "grant_id": gid, "error": str(exc)},
+                )
                 return None
         why = "its grant was revoked" if row is not None else "no grant has that id"
-        return await record(self._d, Fix("orphan_deleted", f"deleted policy `db-access-{gid}` "
-                                         f"on {arn}: {why}", gid if row else None,
-                                         row.database if row else None),
-                            principal=arn, policy=f"db-access-{gid}", known=row is not None)
+        return await record(
+            self._d,
+            Fix(
+                "orphan_deleted",
+                f"deleted policy `db-access-{gid}` on {arn}: {why}",
+                gid if row else None,
+                row.database if row else None,
+            ),
+            principal=arn,
+            policy=f"db-access-{gid}",
+            known=row is not None,
+        )
 
     async def _restore(self, grant_id: str) -> Fix | None:
         """Re-attach a live grant's missing policy, holding its lease so no sweep interferes."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
             claimed = await repo.claim_grants(
-                session, where=[Grant.id == grant_id, Grant.status == GrantStatus.ACTIVE],
-                owner=self._d.owner, now=now, lease=LEASE, limit=1)
+                session,
+                where=[Grant.id == grant_id, Grant.status == GrantStatus.ACTIVE],
+                owner=self._d.owner,
+                now=now,
+                lease=LEASE,
+                limit=1,
+            )
         if not claimed:
             return None
         grant = claimed[0]
@@ -179,16 +227,24 @@ class Reconciler:
             async with self._slots:
                 await self._d.iam.attach(db, target_of(grant))
         except DbAccessError as exc:
-            log.warning("could not restore a missing policy",
-                        extra={"principal": grant.principal_arn, "grant_id": grant.id,
-                               "error": str(exc)})
+            log.warning(
+                "could not restore a missing policy",
+                extra={"principal": grant.principal_arn, "grant_id": grant.id, "error": str(exc)},
+            )
             return None
         finally:
             await self._release(grant)
-        return await record(self._d, Fix(
-            "policy_restored", f"restored the missing policy of grant `{grant.id}` "
-            f"({grant.level} on {grant.database} for {grant.email})", grant.id, grant.database),
-            principal=grant.principal_arn)
+        return await record(
+            self._d,
+            Fix(
+                "policy_restored",
+                f"restored the missing policy of grant `{grant.id}` "
+                f"({grant.level} on {grant.database} for {grant.email})",
+                grant.id,
+                grant.database,
+            ),
+            principal=grant.principal_arn,
+        )
 
     async def _release(self, grant: Grant) -> None:
         async with transaction(self._d.sessions) as session:

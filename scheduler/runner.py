@@ -49,8 +49,9 @@ class JobRunner:
         try:
             await job()
         except StateUnavailable:
-            log.warning("scheduler job skipped: the state store is unavailable",
-                        extra={"job": name})
+            log.warning(
+                "scheduler job skipped: the state store is unavailable", extra={"job": name}
+            )
         except Exception:
             # A job must never take the scheduler down; its rows stay due for the next run.
             log.exception("scheduler job failed", extra={"job": name})

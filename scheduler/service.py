@@ -38,8 +38,11 @@ class Scheduler(Background):
         self._d = deps
         self.config = config or SchedulerConfig()
         # A pass reads IAM over half its interval, so passes never run into each other.
-        self.jobs = Jobs(deps, iam_concurrency=self.config.iam_concurrency,
-                         reconcile_spread=self.config.reconcile_interval / 2)
+        self.jobs = Jobs(
+            deps,
+            iam_concurrency=self.config.iam_concurrency,
+            reconcile_spread=self.config.reconcile_interval / 2,
+        )
         self._runner = JobRunner()
         self._aps: AsyncIOScheduler | None = None
         self._wakeups = Wakeups(deps, self._wake, self.config.wakeups)
@@ -52,29 +55,48 @@ class Scheduler(Background):
     async def start(self) -> None:
         """Start every interval job now, and date jobs at the next few grant ends."""
         _quiet_apscheduler()
-        aps = AsyncIOScheduler(timezone=UTC, job_defaults={
-            # Late runs still run (rows stay due anyway); overlapping runs are JobRunner's job.
-            "coalesce": True, "max_instances": 3, "misfire_grace_time": None})
+        aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={
+                # Late runs still run (rows stay due anyway); overlapping runs are JobRunner's job.
+                "coalesce": True,
+                "max_instances": 3,
+                "misfire_grace_time": None,
+            },
+        )
         now = _wall()
-        every = {STEPS: (self.jobs.steps, self.config.sweep_interval),
-                 REVOKE: (self._sweep, self.config.sweep_interval),
-                 WARN: (self.jobs.warn, self.config.sweep_interval),
-                 REQUESTS: (self.jobs.requests, self.config.sweep_interval),
-                 REVIEWS: (self.jobs.breakglass_reviews, self.config.sweep_interval),
-                 RECONCILE: (self.jobs.reconcile, self.config.reconcile_interval),
-                 UNUSED: (self.jobs.unused_access, self.config.reconcile_interval),
-                 ROLES: (self.jobs.unused_roles, self.config.reconcile_interval)}
+        every = {
+            STEPS: (self.jobs.steps, self.config.sweep_interval),
+            REVOKE: (self._sweep, self.config.sweep_interval),
+            WARN: (self.jobs.warn, self.config.sweep_interval),
+            REQUESTS: (self.jobs.requests, self.config.sweep_interval),
+            REVIEWS: (self.jobs.breakglass_reviews, self.config.sweep_interval),
+            RECONCILE: (self.jobs.reconcile, self.config.reconcile_interval),
+            UNUSED: (self.jobs.unused_access, self.config.reconcile_interval),
+            ROLES: (self.jobs.unused_roles, self.config.reconcile_interval),
+        }
         for name, (job, seconds) in every.items():
             # First run at once: whatever came due while no replica ran is handled at start.
-            aps.add_job(self._runner.run, "interval", args=[name, job], id=name,
-                        seconds=seconds, next_run_time=now)
+            aps.add_job(
+                self._runner.run,
+                "interval",
+                args=[name, job],
+                id=name,
+                seconds=seconds,
+                next_run_time=now,
+            )
         self._aps = aps
         self._wakeups.attach(aps)
         # Planned before start: jobs added to a stopped scheduler are stored in one go.
         await self._wakeups.refill(after=self._d.clock())
         aps.start()
-        log.info("scheduler started", extra={"sweep_s": self.config.sweep_interval,
-                                             "reconcile_s": self.config.reconcile_interval})
+        log.info(
+            "scheduler started",
+            extra={
+                "sweep_s": self.config.sweep_interval,
+                "reconcile_s": self.config.reconcile_interval,
+            },
+        )
 
     async def stop(self) -> None:
         """Stop starting jobs, give running ones a moment, then cancel what is left."""

@@ -31,8 +31,9 @@ class Sweeper:
     a few rounds of waiting messages, the rest are handed to the step runner's due runs.
     """
 
-    def __init__(self, deps: Deps, lifecycle: Lifecycle | None = None, *,
-                 parallel: int = PARALLEL) -> None:
+    def __init__(
+        self, deps: Deps, lifecycle: Lifecycle | None = None, *, parallel: int = PARALLEL
+    ) -> None:
         self._d = deps
         lifecycle = lifecycle or Lifecycle(deps)
         self._revoker, self._steps = lifecycle.revoker, lifecycle.steps
@@ -54,9 +55,11 @@ class Sweeper:
                 if not running and not self._sending:
                     break
                 # While only messages are left, look for newly due grants every second.
-                finished, _ = await asyncio.wait(running | self._sending,
-                                                 timeout=None if running else CLAIM_EVERY,
-                                                 return_when=asyncio.FIRST_COMPLETED)
+                finished, _ = await asyncio.wait(
+                    running | self._sending,
+                    timeout=None if running else CLAIM_EVERY,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 revoked = finished & running
                 running -= revoked
                 done += sum(task.result() for task in revoked)
@@ -99,8 +102,9 @@ class Sweeper:
         """Lease up to limit due grants; active ones move to REVOKING in the same transaction."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
-            grants = await claims.due_revocations(session, owner=self._d.owner, now=now,
-                                                  lease=LEASE, limit=limit)
+            grants = await claims.due_revocations(
+                session, owner=self._d.owner, now=now, lease=LEASE, limit=limit
+            )
             for grant in grants:
                 if grant.status == GrantStatus.ACTIVE:
                     grant.status, grant.revoke_reason = GrantStatus.REVOKING, "expired"
@@ -123,8 +127,9 @@ class Sweeper:
         self._d.metrics.active_grants.set(active)
 
 
-async def upcoming_expiries(deps: Deps, *, after: datetime,
-                            limit: int) -> list[tuple[str, datetime]]:
+async def upcoming_expiries(
+    deps: Deps, *, after: datetime, limit: int
+) -> list[tuple[str, datetime]]:
     """The next `limit` (grant id, expires_at) of active grants, for the scheduler's wake-ups."""
     async with transaction(deps.sessions) as session:
         return await repo.upcoming_expiries(session, after=after, limit=limit)

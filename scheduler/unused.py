@@ -49,8 +49,13 @@ class UnusedAccess:
             now = self._d.clock()
             async with transaction(self._d.sessions) as session:
                 grants = await claims.unused_to_notify(
-                    session, owner=self._d.owner, now=now, lease=LEASE,
-                    idle=idle_limit - notice_before(idle_limit), limit=BATCH)
+                    session,
+                    owner=self._d.owner,
+                    now=now,
+                    lease=LEASE,
+                    idle=idle_limit - notice_before(idle_limit),
+                    limit=BATCH,
+                )
                 fx = Effects(self._d, session)
                 for grant in grants:
                     await self._notice(session, fx, grant, now)
@@ -60,24 +65,37 @@ class UnusedAccess:
             sent += len(grants)
             await self._steps.run_now(fx.steps)
 
-    async def _notice(self, session: AsyncSession, fx: Effects, grant: Grant,
-                      now: datetime) -> None:
+    async def _notice(
+        self, session: AsyncSession, fx: Effects, grant: Grant, now: datetime
+    ) -> None:
         last = grant.last_token_at or grant.granted_at or now
-        ends = max(last + self._d.catalog.unused_after, now + notice_before(
-            self._d.catalog.unused_after))
-        text = (f":zzz: Your standing `{grant.level}` access to `{grant.database}` (grant "
-                f"`{grant.id}`) has not been used since {when(last)}. It will be revoked "
-                f"{when(ends)} unless you get a token before then (press *New token*).")
-        blocks = [section(text),
-                  actions(button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
-                          button("Revoke now", ActionId.REVOKE, grant.id),
-                          block_id=f"unused_{grant.id}")]
+        ends = max(
+            last + self._d.catalog.unused_after, now + notice_before(self._d.catalog.unused_after)
+        )
+        text = (
+            f":zzz: Your standing `{grant.level}` access to `{grant.database}` (grant "
+            f"`{grant.id}`) has not been used since {when(last)}. It will be revoked "
+            f"{when(ends)} unless you get a token before then (press *New token*)."
+        )
+        blocks = [
+            section(text),
+            actions(
+                button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
+                button("Revoke now", ActionId.REVOKE, grant.id),
+                block_id=f"unused_{grant.id}",
+            ),
+        ]
         grant.unused_notice_at = now
         grant.claimed_by = grant.claim_until = None
-        await self._d.audit(session, actor="bot", action="grant.unused_notice",
-                            database=grant.database, grant_id=grant.id, revoke_after=str(ends))
-        fx.dm(grant.user_id, key=f"unused:{grant.id}:{now:%Y%m%dT%H%M%S}", text=text,
-              blocks=blocks)
+        await self._d.audit(
+            session,
+            actor="bot",
+            action="grant.unused_notice",
+            database=grant.database,
+            grant_id=grant.id,
+            revoke_after=str(ends),
+        )
+        fx.dm(grant.user_id, key=f"unused:{grant.id}:{now:%Y%m%dT%H%M%S}", text=text, blocks=blocks)
 
     async def _revoke(self) -> int:
         idle_limit = self._d.catalog.unused_after
@@ -86,8 +104,14 @@ class UnusedAccess:
             now = self._d.clock()
             async with transaction(self._d.sessions) as session:
                 grants = await claims.unused_to_revoke(
-                    session, owner=self._d.owner, now=now, lease=LEASE, idle=idle_limit,
-                    notice=notice_before(idle_limit), limit=BATCH)
+                    session,
+                    owner=self._d.owner,
+                    now=now,
+                    lease=LEASE,
+                    idle=idle_limit,
+                    notice=notice_before(idle_limit),
+                    limit=BATCH,
+                )
                 for grant in grants:
                     grant.status, grant.revoke_reason = GrantStatus.REVOKING, "unused"
                     grant.revoke_requested_by = None

@@ -50,20 +50,25 @@ BOUNDARY = "arn:aws:iam::123456789012:policy/db-access-boundary"
 
 def with_role_provisioning(data: dict) -> dict:
     """The demo catalog, with the bot creating each person's role on first use."""
-    data["identity"]["principal"] = \
+    data["identity"]["principal"] = (
         "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
+    )
     data["identity"]["provision"] = {
         "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary",
-        "tags": {"team": "demo"}}
+        "tags": {"team": "demo"},
+    }
     return data
 
 
 def create_boundary() -> None:
     """The permissions boundary an admin creates once (db-access-bot iam-policy --boundary)."""
-    document = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "rds-db:connect", "Resource": "*"}]}
-    aws_seed.client("iam").create_policy(PolicyName=BOUNDARY.rsplit("/", 1)[1],
-                                         PolicyDocument=json.dumps(document))
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": "*"}],
+    }
+    aws_seed.client("iam").create_policy(
+        PolicyName=BOUNDARY.rsplit("/", 1)[1], PolicyDocument=json.dumps(document)
+    )
 
 
 def role_state() -> str:
@@ -75,9 +80,11 @@ def role_state() -> str:
         return f"IAM has no role {ROLE} yet"
     trusted = [s["Principal"]["AWS"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
     tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-    return (f"the bot created {role['Arn']} on first use:\n"
-            f"   boundary {role['PermissionsBoundary']['PermissionsBoundaryArn']}\n"
-            f"   tags {json.dumps(tags)}\n   trusts {json.dumps(trusted)}")
+    return (
+        f"the bot created {role['Arn']} on first use:\n"
+        f"   boundary {role['PermissionsBoundary']['PermissionsBoundaryArn']}\n"
+        f"   tags {json.dumps(tags)}\n   trusts {json.dumps(trusted)}"
+    )
 
 
 # --- the conversation ---------------------------------------------------------------------
@@ -94,17 +101,25 @@ async def conversation(emu: SlackEmulator, bot: BotProcess) -> None:
     say(f"the bot is up: /healthz {bot.health('/healthz')}, /readyz {bot.health('/readyz')}")
     say(await asyncio.to_thread(role_state))
     say("alice types: /db-access request orders-prod ro 1h investigating INC-42")
-    await emu.slash_command("request orders-prod ro 1h investigating INC-42",
-                            user_id=catalogs.DEV)
-    card = await emu.wait_for_call("chat.postMessage",
-                                   lambda c: c.params.get("channel") == catalogs.ORDERS_CHANNEL)
-    request_id = re.search(r"Request `(r\w+)`", json.dumps(card.params["blocks"],
-                                                            ensure_ascii=False)).group(1)
+    await emu.slash_command("request orders-prod ro 1h investigating INC-42", user_id=catalogs.DEV)
+    card = await emu.wait_for_call(
+        "chat.postMessage", lambda c: c.params.get("channel") == catalogs.ORDERS_CHANNEL
+    )
+    request_id = re.search(
+        r"Request `(r\w+)`", json.dumps(card.params["blocks"], ensure_ascii=False)
+    ).group(1)
     say(f"bob clicks Approve on the card for {request_id} in <#{catalogs.ORDERS_CHANNEL}>")
-    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=request_id,
-                    message=(catalogs.ORDERS_CHANNEL, card.response["ts"]))
-    dm = await emu.wait_for_call("chat.postMessage", lambda c: bool(
-        LINK.search(json.dumps(c.params.get("blocks") or []))), timeout=20)
+    await emu.click(
+        user_id=catalogs.APPROVER,
+        action_id=ActionId.APPROVE,
+        value=request_id,
+        message=(catalogs.ORDERS_CHANNEL, card.response["ts"]),
+    )
+    dm = await emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: bool(LINK.search(json.dumps(c.params.get("blocks") or []))),
+        timeout=20,
+    )
     link = LINK.search(json.dumps(dm.params["blocks"])).group(0)
     say(f"alice opens her one-time link {link.split('#')[0]}#-… (read by pbincli):")
     print(await asyncio.to_thread(pbincli_read, link))
@@ -118,8 +133,9 @@ async def conversation(emu: SlackEmulator, bot: BotProcess) -> None:
         if not await asyncio.to_thread(policy_names):
             break
         await asyncio.sleep(0.25)
-    say(f"policies left on the role: {await asyncio.to_thread(policy_names)}. "
-        "Everything Slack saw:")
+    say(
+        f"policies left on the role: {await asyncio.to_thread(policy_names)}. Everything Slack saw:"
+    )
     print(emu.transcript())
 
 
@@ -131,48 +147,68 @@ def shown(blocks: list[dict]) -> str:
         if isinstance(text, dict) and text.get("text"):
             lines.append(text["text"])
         lines += [e.get("text", "") for e in block.get("elements", []) if e.get("type") == "mrkdwn"]
-        lines += [f"[{e['text']['text']}]" for e in block.get("elements", [])
-                  if e.get("type") == "button"]
+        lines += [
+            f"[{e['text']['text']}]" for e in block.get("elements", []) if e.get("type") == "button"
+        ]
     return "\n".join(f"   | {line}" for text in lines for line in text.splitlines())
 
 
 async def break_glass(emu: SlackEmulator, bot: BotProcess) -> None:
     """Part 2, break-glass: Alice takes rw at once; the card and Ada's DM say so; Bob reviews."""
-    say("part 2, break-glass. alice types: /db-access breakglass orders-prod rw 1h "
-        "primary is down, INC-99")
+    say(
+        "part 2, break-glass. alice types: /db-access breakglass orders-prod rw 1h "
+        "primary is down, INC-99"
+    )
     since = len(emu.calls)
-    await emu.slash_command("breakglass orders-prod rw 1h primary is down, INC-99",
-                            user_id=catalogs.DEV)
-    card = await emu.wait_for_call("chat.postMessage", lambda c: "BREAK-GLASS" in str(
-        c.params.get("text")) and c.params.get("channel") == catalogs.ORDERS_CHANNEL,
-        since=since, timeout=20)
+    await emu.slash_command(
+        "breakglass orders-prod rw 1h primary is down, INC-99", user_id=catalogs.DEV
+    )
+    card = await emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: (
+            "BREAK-GLASS" in str(c.params.get("text"))
+            and c.params.get("channel") == catalogs.ORDERS_CHANNEL
+        ),
+        since=since,
+        timeout=20,
+    )
     request_id = re.search(r"Request `(r\w+)`", json.dumps(card.params["blocks"])).group(1)
     where = (card.response["channel"], card.response["ts"])
-    await emu.wait_for_call("chat.postMessage", lambda c: bool(
-        LINK.search(json.dumps(c.params.get("blocks") or []))), since=since, timeout=20)
-    await emu.wait_until(lambda: "Granted as" in json.dumps(emu.messages[where].blocks),
-                         timeout=20)
+    await emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: bool(LINK.search(json.dumps(c.params.get("blocks") or []))),
+        since=since,
+        timeout=20,
+    )
+    await emu.wait_until(lambda: "Granted as" in json.dumps(emu.messages[where].blocks), timeout=20)
     say(f"no approval asked; alice's link is in her DMs. The card in <#{catalogs.ORDERS_CHANNEL}>:")
     print(shown(emu.messages[where].blocks))
     [alert] = emu.dms_to(catalogs.ADMIN)
     say(f"ada, an admin, got a DM at once: {alert.text}")
     say("bob, an approver, clicks Acknowledge on the card")
-    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.BREAKGLASS_ACK,
-                    value=request_id, message=where)
-    await emu.wait_until(lambda: "Acknowledged" in json.dumps(emu.messages[where].blocks),
-                         timeout=20)
-    review = next(b["text"]["text"] for b in emu.messages[where].blocks
-                  if "Acknowledged" in str(b))
+    await emu.click(
+        user_id=catalogs.APPROVER,
+        action_id=ActionId.BREAKGLASS_ACK,
+        value=request_id,
+        message=where,
+    )
+    await emu.wait_until(
+        lambda: "Acknowledged" in json.dumps(emu.messages[where].blocks), timeout=20
+    )
+    review = next(b["text"]["text"] for b in emu.messages[where].blocks if "Acknowledged" in str(b))
     say(f"the card now says: {review}")
     grant_id = next(iter(await asyncio.to_thread(aws_seed.inline_policies, ROLE)))
-    await emu.slash_command(f"revoke {grant_id.removeprefix('db-access-')}",
-                            user_id=catalogs.DEV)
+    await emu.slash_command(f"revoke {grant_id.removeprefix('db-access-')}", user_id=catalogs.DEV)
     for _ in range(80):
         if not await asyncio.to_thread(policy_names):
             break
         await asyncio.sleep(0.25)
-    say(f"alice revoked it when done; break-glass policies left on the role: "
-        f"{await asyncio.to_thread(policy_names)}")
+    say(
+        f"alice revoked it when done; break-glass policies left on the role: "
+        f"{await asyncio.to_thread(policy_names)}"
+    )
+
+
 async def scheduled_start(emu: SlackEmulator) -> None:
     """Part 3, a scheduled start: alice asks for access in a few seconds; bob approves ahead."""
     say("part 3: a scheduled start")
@@ -181,21 +217,38 @@ async def scheduled_start(emu: SlackEmulator) -> None:
     say(f"alice types: /db-access {line}")
     since = len(emu.calls)
     await emu.slash_command(line, user_id=catalogs.DEV)
-    card = await emu.wait_for_call("chat.postMessage", lambda c: c.params.get("channel") ==
-                                   catalogs.ORDERS_CHANNEL, since=since)
-    request_id = re.search(r"Request `(r\w+)`", json.dumps(card.params["blocks"],
-                                                            ensure_ascii=False)).group(1)
+    card = await emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: c.params.get("channel") == catalogs.ORDERS_CHANNEL,
+        since=since,
+    )
+    request_id = re.search(
+        r"Request `(r\w+)`", json.dumps(card.params["blocks"], ensure_ascii=False)
+    ).group(1)
     say(f"bob approves {request_id} ahead of its start")
-    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=request_id,
-                    message=(catalogs.ORDERS_CHANNEL, card.response["ts"]))
-    prepared = await emu.wait_for_call("chat.postMessage", lambda c: str(
-        c.params.get("text")).startswith(":calendar:"), since=since)
+    await emu.click(
+        user_id=catalogs.APPROVER,
+        action_id=ActionId.APPROVE,
+        value=request_id,
+        message=(catalogs.ORDERS_CHANNEL, card.response["ts"]),
+    )
+    prepared = await emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: str(c.params.get("text")).startswith(":calendar:"),
+        since=since,
+    )
     say(f"alice reads: {prepared.params['text']}")
     policies = await asyncio.to_thread(aws_seed.inline_policies, ROLE)
-    say("IAM holds the window (nothing before the start, nothing after the end): "
-        f"{json.dumps(policies, indent=1)}")
-    dm = await emu.wait_for_call("chat.postMessage", lambda c: bool(
-        LINK.search(json.dumps(c.params.get("blocks") or []))), since=since, timeout=60)
+    say(
+        "IAM holds the window (nothing before the start, nothing after the end): "
+        f"{json.dumps(policies, indent=1)}"
+    )
+    dm = await emu.wait_for_call(
+        "chat.postMessage",
+        lambda c: bool(LINK.search(json.dumps(c.params.get("blocks") or []))),
+        since=since,
+        timeout=60,
+    )
     link = LINK.search(json.dumps(dm.params["blocks"])).group(0)
     say(f"at {start} the scheduler made it active and DMed alice a link; it reads:")
     print(await asyncio.to_thread(pbincli_read, link))
@@ -207,8 +260,9 @@ async def with_slack(env: dict[str, str], workdir: str) -> None:
         for user_id, (name, email) in PEOPLE.items():
             emu.add_user(user_id, name, email=email)
         emu.add_usergroup(catalogs.DBA_GROUP, [catalogs.APPROVER2])
-        bot = BotProcess(env={**env, "SLACK_API_URL": emu.api_url},
-                         log_path=Path(workdir, "bot.log")).start()
+        bot = BotProcess(
+            env={**env, "SLACK_API_URL": emu.api_url}, log_path=Path(workdir, "bot.log")
+        ).start()
         try:
             await conversation(emu, bot)
             await break_glass(emu, bot)
@@ -223,12 +277,20 @@ def main() -> int:
     """Start the sandbox, run the conversation, stop everything."""
     moto = start_moto()
     paste_port = free_port()
-    pastebin = subprocess.Popen([sys.executable, "-m", "tests.support.privatebin_server",
-                                 "--port", str(paste_port)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    aws = {"AWS_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": "demo",
-           "AWS_SECRET_ACCESS_KEY": "demo", "AWS_REGION": "eu-west-1",
-           "AWS_DEFAULT_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    pastebin = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.privatebin_server", "--port", str(paste_port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    aws = {
+        "AWS_ENDPOINT_URL": moto.url,
+        "AWS_ACCESS_KEY_ID": "demo",
+        "AWS_SECRET_ACCESS_KEY": "demo",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     os.environ.update(aws)
     try:
         wait_for_port(paste_port)
@@ -238,16 +300,29 @@ def main() -> int:
             data["databases"]["orders-prod"].pop("admin")  # no real database to provision
             data["databases"]["orders-prod"]["verify_login"] = False  # nor to log in to
             data["databases"]["orders-prod"]["breakglass"] = {
-                "users": [catalogs.DEV], "levels": ["rw"], "max_duration": "1h"}
+                "users": [catalogs.DEV],
+                "levels": ["rw"],
+                "max_duration": "1h",
+            }
             catalog = Path(workdir, "catalog.yaml")
             catalog.write_text(json.dumps(data))
             state = f"sqlite+aiosqlite:///{workdir}/state.sqlite3"
-            subprocess.run([sys.executable, "-m", "bot", "migrate"], check=True, cwd=ROOT,
-                           env={**os.environ, "DATABASE_URL": state}, stdout=subprocess.DEVNULL)
-            env = {**aws, "SLACK_BOT_TOKEN": "xoxb-demo", "SLACK_APP_TOKEN": "xapp-demo",
-                   "SWEEP_INTERVAL": "1",  # the scheduled start is picked up within a second
-                   "DATABASE_URL": state, "DB_ACCESS_CATALOG": str(catalog),
-                   "PRIVATEBIN_URL": f"http://127.0.0.1:{paste_port}/"}
+            subprocess.run(
+                [sys.executable, "-m", "bot", "migrate"],
+                check=True,
+                cwd=ROOT,
+                env={**os.environ, "DATABASE_URL": state},
+                stdout=subprocess.DEVNULL,
+            )
+            env = {
+                **aws,
+                "SLACK_BOT_TOKEN": "xoxb-demo",
+                "SLACK_APP_TOKEN": "xapp-demo",
+                "SWEEP_INTERVAL": "1",  # the scheduled start is picked up within a second
+                "DATABASE_URL": state,
+                "DB_ACCESS_CATALOG": str(catalog),
+                "PRIVATEBIN_URL": f"http://127.0.0.1:{paste_port}/",
+            }
             asyncio.run(with_slack(env, workdir))
     finally:
         pastebin.terminate()

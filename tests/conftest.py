@@ -29,5 +29,6 @@ def slack_refused_nothing() -> Iterator[None]:
     violations = [v for emu in emulators for v in emu.violations]
     if violations:
         details = "\n".join(v.describe() for v in violations)
-        pytest.fail(f"Slack would have refused {len(violations)} payload(s):\n{details}",
-                    pytrace=False)
+        pytest.fail(
+            f"Slack would have refused {len(violations)} payload(s):\n{details}", pytrace=False
+        )

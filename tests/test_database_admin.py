@@ -43,7 +43,8 @@ def user_state(server: PostgresServer, user: str) -> str:
         " coalesce((SELECT string_agg(g.rolname || '/' || m.grantor::regrole, ',' ORDER BY 1)"
         "  FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
         "  WHERE m.member = r.oid), '') FROM pg_roles r "
-        f"WHERE r.rolname = '{user}'")
+        f"WHERE r.rolname = '{user}'"
+    )
 
 
 async def test_postgres_ensure_user_creates_iam_login_role(pg, postgres_server) -> None:
@@ -53,10 +54,14 @@ async def test_postgres_ensure_user_creates_iam_login_role(pg, postgres_server) 
     await pg_admin.ensure_user(database, db_user=user, level=RO)
     first = user_state(postgres_server, user)
     assert first.startswith(f"{user}|t|f|")
-    assert postgres_server.psql(
-        f"SELECT pg_has_role('{user}', 'rds_iam', 'MEMBER'),"
-        f" pg_has_role('{user}', 'app_reader', 'MEMBER'),"
-        f" pg_has_role('{user}', 'pg_read_all_data', 'USAGE')") == "t|t|t"
+    assert (
+        postgres_server.psql(
+            f"SELECT pg_has_role('{user}', 'rds_iam', 'MEMBER'),"
+            f" pg_has_role('{user}', 'app_reader', 'MEMBER'),"
+            f" pg_has_role('{user}', 'pg_read_all_data', 'USAGE')"
+        )
+        == "t|t|t"
+    )
     await pg_admin.ensure_user(database, db_user=user, level=RO)
     assert user_state(postgres_server, user) == first
 
@@ -67,8 +72,13 @@ async def test_postgres_terminate_sessions_ends_the_users_connections(pg, postgr
     pg_admin = PostgresAdmin(FakeSecrets(admin, ADMIN_PASSWORD))
     await pg_admin.ensure_user(database, db_user=user, level=RO)
     postgres_server.psql(f"ALTER ROLE {user} PASSWORD '{USER_PASSWORD}'")
-    held = await asyncpg.connect(host="127.0.0.1", port=postgres_server.port, user=user,
-                                 password=USER_PASSWORD, database=database.dbname)
+    held = await asyncpg.connect(
+        host="127.0.0.1",
+        port=postgres_server.port,
+        user=user,
+        password=USER_PASSWORD,
+        database=database.dbname,
+    )
     try:
         assert await held.fetchval("SELECT count(*) FROM x") == 0  # the level works
         assert await pg_admin.terminate_sessions(database, db_user=user) == 1
@@ -122,13 +132,19 @@ def user_tls(server: MariadbServer) -> ssl.SSLContext:
 
 
 def connect_as(server: MariadbServer, user: str) -> pymysql.Connection:
-    return pymysql.connect(host=server.tls_host, port=server.port, user=user,
-                           password=USER_PASSWORD, ssl=user_tls(server))
+    return pymysql.connect(
+        host=server.tls_host,
+        port=server.port,
+        user=user,
+        password=USER_PASSWORD,
+        ssl=user_tls(server),
+    )
 
 
 async def test_mysql_ensure_user_requires_ssl_and_grants_on_the_database(my, mariadb_server):
-    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
-                       auth_clause=STAND_IN_AUTH)
+    admin = MysqlAdmin(
+        FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH
+    )
     user = f"dave_{next_id()}_rw"
     await admin.ensure_user(my, db_user=user, level=MY_RW)
     created = mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0]
@@ -140,27 +156,40 @@ async def test_mysql_ensure_user_requires_ssl_and_grants_on_the_database(my, mar
     assert mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0] == created
     assert sorted(row[0] for row in mariadb_server.sql(f"SHOW GRANTS FOR {user}@'%'")) == grants
     with pytest.raises(pymysql.err.OperationalError):  # REQUIRE SSL holds for the user
-        pymysql.connect(host=mariadb_server.host, port=mariadb_server.port, user=user,
-                        password=USER_PASSWORD, ssl_disabled=True)
+        pymysql.connect(
+            host=mariadb_server.host,
+            port=mariadb_server.port,
+            user=user,
+            password=USER_PASSWORD,
+            ssl_disabled=True,
+        )
     connect_as(mariadb_server, user).close()
 
 
 async def test_mysql_ensure_user_takes_over_a_password_user(my, mariadb_server):
-    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
-                       auth_clause=STAND_IN_AUTH)
+    admin = MysqlAdmin(
+        FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH
+    )
     user = f"judy_{next_id()}_ro"
     mariadb_server.sql(f"CREATE USER {user}@'%' IDENTIFIED BY 'old-static-pw'")
     await admin.ensure_user(my, db_user=user, level=MY_RO)
     assert "REQUIRE SSL" in mariadb_server.sql(f"SHOW CREATE USER {user}@'%'")[0][0]
     with pytest.raises(pymysql.err.OperationalError):
-        pymysql.connect(host=mariadb_server.tls_host, port=mariadb_server.port, user=user,
-                        password="old-static-pw", ssl=user_tls(mariadb_server))
+        pymysql.connect(
+            host=mariadb_server.tls_host,
+            port=mariadb_server.port,
+            user=user,
+            password="old-static-pw",
+            ssl=user_tls(mariadb_server),
+        )
     connect_as(mariadb_server, user).close()
 
 
 async def test_mysql_terminate_sessions_kills_the_users_connections(my, mariadb_server):
-    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server, "CONNECTION ADMIN"),
-                                   ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH)
+    admin = MysqlAdmin(
+        FakeSecrets(mariadb_admin(mariadb_server, "CONNECTION ADMIN"), ADMIN_PASSWORD),
+        auth_clause=STAND_IN_AUTH,
+    )
     user = f"erin_{next_id()}_ro"
     await admin.ensure_user(my, db_user=user, level=MY_RO)
     held = [connect_as(mariadb_server, user) for _ in range(2)]
@@ -179,8 +208,10 @@ async def test_mysql_terminate_sessions_uses_rds_kill_when_present(my, mariadb_s
     user = f"frank_{next_id()}_ro"
     await admin.ensure_user(my, db_user=user, level=MY_RO)
     server.sql(f"CREATE TABLE {my.dbname}.kills (id BIGINT)")
-    server.sql(f"CREATE PROCEDURE mysql.rds_kill(IN thread BIGINT) BEGIN "
-               f"INSERT INTO {my.dbname}.kills VALUES (thread); KILL thread; END")
+    server.sql(
+        f"CREATE PROCEDURE mysql.rds_kill(IN thread BIGINT) BEGIN "
+        f"INSERT INTO {my.dbname}.kills VALUES (thread); KILL thread; END"
+    )
     try:
         server.sql(f"GRANT EXECUTE ON PROCEDURE mysql.rds_kill TO {name}@'%'")
         held = connect_as(server, user)
@@ -206,15 +237,17 @@ async def test_mysql_without_the_iam_plugin_says_how_to_fix_it(my, mariadb_serve
 
 
 async def test_mysql_refuses_bad_names_and_privileges(my, mariadb_server):
-    admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
-                       auth_clause=STAND_IN_AUTH)
+    admin = MysqlAdmin(
+        FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH
+    )
     users_before = mariadb_server.sql("SELECT COUNT(*) FROM mysql.user")
     with pytest.raises(DatabaseAdminError, match=r"\^\[a-z_\]"):
         await admin.ensure_user(my, db_user=EVIL, level=MY_RO)
     for grants in (("SELECT; DROP TABLE t",), ("SUPER",), ("GRANT OPTION",), ("SELECT (id)",)):
         with pytest.raises(DatabaseAdminError, match="not a MySQL privilege list"):
-            await admin.ensure_user(my, db_user="heidi_ro",
-                                    level=LevelSpec(name=Level.RO, grants=grants))
+            await admin.ensure_user(
+                my, db_user="heidi_ro", level=LevelSpec(name=Level.RO, grants=grants)
+            )
     with pytest.raises(DatabaseAdminError, match="too long for MySQL"):
         await admin.ensure_user(my, db_user="u" * 33, level=MY_RO)
     assert mariadb_server.sql("SELECT COUNT(*) FROM mysql.user") == users_before
@@ -244,11 +277,20 @@ async def test_mysql_refuses_a_server_that_hides_tls(mariadb_server):
     received: list[bytes] = []
 
     async def handshake_without_tls(reader, writer) -> None:
-        caps = CLIENT.LONG_PASSWORD | CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION \
+        caps = (
+            CLIENT.LONG_PASSWORD
+            | CLIENT.PROTOCOL_41
+            | CLIENT.SECURE_CONNECTION
             | CLIENT.PLUGIN_AUTH
-        payload = (b"\x0a5.7.0-downgrade\x00" + struct.pack("<I", 1) + b"abcdefgh\x00"
-                   + struct.pack("<HBHHB", caps & 0xFFFF, 33, 2, caps >> 16, 21) + b"\x00" * 10
-                   + b"ijklmnopqrst\x00mysql_native_password\x00")
+        )
+        payload = (
+            b"\x0a5.7.0-downgrade\x00"
+            + struct.pack("<I", 1)
+            + b"abcdefgh\x00"
+            + struct.pack("<HBHHB", caps & 0xFFFF, 33, 2, caps >> 16, 21)
+            + b"\x00" * 10
+            + b"ijklmnopqrst\x00mysql_native_password\x00"
+        )
         writer.write(len(payload).to_bytes(3, "little") + b"\x00" + payload)
         await writer.drain()
         received.append(await reader.read(4096))
@@ -259,7 +301,8 @@ async def test_mysql_refuses_a_server_that_hides_tls(mariadb_server):
     try:
         with pytest.raises(DatabaseAdminError, match="did not offer TLS"):
             await MysqlAdmin(FakeSecrets("admin", ADMIN_PASSWORD)).ping(
-                spec(Engine.MYSQL, mariadb_server.tls_host, port, "orders"))
+                spec(Engine.MYSQL, mariadb_server.tls_host, port, "orders")
+            )
         for _ in range(100):
             if received:
                 break
@@ -273,8 +316,10 @@ async def test_router_dispatches_on_engine(pg, my, mariadb_server) -> None:
     pg_database, pg_admin_name = pg
     router = DatabaseAdminRouter(
         postgres=PostgresAdmin(FakeSecrets(pg_admin_name, ADMIN_PASSWORD)),
-        mysql=MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD),
-                         auth_clause=STAND_IN_AUTH))
+        mysql=MysqlAdmin(
+            FakeSecrets(mariadb_admin(mariadb_server), ADMIN_PASSWORD), auth_clause=STAND_IN_AUTH
+        ),
+    )
     await router.ping(pg_database)
     await router.ping(my)
     await router.ensure_user(my, db_user="ivan_ro", level=MY_RO)

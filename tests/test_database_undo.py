@@ -26,17 +26,28 @@ class Secrets:
         return self.login
 
 
-def spec(engine: Engine, host: str, port: int, dbname: str,
-         grants: tuple[str, ...]) -> DatabaseSpec:
+def spec(
+    engine: Engine, host: str, port: int, dbname: str, grants: tuple[str, ...]
+) -> DatabaseSpec:
     return DatabaseSpec(
-        name=f"{engine}-undo", account_id="123456789012", region="eu-west-1", engine=engine,
-        host=host, port=port, dbname=dbname, resource_id="db-UNDO",
+        name=f"{engine}-undo",
+        account_id="123456789012",
+        region="eu-west-1",
+        engine=engine,
+        host=host,
+        port=port,
+        dbname=dbname,
+        resource_id="db-UNDO",
         levels={Level.RO: LevelSpec(name=Level.RO, grants=grants)},
-        durations=(timedelta(hours=1),), approvers=("U0DBA",), approvals_channel="C0APPROVALS")
+        durations=(timedelta(hours=1),),
+        approvers=("U0DBA",),
+        approvals_channel="C0APPROVALS",
+    )
 
 
 async def test_postgres_reports_creation_and_drops_the_user(
-        postgres_server: PostgresServer) -> None:
+    postgres_server: PostgresServer,
+) -> None:
     admin = f"undo_admin_{next(_ids)}"
     dbname = rds_like_target(postgres_server, prefix="undo", admin=admin, password=PASSWORD)
     db = spec(Engine.POSTGRES, "127.0.0.1", postgres_server.port, dbname, ("app_reader",))

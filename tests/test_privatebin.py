@@ -49,7 +49,8 @@ def assert_safe(error: BaseException, *secrets_: str) -> None:
 
 @pytest.mark.parametrize("text", [UNICODE_TEXT, LARGE_TEXT], ids=["unicode", "4kb"])
 async def test_pbincli_decrypts_then_paste_is_burned(
-        privatebin_server: PrivateBinProcess, text: str, caplog: pytest.LogCaptureFixture) -> None:
+    privatebin_server: PrivateBinProcess, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     before = privatebin_server.paste_count()
     client = PrivateBinShare(privatebin_server.url)
@@ -94,7 +95,8 @@ async def test_stored_body_follows_the_v2_format(privatebin_inproc: PrivateBinSe
 
 
 async def test_concurrent_shares_get_distinct_readable_links(
-        privatebin_server: PrivateBinProcess) -> None:
+    privatebin_server: PrivateBinProcess,
+) -> None:
     texts = [secret_text() for _ in range(5)]
     client = PrivateBinShare(privatebin_server.url.rstrip("/"))
     try:
@@ -192,10 +194,12 @@ async def test_standalone_server_controls(privatebin_server: PrivateBinProcess) 
     assert privatebin_server.paste_count() == before + 1
 
 
-@pytest.mark.parametrize(("status", "reason"), [(502, "answered HTTP 502"),
-                                                (200, "did not answer with PrivateBin JSON")])
+@pytest.mark.parametrize(
+    ("status", "reason"), [(502, "answered HTTP 502"), (200, "did not answer with PrivateBin JSON")]
+)
 async def test_non_privatebin_answers_are_clear_errors(
-        privatebin_inproc: PrivateBinServer, status: int, reason: str) -> None:
+    privatebin_inproc: PrivateBinServer, status: int, reason: str
+) -> None:
     privatebin_inproc.proxy_error(status)
     client = PrivateBinShare(privatebin_inproc.url)
     text = secret_text()

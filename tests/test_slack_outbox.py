@@ -35,21 +35,26 @@ async def test_a_keyed_message_is_found_again_and_others_are_not(slack) -> None:
     card = await web.post(CHANNEL, text="a card", key="card:r1")
     reply = await web.post(CHANNEL, text="a reminder", thread_ts=card.ts, key="post:C:remind")
     assert await web.find_sent(key="card:r1", since=since, channel=CHANNEL) == card
-    assert await web.find_sent(key="post:C:remind", since=since, channel=CHANNEL,
-                               thread_ts=card.ts) == MessageRef(CHANNEL, reply.ts)
+    assert await web.find_sent(
+        key="post:C:remind", since=since, channel=CHANNEL, thread_ts=card.ts
+    ) == MessageRef(CHANNEL, reply.ts)
     assert len(emu.dms_to(USER)) == 2
 
 
-@pytest.mark.parametrize(("fault", "retryable", "in_doubt", "posted"), [
-    ("ratelimited", True, False, False),
-    ("internal_error", True, True, False),
-    ("http_500", True, True, False),
-    ("http_500_after", True, True, True),
-    ("not_in_channel", False, False, False),
-    ("channel_not_found", False, False, False),
-])
+@pytest.mark.parametrize(
+    ("fault", "retryable", "in_doubt", "posted"),
+    [
+        ("ratelimited", True, False, False),
+        ("internal_error", True, True, False),
+        ("http_500", True, True, False),
+        ("http_500_after", True, True, True),
+        ("not_in_channel", False, False, False),
+        ("channel_not_found", False, False, False),
+    ],
+)
 async def test_failures_say_whether_to_retry_and_whether_it_may_have_arrived(
-        slack, fault: str, retryable: bool, in_doubt: bool, posted: bool) -> None:
+    slack, fault: str, retryable: bool, in_doubt: bool, posted: bool
+) -> None:
     web, emu = slack
     emu.fail_next("chat.postMessage", fault)
     with pytest.raises(SlackError) as caught:

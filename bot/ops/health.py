@@ -18,8 +18,15 @@ READY_TIMEOUT = 2.0
 class HealthServer:
     """Serves the probes Kubernetes and Prometheus call."""
 
-    def __init__(self, *, port: int, connected: Probe, store_ok: Probe, metrics: Metrics,
-                 host: str = "0.0.0.0") -> None:  # noqa: S104 - probes come from the kubelet
+    def __init__(
+        self,
+        *,
+        port: int,
+        connected: Probe,
+        store_ok: Probe,
+        metrics: Metrics,
+        host: str = "0.0.0.0",  # noqa: S104 - probes come from the kubelet
+    ) -> None:
         self._port, self._host = port, host
         self._connected, self._store_ok, self._metrics = connected, store_ok, metrics
         self._runner: web.AppRunner | None = None
@@ -59,11 +66,14 @@ class HealthServer:
             store = await asyncio.wait_for(self._store_ok(), READY_TIMEOUT)
         except (TimeoutError, OSError):
             store = False
-        body = {"slack": "connected" if connected else "disconnected",
-                "state_store": "ok" if store else "unreachable"}
+        body = {
+            "slack": "connected" if connected else "disconnected",
+            "state_store": "ok" if store else "unreachable",
+        }
         ok = connected and store
-        return web.json_response({"status": "ok" if ok else "not ready", **body},
-                                 status=200 if ok else 503)
+        return web.json_response(
+            {"status": "ok" if ok else "not ready", **body}, status=200 if ok else 503
+        )
 
     async def _metrics_page(self, _: web.Request) -> web.Response:
         response = web.Response(body=self._metrics.render())

@@ -32,8 +32,13 @@ def _partition(region: str) -> str:
 def _iam_actions(pattern: str) -> list[str]:
     kind = "User" if ":user/" in pattern else "Role"
     # Get<kind> lets a request be refused at once when the person's role does not exist.
-    return [f"iam:Get{kind}", *(f"iam:{verb}{kind}Polic{suffix}" for verb, suffix in
-                                (("Put", "y"), ("Delete", "y"), ("Get", "y"), ("List", "ies")))]
+    return [
+        f"iam:Get{kind}",
+        *(
+            f"iam:{verb}{kind}Polic{suffix}"
+            for verb, suffix in (("Put", "y"), ("Delete", "y"), ("Get", "y"), ("List", "ies"))
+        ),
+    ]
 
 
 def _describe_resources(db: DatabaseSpec) -> list[tuple[str, str]]:
@@ -46,8 +51,12 @@ def _describe_resources(db: DatabaseSpec) -> list[tuple[str, str]]:
 
 
 def _statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)),
-            "Resource": sorted(set(resources))}
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(set(actions)),
+        "Resource": sorted(set(resources)),
+    }
 
 
 def _grant_statements(catalog: Catalog, account_ids: list[str]) -> list[dict[str, Any]]:
@@ -56,8 +65,10 @@ def _grant_statements(catalog: Catalog, account_ids: list[str]) -> list[dict[str
         return []
     # Reconciliation reads the roles/users a page at a time; IAM allows this action only on
     # "*" (it has no resource-level permissions), and it is read-only.
-    return [_statement("ManageGrantPolicies", _iam_actions(patterns[0]), patterns),
-            _statement("ReconcileInPages", ["iam:GetAccountAuthorizationDetails"], ["*"])]
+    return [
+        _statement("ManageGrantPolicies", _iam_actions(patterns[0]), patterns),
+        _statement("ReconcileInPages", ["iam:GetAccountAuthorizationDetails"], ["*"]),
+    ]
 
 
 def bot_role_policy(catalog: Catalog) -> dict[str, Any]:
@@ -68,28 +79,42 @@ def bot_role_policy(catalog: Catalog) -> dict[str, Any]:
     statements = _grant_statements(catalog, direct) + role_statements(catalog, direct)
     role_patterns = [principal_pattern(catalog, a) for a in accounts]
     if ":role/" in catalog.identity.principal:
-        statements.append(_statement(
-            "MintTokensAsTheUser", ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
-            role_patterns))
-    manage = [catalog.account(a).manage_role_arn for a in accounts
-              if catalog.account(a).manage_role_arn]
+        statements.append(
+            _statement(
+                "MintTokensAsTheUser",
+                ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+                role_patterns,
+            )
+        )
+    manage = [
+        catalog.account(a).manage_role_arn for a in accounts if catalog.account(a).manage_role_arn
+    ]
     if manage:
-        statements.append(_statement("AssumeManageRoles", ["sts:AssumeRole"],
-                                     [m for m in manage if m]))
-    describes = [pair for db in dbs if not db.resource_id and
-                 not catalog.account(db.account_id).manage_role_arn
-                 for pair in _describe_resources(db)]
+        statements.append(
+            _statement("AssumeManageRoles", ["sts:AssumeRole"], [m for m in manage if m])
+        )
+    describes = [
+        pair
+        for db in dbs
+        if not db.resource_id and not catalog.account(db.account_id).manage_role_arn
+        for pair in _describe_resources(db)
+    ]
     for action in sorted({a for a, _ in describes}):
         sid = "Describe" + action.split(":Describe")[1]
         statements.append(_statement(sid, [action], [r for a, r in describes if a == action]))
     secrets = [db.admin.secret_arn for db in dbs if db.admin and db.admin.secret_arn]
     if secrets:
-        statements.append(_statement("ReadAdminSecrets", ["secretsmanager:GetSecretValue"],
-                                     [s for s in secrets if s]))
+        statements.append(
+            _statement(
+                "ReadAdminSecrets", ["secretsmanager:GetSecretValue"], [s for s in secrets if s]
+            )
+        )
     admin_users = [
         f"arn:{_partition(db.region)}:rds-db:{db.region}:{db.account_id}:dbuser:"
         f"{db.resource_id or '*'}/{db.admin.iam_user}"
-        for db in dbs if db.admin and db.admin.iam_user]
+        for db in dbs
+        if db.admin and db.admin.iam_user
+    ]
     if admin_users:
         statements.append(_statement("ConnectAsAdmin", ["rds-db:connect"], admin_users))
     return {"Version": "2012-10-17", "Statement": statements}
@@ -123,6 +148,13 @@ def role_arn_problem(arn: str) -> str | None:
 
 def trust_policy_for_user_roles(bot_role_arn: str) -> dict[str, Any]:
     """Trust policy each per-user role needs so the bot can mint tokens as that user."""
-    return {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": bot_role_arn},
-        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": bot_role_arn},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            }
+        ],
+    }

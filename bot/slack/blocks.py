@@ -27,8 +27,13 @@ def quoted(text: str | None, limit: int = 64) -> str:
     return f"`{inert}`"
 
 
-def fitted(lines: Sequence[str], more: Callable[[int], str], *, total: int | None = None,
-           limit: int = MAX_TEXT) -> str:
+def fitted(
+    lines: Sequence[str],
+    more: Callable[[int], str],
+    *,
+    total: int | None = None,
+    limit: int = MAX_TEXT,
+) -> str:
     """Whole lines, as many as fit in limit characters, then more(n) for the n left out.
 
     total is how many lines there are in all, when lines holds only the first of them.
@@ -63,8 +68,12 @@ def context(text: str) -> Block:
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     """A button element."""
-    element: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
-                               "text": {"type": "plain_text", "text": text, "emoji": True}}
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+    }
     if style:
         element["style"] = style
     return element
@@ -92,8 +101,11 @@ def _span(seconds: int | None) -> str:
 
 def request_summary(request: AccessRequest) -> str:
     """The facts of a request, one per line, user text escaped."""
-    kind = "Extension of " + f"`{request.extends_grant_id}`" \
-        if request.kind == RequestKind.EXTENSION else "New access"
+    kind = (
+        "Extension of " + f"`{request.extends_grant_id}`"
+        if request.kind == RequestKind.EXTENSION
+        else "New access"
+    )
     lines = [
         f"*Requester:* <@{request.requester_id}> ({escape(request.requester_email, 320)})"
         + filed_by(request),
@@ -116,14 +128,17 @@ def starts_line(request: AccessRequest) -> list[str]:
     """The scheduled start of a request as a card line (none when it starts once approved)."""
     if request.starts_at is None:
         return []
-    return [f"*Starts:* {when(request.starts_at)} (the duration counts from then; it may be "
-            "approved any time before)"]
+    return [
+        f"*Starts:* {when(request.starts_at)} (the duration counts from then; it may be "
+        "approved any time before)"
+    ]
 
 
 def _approvals_line(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
     approvers = [d.approver_id for d in decisions if d.decision == "approve"]
-    return (f"{len(approvers)} of {request.approvals_required} approvals"
-            + (f": {mentions(approvers)}" if approvers else ""))
+    return f"{len(approvers)} of {request.approvals_required} approvals" + (
+        f": {mentions(approvers)}" if approvers else ""
+    )
 
 
 def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
@@ -134,11 +149,14 @@ def _outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> s
         else:
             approvers = mentions([d.approver_id for d in decisions if d.decision == "approve"])
             text = f":white_check_mark: *Approved* by {approvers}"
-        narrowed = (request.granted_level and request.granted_level != request.level) or \
-            (request.granted_duration_s and request.granted_duration_s != request.duration_s)
+        narrowed = (request.granted_level and request.granted_level != request.level) or (
+            request.granted_duration_s and request.granted_duration_s != request.duration_s
+        )
         if narrowed:
-            text += (f" — granted *{request.granted_level}* for "
-                     f"*{_span(request.granted_duration_s)}* (narrowed)")
+            text += (
+                f" — granted *{request.granted_level}* for "
+                f"*{_span(request.granted_duration_s)}* (narrowed)"
+            )
         return text
     if status == RequestStatus.DENIED:
         who = f"<@{request.decided_by}>" if request.decided_by else "policy"
@@ -158,28 +176,43 @@ def warning_context(warning: str) -> Block:
 
 
 def _plain(text: str, limit: int) -> dict[str, str]:
-    return {"type": "plain_text", "text": text if len(text) <= limit else text[:limit - 1] + "…"}
+    return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
 
 
 def approve_confirm(request: AccessRequest, warning: str) -> dict[str, Any]:
     """The dialog Slack shows before an Approve on a database with a warning acts."""
-    return {"title": _plain(f"Approve {request.level} on {request.database} for "
-                            f"{request.handle}?", 100),
-            "text": _plain(warning, 300), "confirm": _plain("Approve", 30),
-            "deny": _plain("Cancel", 30), "style": "danger"}
+    return {
+        "title": _plain(
+            f"Approve {request.level} on {request.database} for {request.handle}?", 100
+        ),
+        "text": _plain(warning, 300),
+        "confirm": _plain("Approve", 30),
+        "deny": _plain("Cancel", 30),
+        "style": "danger",
+    }
+
+
 def part_outcome(request: AccessRequest, decisions: Sequence[ApprovalDecision]) -> str:
     """The state of one request as a card line (one database of a several-database card)."""
     return _outcome(request, decisions)
 
 
-def approval_card(request: AccessRequest, decisions: Sequence[ApprovalDecision],
-                  note: str = "", *, warning: str | None = None) -> list[Block]:
+def approval_card(
+    request: AccessRequest,
+    decisions: Sequence[ApprovalDecision],
+    note: str = "",
+    *,
+    warning: str | None = None,
+) -> list[Block]:
     """The card approvers act on; buttons only while the request is pending.
 
     A database's warning is shown under the title, and Approve asks to confirm it.
     """
-    title = "Database access request" if request.kind == RequestKind.NEW \
+    title = (
+        "Database access request"
+        if request.kind == RequestKind.NEW
         else "Database access extension request"
+    )
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
         *([warning_context(warning)] if warning else []),
@@ -190,11 +223,14 @@ def approval_card(request: AccessRequest, decisions: Sequence[ApprovalDecision],
         approve = button("Approve", ActionId.APPROVE, request.id, "primary")
         if warning:
             approve["confirm"] = approve_confirm(request, warning)
-        blocks.append(actions(
-            approve,
-            button("Approve with changes…", ActionId.APPROVE_CHANGED, request.id),
-            button("Deny", ActionId.DENY, request.id, "danger"),
-            block_id=f"decide_{request.id}"))
+        blocks.append(
+            actions(
+                approve,
+                button("Approve with changes…", ActionId.APPROVE_CHANGED, request.id),
+                button("Deny", ActionId.DENY, request.id, "danger"),
+                block_id=f"decide_{request.id}",
+            )
+        )
     if note:
         blocks.append(section(note))
     blocks.append(context(f"Request `{request.id}` · expires {when(request.expires_at)}"))
@@ -208,37 +244,56 @@ def withdraw_button(request_id: str) -> dict[str, Any]:
 
 def card_text(request: AccessRequest) -> str:
     """Notification fallback text for the card."""
-    return (f"Access request {request.id}: {request.requester_email} wants {request.level} on "
-            f"{request.database} ({request.status})")
+    return (
+        f"Access request {request.id}: {request.requester_email} wants {request.level} on "
+        f"{request.database} ({request.status})"
+    )
 
 
 def connection_details(grant: Grant, host: str, port: int, dbname: str) -> str:
     """The non-secret parts of a login, for DMs."""
-    return (f"*Host:* `{host}`   *Port:* `{port}`   *Database:* `{dbname}`\n"
-            f"*User:* `{grant.db_user}`   *Level:* `{grant.level}`   "
-            f"*Access until:* {when(grant.expires_at)}")
+    return (
+        f"*Host:* `{host}`   *Port:* `{port}`   *Database:* `{dbname}`\n"
+        f"*User:* `{grant.db_user}`   *Level:* `{grant.level}`   "
+        f"*Access until:* {when(grant.expires_at)}"
+    )
 
 
 def grant_buttons(grant: Grant) -> Block:
     """New token / Extend / Revoke for one grant."""
-    return actions(button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
-                   button("Extend", ActionId.EXTEND, grant.id),
-                   button("Revoke", ActionId.REVOKE, grant.id, "danger"),
-                   block_id=f"grant_{grant.id}")
+    return actions(
+        button("New token", ActionId.NEW_TOKEN, grant.id, "primary"),
+        button("Extend", ActionId.EXTEND, grant.id),
+        button("Revoke", ActionId.REVOKE, grant.id, "danger"),
+        block_id=f"grant_{grant.id}",
+    )
 
 
-def link_dm(grant: Grant, *, link: str, host: str, port: int, dbname: str,
-            token_minutes: int = 15, verified: bool | None = None,
-            note: str = "") -> list[Block]:
+def link_dm(
+    grant: Grant,
+    *,
+    link: str,
+    host: str,
+    port: int,
+    dbname: str,
+    token_minutes: int = 15,
+    verified: bool | None = None,
+    note: str = "",
+) -> list[Block]:
     """The DM carrying a one-time link (never the token itself); verified: the bot logged in."""
-    ready = (f"is ready — verified (grant `{grant.id}`): I logged in with this token a moment "
-             "ago." if verified else f"is ready (grant `{grant.id}`).")
+    ready = (
+        f"is ready — verified (grant `{grant.id}`): I logged in with this token a moment ago."
+        if verified
+        else f"is ready (grant `{grant.id}`)."
+    )
     return [
         section(f":key: Your access to `{grant.database}` {ready}"),
         *([section(escape(note, 900))] if note else []),
         section(connection_details(grant, host, port, dbname)),
-        section(f"*One-time login link:* {link}\nIt opens once, then burns. The token inside "
-                f"works for {token_minutes} minutes; press *New token* for another."),
+        section(
+            f"*One-time login link:* {link}\nIt opens once, then burns. The token inside "
+            f"works for {token_minutes} minutes; press *New token* for another."
+        ),
         grant_buttons(grant),
     ]
 
@@ -248,18 +303,21 @@ def command_dm(grant: Grant, *, command: str, host: str, port: int, dbname: str)
     return [
         section(f":key: Your access to `{grant.database}` is ready (grant `{grant.id}`)."),
         section(connection_details(grant, host, port, dbname)),
-        section("Your principal is an IAM user, so make a 15-minute token with your own "
-                f"credentials:\n```{command}```"),
+        section(
+            "Your principal is an IAM user, so make a 15-minute token with your own "
+            f"credentials:\n```{command}```"
+        ),
         grant_buttons(grant),
     ]
 
 
-def link_failed_dm(grant: Grant, *, problem: str, host: str, port: int,
-                   dbname: str) -> list[Block]:
+def link_failed_dm(grant: Grant, *, problem: str, host: str, port: int, dbname: str) -> list[Block]:
     """The DM when the grant is active but the link could not be made."""
     return [
-        section(f":warning: Your access to `{grant.database}` is active (grant `{grant.id}`), "
-                f"but I could not create the login link: {escape(problem, 600)}"),
+        section(
+            f":warning: Your access to `{grant.database}` is active (grant `{grant.id}`), "
+            f"but I could not create the login link: {escape(problem, 600)}"
+        ),
         section(connection_details(grant, host, port, dbname)),
         section("Press *New token* to try again."),
         grant_buttons(grant),
@@ -269,8 +327,14 @@ def link_failed_dm(grant: Grant, *, problem: str, host: str, port: int,
 def expiry_warning_dm(grant: Grant, now: datetime) -> list[Block]:
     """The warning ten minutes before a grant ends."""
     left = humanize((grant.expires_at or now) - now)
-    return [section(f":alarm_clock: Your `{grant.level}` access to `{grant.database}` "
-                    f"(grant `{grant.id}`) ends in {left}, at {when(grant.expires_at)}."),
-            actions(button("Extend", ActionId.EXTEND, grant.id, "primary"),
-                    button("Revoke now", ActionId.REVOKE, grant.id),
-                    block_id=f"warn_{grant.id}")]
+    return [
+        section(
+            f":alarm_clock: Your `{grant.level}` access to `{grant.database}` "
+            f"(grant `{grant.id}`) ends in {left}, at {when(grant.expires_at)}."
+        ),
+        actions(
+            button("Extend", ActionId.EXTEND, grant.id, "primary"),
+            button("Revoke now", ActionId.REVOKE, grant.id),
+            block_id=f"warn_{grant.id}",
+        ),
+    ]

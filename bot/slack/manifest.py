@@ -8,9 +8,19 @@ import yaml
 # answer (by its metadata), so that it is not sent twice; the bot reads only its own messages.
 # channels:read and groups:read let `check --online` see whether the bot is in each approvals
 # channel (conversations.info).
-BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "users:read.email",
-              "usergroups:read", "channels:history", "groups:history", "im:history",
-              "channels:read", "groups:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "users:read.email",
+    "usergroups:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "channels:read",
+    "groups:read",
+]
 COMMAND = "/db-access"
 
 
@@ -23,16 +33,21 @@ def manifest(name: str = "db-access-bot") -> dict[str, Any]:
             "background_color": "#1d3b53",
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
-                         "messages_tab_read_only_enabled": True},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": name, "always_online": True},
-            "slash_commands": [{
-                "command": COMMAND,
-                "description": "Request temporary database access",
-                "usage_hint": "[request <db> <ro|rw> <duration> <reason…> | list | help]",
-                # Mentions arrive as <@U…|name>: how an admin names whom a request is for.
-                "should_escape": True,
-            }],
+            "slash_commands": [
+                {
+                    "command": COMMAND,
+                    "description": "Request temporary database access",
+                    "usage_hint": "[request <db> <ro|rw> <duration> <reason…> | list | help]",
+                    # Mentions arrive as <@U…|name>: how an admin names whom a request is for.
+                    "should_escape": True,
+                }
+            ],
         },
         "oauth_config": {"scopes": {"bot": BOT_SCOPES}},
         "settings": {

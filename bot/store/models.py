@@ -122,9 +122,15 @@ class AccessRequest(Base):
         Index(None, "status", "expires_at"),
         Index(None, "rule", "review_due_at"),
         # One pending request per person, database and level, whoever submits twice at once.
-        Index("uq_access_requests_pending", "requester_id", "database", "level", unique=True,
-              postgresql_where=text("status = 'pending'"),
-              sqlite_where=text("status = 'pending'")),
+        Index(
+            "uq_access_requests_pending",
+            "requester_id",
+            "database",
+            "level",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
 

@@ -19,13 +19,17 @@ async def get_request(session: AsyncSession, *, request_id: str) -> AccessReques
     return await session.get(AccessRequest, request_id)
 
 
-async def cas_request(session: AsyncSession, *, request_id: str, version: int,
-                      **values: Any) -> bool:
+async def cas_request(
+    session: AsyncSession, *, request_id: str, version: int, **values: Any
+) -> bool:
     """Update a pending request only if nobody changed it since `version` was read."""
     result = await session.execute(
         update(AccessRequest)
-        .where(AccessRequest.id == request_id, AccessRequest.version == version,
-               AccessRequest.status == RequestStatus.PENDING)
+        .where(
+            AccessRequest.id == request_id,
+            AccessRequest.version == version,
+            AccessRequest.status == RequestStatus.PENDING,
+        )
         .values(version=AccessRequest.version + 1, **values)
     )
     return result.rowcount == 1
@@ -33,22 +37,35 @@ async def cas_request(session: AsyncSession, *, request_id: str, version: int,
 
 async def decisions(session: AsyncSession, *, request_id: str) -> list[ApprovalDecision]:
     """Decisions on a request, oldest first."""
-    rows = await session.scalars(select(ApprovalDecision)
-                                 .where(ApprovalDecision.request_id == request_id)
-                                 .order_by(ApprovalDecision.id))
+    rows = await session.scalars(
+        select(ApprovalDecision)
+        .where(ApprovalDecision.request_id == request_id)
+        .order_by(ApprovalDecision.id)
+    )
     return list(rows)
 
 
 async def approvals_count(session: AsyncSession, *, request_id: str) -> int:
     """How many approve decisions a request has."""
-    return await session.scalar(
-        select(func.count()).select_from(ApprovalDecision)
-        .where(ApprovalDecision.request_id == request_id,
-               ApprovalDecision.decision == DecisionKind.APPROVE)) or 0
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(ApprovalDecision)
+            .where(
+                ApprovalDecision.request_id == request_id,
+                ApprovalDecision.decision == DecisionKind.APPROVE,
+            )
+        )
+        or 0
+    )
 
 
-async def pending_requests(session: AsyncSession, *, requester_id: str | None = None,
-                           databases: Sequence[str] | None = None) -> list[AccessRequest]:
+async def pending_requests(
+    session: AsyncSession,
+    *,
+    requester_id: str | None = None,
+    databases: Sequence[str] | None = None,
+) -> list[AccessRequest]:
     """Pending requests, optionally of one requester or on some databases; oldest first."""
     query = select(AccessRequest).where(AccessRequest.status == RequestStatus.PENDING)
     if requester_id is not None:
@@ -60,13 +77,17 @@ async def pending_requests(session: AsyncSession, *, requester_id: str | None = 
 
 async def pending_extension(session: AsyncSession, *, grant_id: str) -> AccessRequest | None:
     """A pending extension request for a grant, if one exists."""
-    return await session.scalar(select(AccessRequest).where(
-        AccessRequest.status == RequestStatus.PENDING,
-        AccessRequest.extends_grant_id == grant_id))
+    return await session.scalar(
+        select(AccessRequest).where(
+            AccessRequest.status == RequestStatus.PENDING,
+            AccessRequest.extends_grant_id == grant_id,
+        )
+    )
 
 
-async def get_grant(session: AsyncSession, *, grant_id: str,
-                    for_update: bool = False) -> Grant | None:
+async def get_grant(
+    session: AsyncSession, *, grant_id: str, for_update: bool = False
+) -> Grant | None:
     """The grant with that id (row-locked when for_update)."""
     query = select(Grant).where(Grant.id == grant_id)
     if for_update:
@@ -74,39 +95,75 @@ async def get_grant(session: AsyncSession, *, grant_id: str,
     return await session.scalar(query)
 
 
-async def grants_of_user(session: AsyncSession, *, user_id: str,
-                         statuses: Sequence[str] = LIVE_GRANT) -> list[Grant]:
+async def grants_of_user(
+    session: AsyncSession, *, user_id: str, statuses: Sequence[str] = LIVE_GRANT
+) -> list[Grant]:
     """A user's grants in the given statuses, soonest expiry first."""
-    return list(await session.scalars(
-        select(Grant).where(Grant.user_id == user_id, Grant.status.in_(list(statuses)))
-        .order_by(Grant.expires_at)))
+    return list(
+        await session.scalars(
+            select(Grant)
+            .where(Grant.user_id == user_id, Grant.status.in_(list(statuses)))
+            .order_by(Grant.expires_at)
+        )
+    )
 
 
-async def active_grant_for(session: AsyncSession, *, user_id: str, database: str,
-                           level: str) -> Grant | None:
+async def active_grant_for(
+    session: AsyncSession, *, user_id: str, database: str, level: str
+) -> Grant | None:
     """The user's active grant on a database at a level (latest expiry first)."""
     return await session.scalar(
-        select(Grant).where(Grant.user_id == user_id, Grant.database == database,
-                            Grant.level == level, Grant.status == GrantStatus.ACTIVE)
-        .order_by(Grant.expires_at.desc()).limit(1))
+        select(Grant)
+        .where(
+            Grant.user_id == user_id,
+            Grant.database == database,
+            Grant.level == level,
+            Grant.status == GrantStatus.ACTIVE,
+        )
+        .order_by(Grant.expires_at.desc())
+        .limit(1)
+    )
 
 
-async def other_live_grants(session: AsyncSession, *, grant: Grant,
-                            now: datetime) -> list[Grant]:
+async def other_live_grants(session: AsyncSession, *, grant: Grant, now: datetime) -> list[Grant]:
     """Other unexpired live grants giving the same database user on the same database."""
-    return list(await session.scalars(select(Grant).where(
-        Grant.id != grant.id, Grant.database == grant.database, Grant.db_user == grant.db_user,
-        Grant.status.in_([GrantStatus.GRANTING, GrantStatus.ACTIVE]),
-        or_(Grant.expires_at.is_(None), Grant.expires_at > now))))
+    return list(
+        await session.scalars(
+            select(Grant).where(
+                Grant.id != grant.id,
+                Grant.database == grant.database,
+                Grant.db_user == grant.db_user,
+                Grant.status.in_([GrantStatus.GRANTING, GrantStatus.ACTIVE]),
+                or_(Grant.expires_at.is_(None), Grant.expires_at > now),
+            )
+        )
+    )
 
 
-async def add_audit(session: AsyncSession, *, at: datetime, actor: str, action: str,
-                    database: str | None = None, request_id: str | None = None,
-                    grant_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+async def add_audit(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    database: str | None = None,
+    request_id: str | None = None,
+    grant_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
     """Append an audit event; it is chained and inserted when the transaction commits."""
-    queue(session.sync_session, AuditEvent(at=at, actor=actor, action=action, database=database,
-                                           request_id=request_id, grant_id=grant_id,
-                                           details=details or {}))
+    queue(
+        session.sync_session,
+        AuditEvent(
+            at=at,
+            actor=actor,
+            action=action,
+            database=database,
+            request_id=request_id,
+            grant_id=grant_id,
+            details=details or {},
+        ),
+    )
 
 
 def _audit_query(query: Any, *, since: datetime, databases: Sequence[str] | None) -> Any:
@@ -116,24 +173,31 @@ def _audit_query(query: Any, *, since: datetime, databases: Sequence[str] | None
     return query
 
 
-async def audit_events(session: AsyncSession, *, since: datetime,
-                       databases: Sequence[str] | None = None,
-                       limit: int = 30) -> list[AuditEvent]:
+async def audit_events(
+    session: AsyncSession,
+    *,
+    since: datetime,
+    databases: Sequence[str] | None = None,
+    limit: int = 30,
+) -> list[AuditEvent]:
     """The most recent audit events since a time (of some databases only), newest first."""
     query = _audit_query(select(AuditEvent), since=since, databases=databases)
     return list(await session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
-async def count_audit_events(session: AsyncSession, *, since: datetime,
-                             databases: Sequence[str] | None = None) -> int:
+async def count_audit_events(
+    session: AsyncSession, *, since: datetime, databases: Sequence[str] | None = None
+) -> int:
     """How many audit events audit_events would find without its limit."""
-    query = _audit_query(select(func.count()).select_from(AuditEvent), since=since,
-                         databases=databases)
+    query = _audit_query(
+        select(func.count()).select_from(AuditEvent), since=since, databases=databases
+    )
     return int(await session.scalar(query) or 0)
 
 
-async def stream_audit(session: AsyncSession, *, since: datetime | None = None,
-                       database: str | None = None) -> AsyncIterator[AuditEvent]:
+async def stream_audit(
+    session: AsyncSession, *, since: datetime | None = None, database: str | None = None
+) -> AsyncIterator[AuditEvent]:
     """Every matching audit event oldest first, fetched in chunks (never all in memory)."""
     query = select(AuditEvent).order_by(AuditEvent.id)
     if since is not None:
@@ -151,32 +215,60 @@ async def audited_databases(session: AsyncSession) -> set[str]:
     return {name for name in (await session.scalars(query)) if name}
 
 
-async def add_token_issue(session: AsyncSession, *, grant_id: str, at: datetime, actor: str,
-                          kind: str, delivered: bool) -> None:
+async def add_token_issue(
+    session: AsyncSession, *, grant_id: str, at: datetime, actor: str, kind: str, delivered: bool
+) -> None:
     """Record that a credential was (or could not be) delivered; never the credential."""
-    session.add(TokenIssue(grant_id=grant_id, issued_at=at, actor=actor, kind=kind,
-                           delivered=delivered))
+    session.add(
+        TokenIssue(grant_id=grant_id, issued_at=at, actor=actor, kind=kind, delivered=delivered)
+    )
 
 
-async def claim_grants(session: AsyncSession, *, where: Sequence[Any], owner: str, now: datetime,
-                       lease: timedelta, limit: int) -> list[Grant]:
+async def claim_grants(
+    session: AsyncSession,
+    *,
+    where: Sequence[Any],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[Grant]:
     """Lock matching unclaimed grants (SKIP LOCKED) and lease them to owner."""
-    rows = list(await session.scalars(
-        select(Grant).where(*where, or_(Grant.claim_until.is_(None), Grant.claim_until < now))
-        .order_by(Grant.expires_at).limit(limit).with_for_update(skip_locked=True)))
+    rows = list(
+        await session.scalars(
+            select(Grant)
+            .where(*where, or_(Grant.claim_until.is_(None), Grant.claim_until < now))
+            .order_by(Grant.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
     for grant in rows:
         grant.claimed_by, grant.claim_until = owner, now + lease
     return rows
 
 
-async def claim_requests(session: AsyncSession, *, where: Sequence[Any], owner: str,
-                         now: datetime, lease: timedelta, limit: int) -> list[AccessRequest]:
+async def claim_requests(
+    session: AsyncSession,
+    *,
+    where: Sequence[Any],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+) -> list[AccessRequest]:
     """Lock matching unclaimed requests (SKIP LOCKED) and lease them to owner."""
-    rows = list(await session.scalars(
-        select(AccessRequest)
-        .where(*where, or_(AccessRequest.claim_until.is_(None),
-                           AccessRequest.claim_until < now))
-        .order_by(AccessRequest.expires_at).limit(limit).with_for_update(skip_locked=True)))
+    rows = list(
+        await session.scalars(
+            select(AccessRequest)
+            .where(
+                *where, or_(AccessRequest.claim_until.is_(None), AccessRequest.claim_until < now)
+            )
+            .order_by(AccessRequest.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
     for request in rows:
         request.claimed_by, request.claim_until = owner, now + lease
     return rows
@@ -184,30 +276,40 @@ async def claim_requests(session: AsyncSession, *, where: Sequence[Any], owner: 
 
 async def count_grants(session: AsyncSession, *, status: str) -> int:
     """How many grants are in a status."""
-    return await session.scalar(select(func.count()).select_from(Grant)
-                                .where(Grant.status == status)) or 0
+    return (
+        await session.scalar(select(func.count()).select_from(Grant).where(Grant.status == status))
+        or 0
+    )
 
 
 async def release_grant(session: AsyncSession, *, grant_id: str, owner: str) -> None:
     """Give up owner's lease on a grant (a lease held by someone else is left alone)."""
-    await session.execute(update(Grant).where(Grant.id == grant_id, Grant.claimed_by == owner)
-                          .values(claimed_by=None, claim_until=None))
+    await session.execute(
+        update(Grant)
+        .where(Grant.id == grant_id, Grant.claimed_by == owner)
+        .values(claimed_by=None, claim_until=None)
+    )
 
 
 async def release_request(session: AsyncSession, *, request_id: str, owner: str) -> None:
     """Give up owner's lease on a request (a lease held by someone else is left alone)."""
-    await session.execute(update(AccessRequest)
-                          .where(AccessRequest.id == request_id, AccessRequest.claimed_by == owner)
-                          .values(claimed_by=None, claim_until=None))
+    await session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == request_id, AccessRequest.claimed_by == owner)
+        .values(claimed_by=None, claim_until=None)
+    )
 
 
-async def upcoming_expiries(session: AsyncSession, *, after: datetime,
-                            limit: int) -> list[tuple[str, datetime]]:
+async def upcoming_expiries(
+    session: AsyncSession, *, after: datetime, limit: int
+) -> list[tuple[str, datetime]]:
     """(grant id, expires_at) of the first `limit` active grants ending after a time."""
     rows = await session.execute(
         select(Grant.id, Grant.expires_at)
         .where(Grant.status == GrantStatus.ACTIVE, Grant.expires_at > after)
-        .order_by(Grant.expires_at).limit(limit))
+        .order_by(Grant.expires_at)
+        .limit(limit)
+    )
     return [(gid, at) for gid, at in rows if at is not None]
 
 
@@ -219,8 +321,9 @@ async def grants_by_ids(session: AsyncSession, *, grant_ids: Sequence[str]) -> d
     return {grant.id: grant for grant in rows}
 
 
-async def active_grants_on(session: AsyncSession, *, principal_arns: Sequence[str],
-                           now: datetime) -> list[tuple[str, str, bool]]:
+async def active_grants_on(
+    session: AsyncSession, *, principal_arns: Sequence[str], now: datetime
+) -> list[tuple[str, str, bool]]:
     """(grant id, principal ARN, whether its policy must be in IAM by now) of active grants.
 
     A grant's policy must be there once it was granted before `now` and has not ended.
@@ -229,47 +332,64 @@ async def active_grants_on(session: AsyncSession, *, principal_arns: Sequence[st
         return []
     due = and_(Grant.granted_at < now, or_(Grant.expires_at.is_(None), Grant.expires_at > now))
     rows = await session.execute(
-        select(Grant.id, Grant.principal_arn, due)
-        .where(Grant.principal_arn.in_(list(principal_arns)), Grant.status == GrantStatus.ACTIVE))
+        select(Grant.id, Grant.principal_arn, due).where(
+            Grant.principal_arn.in_(list(principal_arns)), Grant.status == GrantStatus.ACTIVE
+        )
+    )
     return [(gid, arn, bool(must)) for gid, arn, must in rows]
 
 
 async def principals_with_active_grants(session: AsyncSession, *, account_id: str) -> set[str]:
     """ARNs of the principals holding an active grant in an account."""
-    return set(await session.scalars(
-        select(Grant.principal_arn).where(Grant.account_id == account_id,
-                                          Grant.status == GrantStatus.ACTIVE).distinct()))
+    return set(
+        await session.scalars(
+            select(Grant.principal_arn)
+            .where(Grant.account_id == account_id, Grant.status == GrantStatus.ACTIVE)
+            .distinct()
+        )
+    )
 
 
 async def known_principals(session: AsyncSession, *, since: datetime) -> set[str]:
     """ARNs of the principals of live grants and of grants created since a time."""
-    return set(await session.scalars(
-        select(Grant.principal_arn)
-        .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since)).distinct()))
+    return set(
+        await session.scalars(
+            select(Grant.principal_arn)
+            .where(or_(Grant.status.in_(list(LIVE_GRANT)), Grant.created_at >= since))
+            .distinct()
+        )
+    )
 
 
 async def bundle_parts(session: AsyncSession, *, bundle_id: str) -> list[AccessRequest]:
     """The requests (one per database) filed together as bundle_id, in the order asked."""
-    rows = list(await session.scalars(select(AccessRequest)
-                                      .where(AccessRequest.bundle_id == bundle_id)))
+    rows = list(
+        await session.scalars(select(AccessRequest).where(AccessRequest.bundle_id == bundle_id))
+    )
     return sorted(rows, key=lambda r: int(r.id.rsplit("-", 1)[1]))
 
 
-async def grants_of_requests(session: AsyncSession, *,
-                             request_ids: Sequence[str]) -> dict[str, Grant]:
+async def grants_of_requests(
+    session: AsyncSession, *, request_ids: Sequence[str]
+) -> dict[str, Grant]:
     """The newest grant of each of those requests, by request id."""
     if not request_ids:
         return {}
-    rows = await session.scalars(select(Grant).where(Grant.request_id.in_(list(request_ids)))
-                                 .order_by(Grant.created_at))
+    rows = await session.scalars(
+        select(Grant).where(Grant.request_id.in_(list(request_ids))).order_by(Grant.created_at)
+    )
     return {grant.request_id: grant for grant in rows}
 
 
-async def bundles_of_requests(session: AsyncSession, *,
-                              request_ids: Sequence[str]) -> dict[str, str]:
+async def bundles_of_requests(
+    session: AsyncSession, *, request_ids: Sequence[str]
+) -> dict[str, str]:
     """For those of the requests that are part of a several-database request: its id."""
     if not request_ids:
         return {}
-    rows = await session.execute(select(AccessRequest.id, AccessRequest.bundle_id).where(
-        AccessRequest.id.in_(list(request_ids)), AccessRequest.bundle_id.is_not(None)))
+    rows = await session.execute(
+        select(AccessRequest.id, AccessRequest.bundle_id).where(
+            AccessRequest.id.in_(list(request_ids)), AccessRequest.bundle_id.is_not(None)
+        )
+    )
     return {request_id: bundle for request_id, bundle in rows if bundle}

@@ -44,15 +44,22 @@ def upgrade() -> None:
     """Apply this revision."""
     op.create_table(
         "steps",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True,
-                  nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("request_id", sa.String(length=16), nullable=True),
         sa.Column("grant_id", sa.String(length=16), nullable=True),
-        sa.Column("payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()),
-                                                    "postgresql"), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("in_doubt", sa.Boolean(), nullable=False),
@@ -68,28 +75,49 @@ def upgrade() -> None:
     with op.batch_alter_table("steps", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_steps_grant_id"), ["grant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_steps_request_id"), ["request_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_steps_status_next_attempt_at"),
-                              ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_steps_status_next_attempt_at"),
+            ["status", "next_attempt_at"],
+            unique=False,
+        )
     with op.batch_alter_table("grants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("db_user_created", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+        batch_op.add_column(
+            sa.Column("db_user_created", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         # Leases now name the piece of work too (instance#step), not only the instance.
-        batch_op.alter_column("claimed_by", existing_type=sa.String(length=64),
-                              type_=sa.String(length=128), existing_nullable=True)
+        batch_op.alter_column(
+            "claimed_by",
+            existing_type=sa.String(length=64),
+            type_=sa.String(length=128),
+            existing_nullable=True,
+        )
     op.execute(EXPIRE_DUPLICATES)
-    op.create_index("uq_access_requests_pending", "access_requests",
-                    ["requester_id", "database", "level"], unique=True,
-                    postgresql_where=PENDING_ONLY, sqlite_where=PENDING_ONLY)
+    op.create_index(
+        "uq_access_requests_pending",
+        "access_requests",
+        ["requester_id", "database", "level"],
+        unique=True,
+        postgresql_where=PENDING_ONLY,
+        sqlite_where=PENDING_ONLY,
+    )
     op.execute(ADOPT_GRANTING)
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    op.drop_index("uq_access_requests_pending", table_name="access_requests",
-                  postgresql_where=PENDING_ONLY, sqlite_where=PENDING_ONLY)
+    op.drop_index(
+        "uq_access_requests_pending",
+        table_name="access_requests",
+        postgresql_where=PENDING_ONLY,
+        sqlite_where=PENDING_ONLY,
+    )
     with op.batch_alter_table("grants", schema=None) as batch_op:
-        batch_op.alter_column("claimed_by", existing_type=sa.String(length=128),
-                              type_=sa.String(length=64), existing_nullable=True)
+        batch_op.alter_column(
+            "claimed_by",
+            existing_type=sa.String(length=128),
+            type_=sa.String(length=64),
+            existing_nullable=True,
+        )
         batch_op.drop_column("db_user_created")
     with op.batch_alter_table("steps", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_steps_status_next_attempt_at"))

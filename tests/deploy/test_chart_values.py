@@ -18,7 +18,8 @@ EXAMPLE = CHART.parents[1] / "catalog.example.yaml"
 def test_the_charts_catalog_schema_is_the_bots() -> None:
     assert values_schema()["$defs"]["catalog"] == embedded_catalog_schema(), (
         "helm/db-access-bot/values.schema.json is out of step with the catalog models: "
-        "run .venv/bin/python scripts/chart_schema.py")
+        "run .venv/bin/python scripts/chart_schema.py"
+    )
 
 
 def _example_with(**changes: Any) -> dict[str, Any]:
@@ -27,11 +28,14 @@ def _example_with(**changes: Any) -> dict[str, Any]:
     return catalog
 
 
-@pytest.mark.parametrize(("catalog", "where"), [
-    (_example_with(approval_timeout="30 minutes"), "/catalog/approval_timeout"),
-    (_example_with(unknown_key=1), "unknown_key"),
-    ({"admins": []}, "/catalog"),
-])
+@pytest.mark.parametrize(
+    ("catalog", "where"),
+    [
+        (_example_with(approval_timeout="30 minutes"), "/catalog/approval_timeout"),
+        (_example_with(unknown_key=1), "unknown_key"),
+        ({"admins": []}, "/catalog"),
+    ],
+)
 def test_helm_checks_a_catalog_given_as_a_mapping(catalog: dict[str, Any], where: str) -> None:
     with pytest.raises(helm.HelmValuesError) as refused:
         render_chart({"catalog": catalog})

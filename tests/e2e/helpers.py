@@ -11,8 +11,16 @@ from tests.support.harness import BotHarness
 from tests.support.slack_emulator import RecordedCall, StoredMessage, StoredView
 
 # Methods through which the bot shows something to people.
-SHOWING = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open",
-           "views.update", "views.publish", "views.push", "response_url")
+SHOWING = (
+    "chat.postMessage",
+    "chat.update",
+    "chat.postEphemeral",
+    "views.open",
+    "views.update",
+    "views.publish",
+    "views.push",
+    "response_url",
+)
 HOSTILE = "<!channel> <@U123> <https://evil.example|click> & <#C999>"
 RAW_MARKUP = ("<!channel>", "<@U123>", "<https://evil", "<#C999>")
 
@@ -29,13 +37,21 @@ async def open_form(h: BotHarness, user_id: str = catalogs.DEV) -> StoredView:
     return view
 
 
-def form_values(database: str | list[str] | dict[str, Any] | None, level: str, duration: str,
-                reason: str | None, ticket: str | None = None,
-                start: datetime | None = None) -> dict[str, dict[str, Any]]:
+def form_values(
+    database: str | list[str] | dict[str, Any] | None,
+    level: str,
+    duration: str,
+    reason: str | None,
+    ticket: str | None = None,
+    start: datetime | None = None,
+) -> dict[str, dict[str, Any]]:
     """state.values for the request modal."""
     values: dict[str, dict[str, Any]] = {
-        BlockId.LEVEL: {VALUE: level}, BlockId.DURATION: {VALUE: duration},
-        BlockId.REASON: {VALUE: reason}, BlockId.TICKET: {VALUE: ticket}}
+        BlockId.LEVEL: {VALUE: level},
+        BlockId.DURATION: {VALUE: duration},
+        BlockId.REASON: {VALUE: reason},
+        BlockId.TICKET: {VALUE: ticket},
+    }
     if database is not None:
         picked = [database] if isinstance(database, str | dict) else database
         values[BlockId.DATABASE] = {ActionId.PICK_DATABASE: picked}
@@ -44,8 +60,9 @@ def form_values(database: str | list[str] | dict[str, Any] | None, level: str, d
     return values
 
 
-async def submit_form(h: BotHarness, view: StoredView, user_id: str = catalogs.DEV,
-                      **fields: Any) -> dict[str, Any]:
+async def submit_form(
+    h: BotHarness, view: StoredView, user_id: str = catalogs.DEV, **fields: Any
+) -> dict[str, Any]:
     """Submit the request modal (fields as for form_values) and wait for the work it started."""
     ack = await h.emu.submit_view(view.id, user_id=user_id, values=form_values(**fields))
     await h.settle()
@@ -72,9 +89,12 @@ async def only_grant(h: BotHarness) -> Grant:
     return grant
 
 
-async def request_and_approve(h: BotHarness, line: str = "orders-prod ro 1h INC-42",
-                              user_id: str = catalogs.DEV,
-                              approver: str = catalogs.APPROVER) -> Grant:
+async def request_and_approve(
+    h: BotHarness,
+    line: str = "orders-prod ro 1h INC-42",
+    user_id: str = catalogs.DEV,
+    approver: str = catalogs.APPROVER,
+) -> Grant:
     """A one-line request approved by one approver; returns the active grant."""
     await h.command(f"request {line}", user_id=user_id)
     pending = [r for r in await h.requests() if r.status == "pending"]
@@ -85,11 +105,13 @@ async def request_and_approve(h: BotHarness, line: str = "orders-prod ro 1h INC-
     return grant
 
 
-async def click_message(h: BotHarness, message: StoredMessage, action_id: str,
-                        user_id: str) -> dict[str, Any]:
+async def click_message(
+    h: BotHarness, message: StoredMessage, action_id: str, user_id: str
+) -> dict[str, Any]:
     """Click a button in a stored (DM or ephemeral) message and wait for the work."""
-    ack = await h.emu.click(user_id=user_id, action_id=action_id,
-                            message=(message.channel, message.ts))
+    ack = await h.emu.click(
+        user_id=user_id, action_id=action_id, message=(message.channel, message.ts)
+    )
     await h.settle()
     return ack
 
@@ -119,8 +141,7 @@ def showing_calls(h: BotHarness) -> list[RecordedCall]:
 def assert_readable_fallbacks(h: BotHarness) -> None:
     """Every message the bot sent has fallback text a person can follow without blocks."""
     for call in showing_calls(h):
-        if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral",
-                           "response_url"):
+        if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"):
             text = str(call.params.get("text") or "")
             assert len(text) >= 15, f"{call.method} with poor fallback text {text!r}"
 

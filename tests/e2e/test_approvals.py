@@ -9,8 +9,9 @@ from tests.support import catalogs
 from tests.support.harness import BotHarness
 
 
-async def _open_modal_from_card(h: BotHarness, request_id: str, action_id: str,
-                                user_id: str) -> x.StoredView:
+async def _open_modal_from_card(
+    h: BotHarness, request_id: str, action_id: str, user_id: str
+) -> x.StoredView:
     since = len(h.emu.calls)
     await h.click_card(request_id, action_id, user_id)
     call = await h.emu.wait_for_call("views.open", since=since)
@@ -44,8 +45,7 @@ async def test_two_of_n_quorum_updates_the_card_in_place(h: BotHarness) -> None:
     grant = await x.only_grant(h)
     assert grant.level == "rw" and grant.db_user == "alice_smith_rw"
     card = h.card_of(request.id)
-    assert (f"*Approved* by <@{catalogs.APPROVER}>, <@{catalogs.APPROVER2}>"
-            in str(card.blocks))
+    assert f"*Approved* by <@{catalogs.APPROVER}>, <@{catalogs.APPROVER2}>" in str(card.blocks)
     assert len(card.history) >= 3  # posted once, then updated in place at each step
     assert len([m for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL)]) == 1
 
@@ -59,8 +59,11 @@ async def test_narrowing_grants_ro_for_a_shorter_time(h: BotHarness) -> None:
     assert x.options(view, BlockId.LEVEL) == ["ro", "rw"]
     assert x.options(view, BlockId.DURATION) == ["15m", "1h", "4h"]
 
-    ack = await h.emu.submit_view(view.id, user_id=catalogs.APPROVER, values={
-        BlockId.LEVEL: {VALUE: "ro"}, BlockId.DURATION: {VALUE: "1h"}})
+    ack = await h.emu.submit_view(
+        view.id,
+        user_id=catalogs.APPROVER,
+        values={BlockId.LEVEL: {VALUE: "ro"}, BlockId.DURATION: {VALUE: "1h"}},
+    )
     await h.settle()
     assert ack == {}
     grant = await x.only_grant(h)
@@ -80,8 +83,11 @@ async def test_narrowing_only_the_duration_keeps_the_quorum(h: BotHarness) -> No
     await h.command("request orders-prod rw 8h migration INC-12")
     request = await x.only_request(h)
     view = await _open_modal_from_card(h, request.id, ActionId.APPROVE_CHANGED, catalogs.APPROVER)
-    await h.emu.submit_view(view.id, user_id=catalogs.APPROVER, values={
-        BlockId.LEVEL: {VALUE: "rw"}, BlockId.DURATION: {VALUE: "4h"}})
+    await h.emu.submit_view(
+        view.id,
+        user_id=catalogs.APPROVER,
+        values={BlockId.LEVEL: {VALUE: "rw"}, BlockId.DURATION: {VALUE: "4h"}},
+    )
     await h.settle()
     assert await h.grants() == []
     assert "1 of 2 approvals" in str(h.card_of(request.id).blocks)
@@ -99,14 +105,18 @@ async def test_deny_asks_for_a_reason_and_tells_everyone(h: BotHarness) -> None:
     view = await _open_modal_from_card(h, request.id, ActionId.DENY, catalogs.APPROVER)
     assert view.callback_id == CallbackId.DENY
 
-    ack = await h.emu.submit_view(view.id, user_id=catalogs.APPROVER,
-                                  values={BlockId.REASON: {VALUE: "  "}})
+    ack = await h.emu.submit_view(
+        view.id, user_id=catalogs.APPROVER, values={BlockId.REASON: {VALUE: "  "}}
+    )
     assert ack["response_action"] == "errors"
     assert "reason is required" in ack["errors"][BlockId.REASON]
     assert (await x.only_request(h)).status == "pending"
 
-    ack = await h.emu.submit_view(view.id, user_id=catalogs.APPROVER,
-                                  values={BlockId.REASON: {VALUE: "Use the replica instead"}})
+    ack = await h.emu.submit_view(
+        view.id,
+        user_id=catalogs.APPROVER,
+        values={BlockId.REASON: {VALUE: "Use the replica instead"}},
+    )
     await h.settle()
     assert ack == {}
     request = await x.only_request(h)
@@ -126,13 +136,25 @@ async def test_two_simultaneous_approvals_make_exactly_one_grant(h: BotHarness) 
     await h.command("request orders-prod ro 1h INC-13")
     request = await x.only_request(h)
     card = h.card_of(request.id)
-    acks = await asyncio.gather(*(
-        h.emu.click(user_id=user, action_id=ActionId.APPROVE, value=request.id,
-                    message=(card.channel, card.ts))
-        for user in (catalogs.APPROVER, catalogs.APPROVER2)))
+    acks = await asyncio.gather(
+        *(
+            h.emu.click(
+                user_id=user,
+                action_id=ActionId.APPROVE,
+                value=request.id,
+                message=(card.channel, card.ts),
+            )
+            for user in (catalogs.APPROVER, catalogs.APPROVER2)
+        )
+    )
     assert all(a == {} for a in acks)
-    await h.emu.wait_until(lambda: len(h.emu.ephemerals_to(catalogs.APPROVER))
-                           + len(h.emu.ephemerals_to(catalogs.APPROVER2)) >= 2)
+    await h.emu.wait_until(
+        lambda: (
+            len(h.emu.ephemerals_to(catalogs.APPROVER))
+            + len(h.emu.ephemerals_to(catalogs.APPROVER2))
+            >= 2
+        )
+    )
     await h.settle()
     grant = await x.only_grant(h)
     assert grant.status == "active"

@@ -13,11 +13,17 @@ async def test_click_racing_the_card_post_still_updates_the_card(h: BotHarness) 
     h.emu.delay_next("chat.postMessage", 0.5)
     await h.emu.slash_command("request orders-prod ro 1h quick look", user_id=catalogs.DEV)
     posted = await h.emu.wait_for_call(
-        "chat.postMessage", lambda c: c.params.get("channel") == catalogs.ORDERS_CHANNEL)
-    request_id = re.search(r"Request `(r\w+)`",
-                           json.dumps(posted.params["blocks"], ensure_ascii=False)).group(1)
-    await h.emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=request_id,
-                      message=(catalogs.ORDERS_CHANNEL, posted.response["ts"]))
+        "chat.postMessage", lambda c: c.params.get("channel") == catalogs.ORDERS_CHANNEL
+    )
+    request_id = re.search(
+        r"Request `(r\w+)`", json.dumps(posted.params["blocks"], ensure_ascii=False)
+    ).group(1)
+    await h.emu.click(
+        user_id=catalogs.APPROVER,
+        action_id=ActionId.APPROVE,
+        value=request_id,
+        message=(catalogs.ORDERS_CHANNEL, posted.response["ts"]),
+    )
     await h.settle()
     card = json.dumps(h.card_of(request_id).blocks, ensure_ascii=False)
     assert "*Approved* by <@U0APPROVER1>" in card, h.emu.transcript()

@@ -18,9 +18,16 @@ async def test_hostile_text_is_inert_everywhere(h: BotHarness) -> None:
     assert "*Reason:* @channel @U123 https://evil.example &amp; #C999" in str(card.blocks)
 
     view = await x.open_form(h, catalogs.DEV2)
-    await x.submit_form(h, view, catalogs.DEV2, database="orders-prod", level="rw",
-                        duration="1h", reason=x.HOSTILE,
-                        ticket="https://tickets.example/<@U123>")
+    await x.submit_form(
+        h,
+        view,
+        catalogs.DEV2,
+        database="orders-prod",
+        level="rw",
+        duration="1h",
+        reason=x.HOSTILE,
+        ticket="https://tickets.example/<@U123>",
+    )
     second = next(r for r in await h.requests() if r.requester_id == catalogs.DEV2)
     assert "*Ticket:* https://tickets.example/&lt;@U123&gt;" in str(h.card_of(second.id).blocks)
 
@@ -28,8 +35,13 @@ async def test_hostile_text_is_inert_everywhere(h: BotHarness) -> None:
     since = len(h.emu.calls)
     await h.click_card(request.id, ActionId.DENY, catalogs.APPROVER)
     opened = await h.emu.wait_for_call("views.open", since=since)
-    acks.append(await h.emu.submit_view(opened.response["view"]["id"], user_id=catalogs.APPROVER,
-                                        values={BlockId.REASON: {VALUE: x.HOSTILE}}))
+    acks.append(
+        await h.emu.submit_view(
+            opened.response["view"]["id"],
+            user_id=catalogs.APPROVER,
+            values={BlockId.REASON: {VALUE: x.HOSTILE}},
+        )
+    )
     await h.settle()
     assert f"{INERT}" in str(h.card_of(request.id).blocks)
     assert INERT in x.dm_texts(h, catalogs.DEV)[-1]
@@ -41,9 +53,15 @@ async def test_hostile_text_is_inert_everywhere(h: BotHarness) -> None:
         await h.emu.app_home_opened(user)
         await h.emu.wait_for_call("views.publish", since=since)
     assert "&lt;!channel&gt;" in str(h.emu.home_of(catalogs.APPROVER).blocks)
-    for line in ("request <!channel> ro 1h x", "request orders-prod <@U123> 1h x",
-                 "request orders-prod ro <#C999> x", "<https://evil.example|click>",
-                 "token <!channel>", "extend <@U123> 1h", "audit <!channel>"):
+    for line in (
+        "request <!channel> ro 1h x",
+        "request orders-prod <@U123> 1h x",
+        "request orders-prod ro <#C999> x",
+        "<https://evil.example|click>",
+        "token <!channel>",
+        "extend <@U123> 1h",
+        "audit <!channel>",
+    ):
         acks.append(await h.command(line))
     await h.settle()
     x.assert_no_raw_markup(h, *acks)
@@ -57,8 +75,14 @@ async def test_every_command_works_as_slack_sends_it_with_escaping_on(h: BotHarn
     assert request.reason == "see https://jira.example.com/b?x=1&y=2 & ask @bob #ops"
     await h.click_card(request.id, ActionId.APPROVE, catalogs.APPROVER)
     grant = await x.only_grant(h)
-    for line in (f"token {grant.id}", f"extend {grant.id} 1h", "list", "audit", "help",
-                 "audit orders-prod 7d"):
+    for line in (
+        f"token {grant.id}",
+        f"extend {grant.id} 1h",
+        "list",
+        "audit",
+        "help",
+        "audit orders-prod 7d",
+    ):
         ack = await h.command(h.emu.typed(line))
         assert "Unknown command" not in str(ack) and "Usage" not in str(ack), (line, ack)
     extension = next(r for r in await h.requests() if r.status == "pending")
@@ -67,9 +91,12 @@ async def test_every_command_works_as_slack_sends_it_with_escaping_on(h: BotHarn
     await h.command(h.emu.typed(f"revoke {grant.id}"))
     assert (await x.only_grant(h)).status == "revoked"
     # An admin names someone with @: Slack sends the mention the grammar reads.
-    ack = await h.command(h.emu.typed("request @dave orders-prod ro 1h "
-                                      "--at 2099-01-01T03:00+01:00 x"), user_id=catalogs.ADMIN)
+    ack = await h.command(
+        h.emu.typed("request @dave orders-prod ro 1h --at 2099-01-01T03:00+01:00 x"),
+        user_id=catalogs.ADMIN,
+    )
     assert "at most 7d ahead" in ack["text"]  # the offset came through as typed
     await h.command(h.emu.typed("request @dave orders-prod ro 1h x"), user_id=catalogs.ADMIN)
-    assert any(r.requester_id == catalogs.DEV2 and r.filed_by == catalogs.ADMIN
-               for r in await h.requests())
+    assert any(
+        r.requester_id == catalogs.DEV2 and r.filed_by == catalogs.ADMIN for r in await h.requests()
+    )

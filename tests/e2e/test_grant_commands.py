@@ -16,10 +16,17 @@ async def test_list_shows_grants_with_buttons_and_pending_requests(h: BotHarness
     listing = h.emu.ephemerals_to(catalogs.DEV)[-1]
     assert grant.id in listing.text and pending.id in listing.text  # fallback text alone
     assert "left" in listing.text
-    buttons = {(e["action_id"], e["value"]) for b in listing.blocks if b["type"] == "actions"
-               for e in b["elements"]}
-    assert buttons == {(ActionId.NEW_TOKEN, grant.id), (ActionId.EXTEND, grant.id),
-                       (ActionId.REVOKE, grant.id)}
+    buttons = {
+        (e["action_id"], e["value"])
+        for b in listing.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+    assert buttons == {
+        (ActionId.NEW_TOKEN, grant.id),
+        (ActionId.EXTEND, grant.id),
+        (ActionId.REVOKE, grant.id),
+    }
     await h.command("list", user_id=catalogs.DEV2)
     assert "none" in h.emu.ephemerals_to(catalogs.DEV2)[-1].text
     assert len(await h.audit("command.list")) == 2
@@ -83,8 +90,11 @@ async def test_extend_button_opens_a_modal_that_files_the_extension(h: BotHarnes
     opened = await h.emu.wait_for_call("views.open", since=since)
     view = h.emu.views[opened.response["view"]["id"]]
     assert view.callback_id == CallbackId.EXTEND and view.private_metadata == grant.id
-    await h.emu.submit_view(view.id, user_id=catalogs.DEV, values={
-        BlockId.DURATION: {VALUE: "1h"}, BlockId.REASON: {VALUE: "INC-42 runs long"}})
+    await h.emu.submit_view(
+        view.id,
+        user_id=catalogs.DEV,
+        values={BlockId.DURATION: {VALUE: "1h"}, BlockId.REASON: {VALUE: "INC-42 runs long"}},
+    )
     await h.settle()
     extension = next(r for r in await h.requests() if r.status == "pending")
     assert extension.extends_grant_id == grant.id and extension.reason == "INC-42 runs long"
@@ -117,8 +127,11 @@ async def test_revoke_by_holder_approver_and_admin_but_not_others(h: BotHarness)
     assert any("ended" in d and mine.id in d for d in x.dm_texts(h, catalogs.DEV))
     assert "ended" in str(h.card_of(mine.request_id).blocks)
     revoked = {e.grant_id: e.actor for e in await h.audit("grant.revoked")}
-    assert revoked == {mine.id: catalogs.DEV, davids.id: catalogs.APPROVER2,
-                       outsiders.id: catalogs.ADMIN}
+    assert revoked == {
+        mine.id: catalogs.DEV,
+        davids.id: catalogs.APPROVER2,
+        outsiders.id: catalogs.ADMIN,
+    }
 
     await h.command(f"revoke {mine.id}")
     assert "already revoked" in x.ephemeral_texts(h, catalogs.DEV)[-1]

@@ -11,9 +11,12 @@ GUEST, ROBOT = "U0GUEST1", "U0ROBOT1"
 
 
 async def test_identity_maps_email_to_role_and_db_user_with_overrides(state_url: str) -> None:
-    data = catalogs.catalog_data(identity={
-        **catalogs.BASE["identity"],
-        "overrides": {"Dave@Example.com": {"handle": "dave_ops"}}})
+    data = catalogs.catalog_data(
+        identity={
+            **catalogs.BASE["identity"],
+            "overrides": {"Dave@Example.com": {"handle": "dave_ops"}},
+        }
+    )
     async with BotHarness(state_url, catalog=catalogs.make_catalog(data)) as h:
         await h.command("request analytics ro 1h report", user_id=catalogs.DEV)
         await h.command("request analytics ro 1h report", user_id=catalogs.DEV2)
@@ -82,7 +85,10 @@ async def test_outsider_click_is_refused_and_audited(h: BotHarness) -> None:
     assert replies[1].startswith("Only approvers of orders-prod can deny this request.")
     [first, second] = await h.audit("decision.refused")
     assert (first.actor, first.request_id, first.database) == (
-        catalogs.OUTSIDER, request.id, "orders-prod")
+        catalogs.OUTSIDER,
+        request.id,
+        "orders-prod",
+    )
     assert first.details["attempted"] == "approve" and second.details["attempted"] == "deny"
     assert (await x.only_request(h)).status == "pending"
     assert len(h.card_of(request.id).history) == card_versions
@@ -100,8 +106,7 @@ async def test_authorization_comes_from_the_stored_request(state_url: str) -> No
         await h.click_card(request.id, ActionId.APPROVE, catalogs.APPROVER2)
         assert "Only approvers of analytics" in x.ephemeral_texts(h, catalogs.APPROVER2)[-1]
         # A forged click naming a request that does not exist changes nothing either.
-        await h.emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE,
-                          value="<!channel>")
+        await h.emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value="<!channel>")
         await h.settle()
         assert "There is no request `&lt;!channel&gt;`" in x.dm_texts(h, catalogs.APPROVER)[-1]
         assert (await x.only_request(h)).status == "pending"

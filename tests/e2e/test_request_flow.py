@@ -12,15 +12,20 @@ async def test_modal_switch_database_then_submit_and_approve(h: BotHarness) -> N
     view = await x.open_form(h)
     assert x.options(view, BlockId.DATABASE) == ["orders-prod", "analytics"]
     db_block = next(b for b in view.blocks if b["block_id"] == BlockId.DATABASE)
-    described = {o["value"]: o.get("description", {}).get("text")
-                 for o in db_block["element"]["options"]}
+    described = {
+        o["value"]: o.get("description", {}).get("text") for o in db_block["element"]["options"]
+    }
     assert described["orders-prod"] == "Orders service, production"
     assert x.options(view, BlockId.LEVEL) == ["ro", "rw"]
     assert x.options(view, BlockId.DURATION) == ["15m", "1h", "4h", "8h"]
 
     since = len(h.emu.calls)
-    await h.emu.click(user_id=catalogs.DEV, action_id=ActionId.PICK_DATABASE, view_id=view.id,
-                      selected_option="analytics")
+    await h.emu.click(
+        user_id=catalogs.DEV,
+        action_id=ActionId.PICK_DATABASE,
+        view_id=view.id,
+        selected_option="analytics",
+    )
     update = await h.emu.wait_for_call("views.update", since=since)
     assert update.ok and update.params["view_id"] == view.id
     assert x.options(view, BlockId.LEVEL) == ["ro"]
@@ -28,14 +33,24 @@ async def test_modal_switch_database_then_submit_and_approve(h: BotHarness) -> N
     assert view.private_metadata == "analytics"
 
     since = len(h.emu.calls)
-    await h.emu.click(user_id=catalogs.DEV, action_id=ActionId.PICK_DATABASE, view_id=view.id,
-                      selected_option="orders-prod")
+    await h.emu.click(
+        user_id=catalogs.DEV,
+        action_id=ActionId.PICK_DATABASE,
+        view_id=view.id,
+        selected_option="orders-prod",
+    )
     await h.emu.wait_for_call("views.update", since=since)
     assert x.options(view, BlockId.DURATION) == ["15m", "1h", "4h", "8h"]
 
-    ack = await x.submit_form(h, view, database="orders-prod", level="ro", duration="4h",
-                              reason="checking INC-7 refunds",
-                              ticket="https://jira.example.com/browse/INC-7")
+    ack = await x.submit_form(
+        h,
+        view,
+        database="orders-prod",
+        level="ro",
+        duration="4h",
+        reason="checking INC-7 refunds",
+        ticket="https://jira.example.com/browse/INC-7",
+    )
     assert ack == {}
     assert view.closed
     request = await x.only_request(h)
@@ -44,11 +59,18 @@ async def test_modal_switch_database_then_submit_and_approve(h: BotHarness) -> N
     card = h.card_of(request.id)
     assert card.channel == catalogs.ORDERS_CHANNEL
     shown = str(card.blocks)
-    for fact in (f"<@{catalogs.DEV}>", "orders-prod", "`ro`", "4h", "checking INC-7 refunds",
-                 "https://jira.example.com/browse/INC-7", request.id, "0 of 1 approvals"):
+    for fact in (
+        f"<@{catalogs.DEV}>",
+        "orders-prod",
+        "`ro`",
+        "4h",
+        "checking INC-7 refunds",
+        "https://jira.example.com/browse/INC-7",
+        request.id,
+        "0 of 1 approvals",
+    ):
         assert fact in shown, fact
-    buttons = [e["action_id"] for b in card.blocks if b["type"] == "actions"
-               for e in b["elements"]]
+    buttons = [e["action_id"] for b in card.blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == [ActionId.APPROVE, ActionId.APPROVE_CHANGED, ActionId.DENY]
     assert "waiting for 1 approval" in x.last_dm(h, catalogs.DEV).text
 
@@ -87,8 +109,14 @@ async def test_one_line_request_approved_end_to_end(h: BotHarness) -> None:
     assert "X-Amz-Signature" in secret and "alice_smith_ro" in secret
     assert all("X-Amz-Signature" not in str(c.params) for c in h.emu.calls)
     actions = [e.action for e in await h.audit()]
-    for expected in ("command.received", "request.submitted", "request.approved",
-                     "grant.started", "grant.active", "token.issued"):
+    for expected in (
+        "command.received",
+        "request.submitted",
+        "request.approved",
+        "grant.started",
+        "grant.active",
+        "token.issued",
+    ):
         assert expected in actions, actions
     [approved] = await h.audit("request.approved")
     assert approved.actor == catalogs.APPROVER and approved.request_id == request.id

@@ -11,7 +11,8 @@ from tests.support.ports import free_port
 
 
 async def test_grant_survives_privatebin_outage_and_new_token_recovers(
-        state_url: str, privatebin_inproc: object) -> None:
+    state_url: str, privatebin_inproc: object
+) -> None:
     providers = fake_providers()
     providers.share = PrivateBinShare(f"http://127.0.0.1:{free_port()}/", timeout=2)
     async with BotHarness(state_url, providers=providers) as h:
@@ -29,8 +30,12 @@ async def test_grant_survives_privatebin_outage_and_new_token_recovers(
 
         providers.share = PrivateBinShare(privatebin_inproc.url)  # type: ignore[attr-defined]
         h.workflow.d.share = providers.share
-        await h.emu.click(user_id=catalogs.DEV, action_id=ActionId.NEW_TOKEN, value=grant.id,
-                          message=(failed.channel, failed.ts))
+        await h.emu.click(
+            user_id=catalogs.DEV,
+            action_id=ActionId.NEW_TOKEN,
+            value=grant.id,
+            message=(failed.channel, failed.ts),
+        )
         await h.settle()
         assert "One-time login link" in json.dumps(h.emu.dms_to(catalogs.DEV)[-1].blocks)
         assert [i.delivered for i in await h.token_issues()] == [False, True]

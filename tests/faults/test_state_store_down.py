@@ -36,13 +36,21 @@ async def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignor
 
 
 async def test_outage_is_explained_survived_and_loses_no_revocation(
-        tmp_path: Path, own_postgres: PostgresServer, aws_env: MotoServer,
-        privatebin_server: PrivateBinProcess) -> None:
+    tmp_path: Path,
+    own_postgres: PostgresServer,
+    aws_env: MotoServer,
+    privatebin_server: PrivateBinProcess,
+) -> None:
     own_postgres.psql("CREATE DATABASE state")
     await upgrade_async(own_postgres.url("state"))
     async with SlackEmulator() as emu:
-        setup = process_setup(tmp_path, emu, state_url=own_postgres.url("state"),
-                              moto_url=aws_env.url, privatebin_url=privatebin_server.url)
+        setup = process_setup(
+            tmp_path,
+            emu,
+            state_url=own_postgres.url("state"),
+            moto_url=aws_env.url,
+            privatebin_url=privatebin_server.url,
+        )
         bot = setup.bot("bot").start()
         try:
             await asyncio.to_thread(bot.wait_health, 200, "/readyz", 30)
@@ -51,8 +59,11 @@ async def test_outage_is_explained_survived_and_loses_no_revocation(
             await emu.wait_until(lambda: aws_seed.inline_policies(setup.role_arn), 15)
             [policy] = aws_seed.inline_policies(setup.role_arn)
             grant_id = policy.removeprefix("db-access-")
-            own_postgres.psql("UPDATE grants SET expires_at = now() + interval '8 seconds' "
-                              f"WHERE id = '{grant_id}'", "state")
+            own_postgres.psql(
+                "UPDATE grants SET expires_at = now() + interval '8 seconds' "
+                f"WHERE id = '{grant_id}'",
+                "state",
+            )
 
             own_postgres.stop()
             outage_started = time.monotonic()
@@ -67,14 +78,18 @@ async def test_outage_is_explained_survived_and_loses_no_revocation(
             await asyncio.sleep(max(0.0, OUTAGE - (time.monotonic() - outage_started)))
             own_postgres.start_again()
             await asyncio.to_thread(bot.wait_health, 200, "/readyz", 30)
+
             def status() -> str:
-                return own_postgres.psql(f"SELECT status FROM grants WHERE id = '{grant_id}'",
-                                         "state")
+                return own_postgres.psql(
+                    f"SELECT status FROM grants WHERE id = '{grant_id}'", "state"
+                )
 
             # The policy goes first, then the row is marked: wait for both.
-            await wait_for(lambda: not aws_seed.inline_policies(setup.role_arn)
-                           and status() == "revoked", 30,
-                           "the expired grant to be revoked after the outage")
+            await wait_for(
+                lambda: not aws_seed.inline_policies(setup.role_arn) and status() == "revoked",
+                30,
+                "the expired grant to be revoked after the outage",
+            )
             since = len(emu.calls)
             await emu.slash_command("list", user_id=catalogs.DEV)
             answer = await emu.wait_for_call("response_url", since=since, timeout=20)

@@ -8,15 +8,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_plays_the_whole_conversation() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "password: " in out  # the link decrypted to a login
-    assert "IAM has no role arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith" \
-        in out
-    assert "the bot created arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith " \
+    assert (
+        "IAM has no role arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith" in out
+    )
+    assert (
+        "the bot created arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith "
         "on first use" in out
+    )
     assert '"managed-by": "db-access-bot"' in out
     assert "policies left on the role: []" in out
     assert "stopped on SIGTERM with exit code 0" in out

@@ -44,7 +44,12 @@ def module_names() -> list[str]:
 def test_importing_every_module_does_no_io() -> None:
     names = module_names()
     assert len(names) > 30
-    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps(names)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(names)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -47,5 +47,7 @@ def test_a_store_with_history_upgrades_from_0002_to_head_in_one_run(
         postgres_server.psql(ROW.format(id=f"rold{n}", by="auto"), name)
     upgrade(url, "head")
     assert postgres_server.psql("SELECT count(*) FROM identity_bindings", name) == "1"
-    assert postgres_server.psql(
-        "SELECT count(*) FROM access_requests WHERE rule = 'auto'", name) == "3"
+    assert (
+        postgres_server.psql("SELECT count(*) FROM access_requests WHERE rule = 'auto'", name)
+        == "3"
+    )

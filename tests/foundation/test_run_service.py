@@ -10,7 +10,8 @@ from tests.support.slack_emulator import SlackEmulator
 
 
 async def test_run_answers_help_reports_health_and_stops_on_sigterm(
-        tmp_path: Path, state_url: str) -> None:
+    tmp_path: Path, state_url: str
+) -> None:
     emu = SlackEmulator()
     await emu.start()
     bot = offline_bot(emu.api_url, state_url, tmp_path, token="run-test").start()

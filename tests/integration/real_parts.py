@@ -32,8 +32,13 @@ class RealSetup:
 PROVISIONED_ROLE = f"arn:aws:iam::{catalogs.ACCOUNT}:role/db-access/DatabasesRole_alice_smith"
 
 
-def real_setup(postgres: PostgresServer, privatebin_url: str, *, provision: bool = False,
-               tweak: Callable[[dict], None] | None = None) -> RealSetup:
+def real_setup(
+    postgres: PostgresServer,
+    privatebin_url: str,
+    *,
+    provision: bool = False,
+    tweak: Callable[[dict], None] | None = None,
+) -> RealSetup:
     """Seed moto and a PostgreSQL target; return a catalog and the real providers for them.
 
     With provision, the catalog sets identity.provision and alice's role does not exist yet;
@@ -44,24 +49,38 @@ def real_setup(postgres: PostgresServer, privatebin_url: str, *, provision: bool
     target = rds_like_target(postgres, prefix="target", admin=admin, password=ADMIN_PASSWORD)
     instance = aws_seed.create_instance(f"orders-{n}")
     role_arn = PROVISIONED_ROLE if provision else aws_seed.create_role("DatabasesRole_alice_smith")
-    secret_arn = aws_seed.create_secret(f"orders-admin-{n}",
-                                        {"username": admin, "password": ADMIN_PASSWORD})
+    secret_arn = aws_seed.create_secret(
+        f"orders-admin-{n}", {"username": admin, "password": ADMIN_PASSWORD}
+    )
     data = catalogs.catalog_data()
     orders = data["databases"]["orders-prod"]
-    orders.update(host="127.0.0.1", port=postgres.port, dbname=target,
-                  instance_id=instance.identifier, admin={"secret_arn": secret_arn})
+    orders.update(
+        host="127.0.0.1",
+        port=postgres.port,
+        dbname=target,
+        instance_id=instance.identifier,
+        admin={"secret_arn": secret_arn},
+    )
     orders.pop("resource_id")
     orders["levels"]["ro"]["grants"] = ["app_reader"]
     if provision:
-        data["identity"]["principal"] = \
+        data["identity"]["principal"] = (
             "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
+        )
         data["identity"]["provision"] = {
             "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary",
-            "tags": {"team": "integration"}}
+            "tags": {"team": "integration"},
+        }
     if tweak is not None:
         tweak(data)
     catalog = parse_catalog(data)
     settings = Settings(privatebin_url=privatebin_url)
-    return RealSetup(catalog=catalog, providers=build_providers(settings, catalog),
-                     resource_id=instance.resource_id, role_arn=role_arn, target_db=target,
-                     admin_user=admin, catalog_data=data)
+    return RealSetup(
+        catalog=catalog,
+        providers=build_providers(settings, catalog),
+        resource_id=instance.resource_id,
+        role_arn=role_arn,
+        target_db=target,
+        admin_user=admin,
+        catalog_data=data,
+    )

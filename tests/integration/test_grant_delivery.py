@@ -37,23 +37,34 @@ async def grant_through_slack(h: BotHarness) -> None:
 
 
 async def test_approved_grant_leaves_exact_policy_and_a_decryptable_link(
-        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        state_url: str) -> None:
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    state_url: str,
+) -> None:
     setup = real_setup(postgres_server, privatebin_server.url)
     async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
         await grant_through_slack(h)
         [grant] = await h.grants()
         assert grant.status == "active", h.emu.transcript()
         policies = aws_seed.inline_policies(setup.role_arn)
-        assert policies == {f"db-access-{grant.id}": grant_policy(
-            grant_id=grant.id, region="eu-west-1", account_id=catalogs.ACCOUNT,
-            resource_id=setup.resource_id, db_user="alice_smith_ro",
-            expires_at=grant.expires_at)}
+        assert policies == {
+            f"db-access-{grant.id}": grant_policy(
+                grant_id=grant.id,
+                region="eu-west-1",
+                account_id=catalogs.ACCOUNT,
+                resource_id=setup.resource_id,
+                db_user="alice_smith_ro",
+                expires_at=grant.expires_at,
+            )
+        }
         statement = policies[f"db-access-{grant.id}"]["Statement"][0]
-        assert statement["Resource"] == (f"arn:aws:rds-db:eu-west-1:{catalogs.ACCOUNT}:dbuser:"
-                                         f"{setup.resource_id}/alice_smith_ro")
-        assert statement["Condition"]["DateLessThan"]["aws:CurrentTime"] == \
-            grant.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert statement["Resource"] == (
+            f"arn:aws:rds-db:eu-west-1:{catalogs.ACCOUNT}:dbuser:{setup.resource_id}/alice_smith_ro"
+        )
+        assert statement["Condition"]["DateLessThan"][
+            "aws:CurrentTime"
+        ] == grant.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         [link] = links_in_dms(h, catalogs.DEV)
         text = await asyncio.to_thread(pbincli_read, link)
         token = re.search(r"^password: (\S+)$", text, re.M).group(1)
@@ -67,7 +78,9 @@ async def test_approved_grant_leaves_exact_policy_and_a_decryptable_link(
         members = postgres_server.psql(
             "SELECT string_agg(b.rolname, ',' ORDER BY b.rolname) FROM pg_auth_members m "
             "JOIN pg_roles a ON a.oid = m.member JOIN pg_roles b ON b.oid = m.roleid "
-            "WHERE a.rolname = 'alice_smith_ro'", setup.target_db)
+            "WHERE a.rolname = 'alice_smith_ro'",
+            setup.target_db,
+        )
         assert members == "app_reader,rds_iam"
 
 
@@ -100,16 +113,24 @@ def debug_logs() -> Iterator[Capture]:
 
 
 async def test_no_secret_in_logs_audit_or_slack(
-        aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess,
-        state_url: str, request: pytest.FixtureRequest) -> None:
+    aws_env: object,
+    postgres_server: PostgresServer,
+    privatebin_server: PrivateBinProcess,
+    state_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
     setup = real_setup(postgres_server, privatebin_server.url)
     debug_logs: Capture = request.getfixturevalue("debug_logs")  # after seeding AWS
     async with BotHarness(state_url, catalog=setup.catalog, providers=setup.providers) as h:
         await grant_through_slack(h)
         [grant] = await h.grants()
         dm = next(m for m in h.emu.dms_to(catalogs.DEV) if LINK.search(json.dumps(m.blocks)))
-        await h.emu.click(user_id=catalogs.DEV, action_id=ActionId.NEW_TOKEN, value=grant.id,
-                          message=(dm.channel, dm.ts))
+        await h.emu.click(
+            user_id=catalogs.DEV,
+            action_id=ActionId.NEW_TOKEN,
+            value=grant.id,
+            message=(dm.channel, dm.ts),
+        )
         await h.settle()
         links = links_in_dms(h, catalogs.DEV)
         assert len(links) == 2
@@ -120,10 +141,8 @@ async def test_no_secret_in_logs_audit_or_slack(
             tokens.append(re.search(r"^password: (\S+)$", text, re.M).group(1))
         secrets_ = [ADMIN_PASSWORD]
         for token in tokens:
-            secrets_ += [token, parse_qs(urlsplit("https://" + token).query)[
-                "X-Amz-Signature"][0]]
-        audit = json.dumps([[e.actor, e.action, e.details] for e in await h.audit()],
-                           default=str)
+            secrets_ += [token, parse_qs(urlsplit("https://" + token).query)["X-Amz-Signature"][0]]
+        audit = json.dumps([[e.actor, e.action, e.details] for e in await h.audit()], default=str)
         slack = json.dumps([[c.method, c.params] for c in h.emu.calls], default=str)
         logs = "\n".join(debug_logs.lines + debug_logs.raw)
         assert len(debug_logs.lines) > 20  # DEBUG logging really was on

@@ -78,30 +78,39 @@ def assert_invariants(state: State, *, secrets: tuple[str, ...]) -> None:
     assert state.policies == active, f"policies {state.policies} vs active grants {active}"
     per_request = Counter(g.request_id for g in state.grants)
     assert all(n == 1 for n in per_request.values()), per_request
-    unfinished = [(s.key, s.status, s.last_error) for s in state.steps
-                  if s.status != StepStatus.DONE]
+    unfinished = [
+        (s.key, s.status, s.last_error) for s in state.steps if s.status != StepStatus.DONE
+    ]
     assert unfinished == [], unfinished
     twice = {key: n for key, n in state.keys.items() if n > 1}
     assert twice == {}, f"sent more than once: {twice}"
     for step in state.steps:
-        if step.kind in (StepKind.MESSAGE, StepKind.DELIVER) \
-                and step.payload.get("outcome") != "skipped":
+        if (
+            step.kind in (StepKind.MESSAGE, StepKind.DELIVER)
+            and step.payload.get("outcome") != "skipped"
+        ):
             assert state.keys[step.key] == 1, f"{step.key} never reached Slack"
     extended = {e.request_id for e in state.audit if e.action == "grant.extended"}
     for request in state.requests:
         if request.status != RequestStatus.APPROVED:
             continue
         granted = request.id in per_request or request.id in extended
-        told = any(request.id in dm and "could not" in dm
-                   for dm in state.dms.get(request.requester_id, []))
+        told = any(
+            request.id in dm and "could not" in dm for dm in state.dms.get(request.requester_id, [])
+        )
         assert granted or told, f"approved request {request.id} neither granted nor explained"
     for secret in secrets:
         assert secret not in state.log, f"a secret ({secret[:12]}…) was logged"
 
 
-async def act(scenario: Scenario, grant: Grant | None, *,
-              command: Callable[[str], Awaitable[Any]],
-              approve: Callable[[], Awaitable[Any]], start_at: datetime | None = None) -> None:
+async def act(
+    scenario: Scenario,
+    grant: Grant | None,
+    *,
+    command: Callable[[str], Awaitable[Any]],
+    approve: Callable[[], Awaitable[Any]],
+    start_at: datetime | None = None,
+) -> None:
     """The action under fault, as the person would type it (start_at: when a later start is)."""
     if scenario.act == "request":
         await command(f"request {LINE}")
@@ -125,8 +134,9 @@ def pending_card(emu: SlackEmulator, requests: list[AccessRequest]) -> tuple[str
         if request.status != RequestStatus.PENDING:
             continue
         for message in emu.messages_in(request.approvals_channel):
-            if f"Request `{request.id}` ·" in str(message.blocks) \
-                    and ActionId.APPROVE in str(message.blocks):
+            if f"Request `{request.id}` ·" in str(message.blocks) and ActionId.APPROVE in str(
+                message.blocks
+            ):
                 return request.id, message
     return None
 

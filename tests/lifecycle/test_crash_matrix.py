@@ -46,8 +46,9 @@ async def _recover(h: BotHarness, clock: MovableClock) -> None:
         await lifecycle.steps.run_due()
         await Sweeper(deps, lifecycle).run()
         steps = await h.rows(Step, Step.status == StepStatus.PENDING)
-        busy = [g for g in await h.grants()
-                if g.status in (GrantStatus.GRANTING, GrantStatus.REVOKING)]
+        busy = [
+            g for g in await h.grants() if g.status in (GrantStatus.GRANTING, GrantStatus.REVOKING)
+        ]
         if not steps and not busy:
             return
 
@@ -56,13 +57,18 @@ async def _approve_if_pending(h: BotHarness) -> None:
     found = cs.pending_card(h.emu, await h.requests())
     if found is not None:
         request_id, card = found
-        await h.emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE,
-                          value=request_id, message=(card.channel, card.ts))
+        await h.emu.click(
+            user_id=catalogs.APPROVER,
+            action_id=ActionId.APPROVE,
+            value=request_id,
+            message=(card.channel, card.ts),
+        )
         await h.settle()
 
 
 def _arm(h: BotHarness, point: Boundary, fault: str, fired: list[str]) -> None:
     """At the boundary: record that it was reached, then fail the way `fault` says."""
+
     async def strike(reached: Boundary) -> None:
         fired.append(reached.name)
         if fault == "raise":
@@ -75,8 +81,8 @@ def _arm(h: BotHarness, point: Boundary, fault: str, fired: list[str]) -> None:
 
 @pytest.mark.parametrize(("boundary", "fault"), cs.cases())
 async def test_fault_at_a_boundary_is_repaired(
-        h: BotHarness, clock: MovableClock, caplog: pytest.LogCaptureFixture,
-        boundary: str, fault: str) -> None:
+    h: BotHarness, clock: MovableClock, caplog: pytest.LogCaptureFixture, boundary: str, fault: str
+) -> None:
     point = BOUNDARIES[boundary]
     scenario = cs.SCENARIOS[point.step]
     grant = await x.request_and_approve(h, cs.LINE) if scenario.needs_grant else None
@@ -92,20 +98,29 @@ async def test_fault_at_a_boundary_is_repaired(
         await _recover(h, clock)
 
     # A later start lies past the first recovery's minutes, so it is approved ahead.
-    await cs.act(scenario, grant, command=command, approve=approve,
-                 start_at=clock() + timedelta(minutes=10))
+    await cs.act(
+        scenario, grant, command=command, approve=approve, start_at=clock() + timedelta(minutes=10)
+    )
     assert fired == [boundary], f"the scenario never reached {boundary}"
     for method in ("chat.postMessage", "chat.update"):
         h.emu.web_api.failures[method].clear()  # a refusal armed but not used
     await _recover(h, clock)
 
-    cs.assert_invariants(cs.State(
-        requests=await h.requests(), grants=await h.grants(), steps=await h.rows(Step),
-        audit=await h.rows(AuditEvent),
-        policies={gid for found in h.iam.policies.values() for gid in found},
-        keys=cs.message_keys(h.emu),
-        dms={user: x.dm_texts(h, user) for user in (catalogs.DEV,)},
-        log=caplog.text), secrets=(FAKE_SIGNATURE, "#-FakeKey"))
+    cs.assert_invariants(
+        cs.State(
+            requests=await h.requests(),
+            grants=await h.grants(),
+            steps=await h.rows(Step),
+            audit=await h.rows(AuditEvent),
+            policies={gid for found in h.iam.policies.values() for gid in found},
+            keys=cs.message_keys(h.emu),
+            dms={user: x.dm_texts(h, user) for user in (catalogs.DEV,)},
+            log=caplog.text,
+        ),
+        secrets=(FAKE_SIGNATURE, "#-FakeKey"),
+    )
     if scenario.act in ("request", "schedule"):  # the link, or why it could not be made
-        assert any("paste.test" in d or "could not create the login link" in d
-                   for d in x.dm_texts(h, catalogs.DEV)), h.emu.transcript()
+        assert any(
+            "paste.test" in d or "could not create the login link" in d
+            for d in x.dm_texts(h, catalogs.DEV)
+        ), h.emu.transcript()

@@ -56,8 +56,9 @@ async def emu() -> AsyncIterator[SlackEmulator]:
 
 
 @pytest.fixture
-def setup(aws_env: object, postgres_server: PostgresServer,
-          privatebin_server: PrivateBinProcess) -> RealSetup:
+def setup(
+    aws_env: object, postgres_server: PostgresServer, privatebin_server: PrivateBinProcess
+) -> RealSetup:
     return real_setup(postgres_server, privatebin_server.url)
 
 
@@ -67,9 +68,17 @@ async def deps(setup: RealSetup, state_url: str, emu: SlackEmulator) -> AsyncIte
     engine = make_engine(state_url)
     slack = SlackWeb(AsyncWebClient(token=TOKENS[0], base_url=emu.api_url))
     p = setup.providers
-    yield Deps(catalog=setup.catalog, sessions=make_sessions(engine), iam=p.iam,
-               minter=p.minter, share=p.share, dbadmin=p.dbadmin, slack=slack,
-               people=People(slack, setup.catalog), owner="crash-matrix-test")
+    yield Deps(
+        catalog=setup.catalog,
+        sessions=make_sessions(engine),
+        iam=p.iam,
+        minter=p.minter,
+        share=p.share,
+        dbadmin=p.dbadmin,
+        slack=slack,
+        people=People(slack, setup.catalog),
+        owner="crash-matrix-test",
+    )
     await engine.dispose()
 
 
@@ -81,10 +90,12 @@ async def _lapse_leases(deps: Deps) -> None:
     """What the minutes after a crash do: every lease the dead process held runs out."""
     past = datetime.now(UTC) - timedelta(seconds=1)
     async with transaction(deps.sessions) as session:
-        await session.execute(update(Step).where(Step.claim_until.is_not(None))
-                              .values(claim_until=past))
-        await session.execute(update(Grant).where(Grant.claim_until.is_not(None))
-                              .values(claim_until=past))
+        await session.execute(
+            update(Step).where(Step.claim_until.is_not(None)).values(claim_until=past)
+        )
+        await session.execute(
+            update(Grant).where(Grant.claim_until.is_not(None)).values(claim_until=past)
+        )
 
 
 async def _read(deps: Deps, model: type) -> list:
@@ -97,30 +108,49 @@ async def _approve_pending(emu: SlackEmulator, deps: Deps) -> bool:
     if found is None:
         return False
     request_id, card = found
-    await emu.click(user_id=catalogs.APPROVER, action_id=ActionId.APPROVE, value=request_id,
-                    message=(card.channel, card.ts))
+    await emu.click(
+        user_id=catalogs.APPROVER,
+        action_id=ActionId.APPROVE,
+        value=request_id,
+        message=(card.channel, card.ts),
+    )
     return True
 
 
 async def _quiet(deps: Deps) -> bool:
     # Grants first: steps committed with a grant's last change are visible to the next read.
-    grants = [g for g in await _read(deps, Grant)
-              if g.status in (GrantStatus.GRANTING, GrantStatus.REVOKING)]
+    grants = [
+        g
+        for g in await _read(deps, Grant)
+        if g.status in (GrantStatus.GRANTING, GrantStatus.REVOKING)
+    ]
     steps = [s for s in await _read(deps, Step) if s.status == StepStatus.PENDING]
     return not steps and not grants
 
 
 @pytest.mark.parametrize("boundary", sorted(BOUNDARIES))
 async def test_killed_at_a_boundary_a_new_process_finishes_the_work(
-        tmp_path: Path, emu: SlackEmulator, deps: Deps, setup: RealSetup, state_url: str,
-        privatebin_server: PrivateBinProcess, boundary: str) -> None:
+    tmp_path: Path,
+    emu: SlackEmulator,
+    deps: Deps,
+    setup: RealSetup,
+    state_url: str,
+    privatebin_server: PrivateBinProcess,
+    boundary: str,
+) -> None:
     scenario = cs.SCENARIOS[BOUNDARIES[boundary].step]
     catalog_file = tmp_path / "catalog.yaml"
     catalog_file.write_text(json.dumps(setup.catalog_data))  # JSON is YAML
-    env = {"SLACK_BOT_TOKEN": TOKENS[0], "SLACK_APP_TOKEN": TOKENS[1],
-           "SLACK_API_URL": emu.api_url, "DATABASE_URL": state_url,
-           "DB_ACCESS_CATALOG": str(catalog_file), "PRIVATEBIN_URL": privatebin_server.url,
-           "SWEEP_INTERVAL": "0.3", "RECONCILE_INTERVAL": "3600"}
+    env = {
+        "SLACK_BOT_TOKEN": TOKENS[0],
+        "SLACK_APP_TOKEN": TOKENS[1],
+        "SLACK_API_URL": emu.api_url,
+        "DATABASE_URL": state_url,
+        "DB_ACCESS_CATALOG": str(catalog_file),
+        "PRIVATEBIN_URL": privatebin_server.url,
+        "SWEEP_INTERVAL": "0.3",
+        "RECONCILE_INTERVAL": "3600",
+    }
     grant = await make_grant(deps) if scenario.needs_grant else None
 
     first = _bot(tmp_path, "first", {**env, ENV: f"{boundary}=kill"})
@@ -132,9 +162,15 @@ async def test_killed_at_a_boundary_a_new_process_finishes_the_work(
             await wait_for(lambda: _approve_pending(emu, deps), timeout=15)
 
         # A later start leaves time to approve it ahead; the first process dies at its start.
-        with_kill = asyncio.create_task(cs.act(scenario, grant, command=command,
-                                               approve=approve,
-                                               start_at=datetime.now(UTC) + START_AHEAD))
+        with_kill = asyncio.create_task(
+            cs.act(
+                scenario,
+                grant,
+                command=command,
+                approve=approve,
+                start_at=datetime.now(UTC) + START_AHEAD,
+            )
+        )
         code = await asyncio.to_thread(first.process.wait, 40)
         with_kill.cancel()
         assert code == -9, f"never reached {boundary}:\n{first.output()}"
@@ -154,10 +190,16 @@ async def test_killed_at_a_boundary_a_new_process_finishes_the_work(
     names = aws_seed.inline_policies(setup.role_arn)
     logs = (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
     assert not PASTE_LINK.search(logs) and "X-Amz-Signature" not in logs
-    cs.assert_invariants(cs.State(
-        requests=await _read(deps, AccessRequest), grants=await _read(deps, Grant),
-        steps=await _read(deps, Step), audit=await _read(deps, AuditEvent),
-        policies={gid for gid in map(grant_id_from_policy_name, names) if gid},
-        keys=cs.message_keys(emu),
-        dms={catalogs.DEV: [m.text for m in emu.dms_to(catalogs.DEV)]},
-        log=logs), secrets=(ADMIN_PASSWORD, *TOKENS))
+    cs.assert_invariants(
+        cs.State(
+            requests=await _read(deps, AccessRequest),
+            grants=await _read(deps, Grant),
+            steps=await _read(deps, Step),
+            audit=await _read(deps, AuditEvent),
+            policies={gid for gid in map(grant_id_from_policy_name, names) if gid},
+            keys=cs.message_keys(emu),
+            dms={catalogs.DEV: [m.text for m in emu.dms_to(catalogs.DEV)]},
+            log=logs,
+        ),
+        secrets=(ADMIN_PASSWORD, *TOKENS),
+    )

@@ -13,7 +13,8 @@ from tests.support.harness import BotHarness
 
 
 async def test_an_extension_of_a_grant_already_being_revoked_becomes_a_new_grant(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     old = await x.request_and_approve(h)
     await h.command(f"extend {old.id} 1h")
     [extension] = [r for r in await h.requests() if r.status == "pending"]
@@ -27,8 +28,8 @@ async def test_an_extension_of_a_grant_already_being_revoked_becomes_a_new_grant
     clock.advance(timedelta(seconds=10))
     await Sweeper(h.workflow.d).run()
 
-    first, = [g for g in await h.grants() if g.id == old.id]
-    new, = [g for g in await h.grants() if g.id != old.id]
+    (first,) = [g for g in await h.grants() if g.id == old.id]
+    (new,) = [g for g in await h.grants() if g.id != old.id]
     assert first.status == GrantStatus.REVOKED and not h.iam.has(old.principal_arn, old.id)
     assert new.status == GrantStatus.ACTIVE and new.request_id == extension.id
     assert new.expires_at == new.created_at + timedelta(hours=1)
@@ -39,7 +40,8 @@ async def test_an_extension_of_a_grant_already_being_revoked_becomes_a_new_grant
 
 
 async def test_revoking_during_an_extension_waits_for_it_and_wins(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     grant = await x.request_and_approve(h)
     await h.command(f"extend {grant.id} 1h")
     [extension] = [r for r in await h.requests() if r.status == "pending"]

@@ -14,9 +14,11 @@ from tests.support.harness import BotHarness, Providers
 
 
 async def test_grants_killed_after_their_policy_are_completed_or_undone(
-        state_url: str, clock: MovableClock) -> None:
-    providers = Providers(iam=CrashingIam(FakeIam()), minter=FakeMinter(), dbadmin=FakeDbAdmin(),
-                          share=FakeShare())
+    state_url: str, clock: MovableClock
+) -> None:
+    providers = Providers(
+        iam=CrashingIam(FakeIam()), minter=FakeMinter(), dbadmin=FakeDbAdmin(), share=FakeShare()
+    )
     async with BotHarness(state_url, providers=providers) as h:
         deps = h.workflow.d
         deps.clock = clock

@@ -22,8 +22,9 @@ from tests.support.harness import BotHarness
 RW_TWO = "orders-prod rw 1h schema fix INC-1"
 
 
-async def _scheduler_until(h: BotHarness, clock: MovableClock,
-                           done: Callable[[], Awaitable[Any]]) -> Any:
+async def _scheduler_until(
+    h: BotHarness, clock: MovableClock, done: Callable[[], Awaitable[Any]]
+) -> Any:
     """Let time pass (leases lapse, backoffs end) with the scheduler running, until done."""
     async with running_scheduler(h.workflow.d, sweep=0.1):
         for _ in range(40):
@@ -50,7 +51,8 @@ async def _grant_rw(h: BotHarness) -> Grant:
 
 
 async def test_1_a_narrowed_extension_never_extends_the_higher_level(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     rw = await _grant_rw(h)
     await h.command(f"extend {rw.id} 8h")
     [extension] = [r for r in await h.requests() if r.status == "pending"]
@@ -59,8 +61,11 @@ async def test_1_a_narrowed_extension_never_extends_the_higher_level(
     since = len(h.emu.calls)
     await h.click_card(extension.id, ActionId.APPROVE_CHANGED, catalogs.APPROVER)
     opened = await h.emu.wait_for_call("views.open", since=since)
-    await h.emu.submit_view(opened.response["view"]["id"], user_id=catalogs.APPROVER, values={
-        BlockId.LEVEL: {VALUE: "ro"}, BlockId.DURATION: {VALUE: "8h"}})
+    await h.emu.submit_view(
+        opened.response["view"]["id"],
+        user_id=catalogs.APPROVER,
+        values={BlockId.LEVEL: {VALUE: "ro"}, BlockId.DURATION: {VALUE: "8h"}},
+    )
     await h.settle()
 
     # One approver met ro's quorum, not rw's: the rw grant ends when it always did.
@@ -78,7 +83,8 @@ async def test_1_a_narrowed_extension_never_extends_the_higher_level(
 
 @pytest.mark.parametrize("error", ["ratelimited", "internal_error"])
 async def test_2_a_slack_error_right_after_approve_does_not_lose_the_grant(
-        h: BotHarness, clock: MovableClock, error: str) -> None:
+    h: BotHarness, clock: MovableClock, error: str
+) -> None:
     await h.command("request orders-prod ro 1h INC-2")
     [request] = await h.requests()
     h.emu.fail_next("chat.postMessage", error)  # the first message after the decision
@@ -95,7 +101,8 @@ async def test_2_a_slack_error_right_after_approve_does_not_lose_the_grant(
 
 
 async def test_3_a_card_that_could_not_be_posted_is_posted_later(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     h.emu.fail_next("chat.postMessage", "internal_error")  # the card
     await h.command("request orders-prod ro 1h INC-3")
     [request] = await h.requests()
@@ -111,7 +118,8 @@ async def test_3_a_card_that_could_not_be_posted_is_posted_later(
 
 
 async def test_3_a_channel_the_bot_is_not_in_frees_the_requester_and_tells_everyone(
-        h: BotHarness) -> None:
+    h: BotHarness,
+) -> None:
     h.emu.fail_next("chat.postMessage", "not_in_channel")
     await h.command("request orders-prod ro 1h INC-3b")
     told = " ".join(x.ephemeral_texts(h, catalogs.DEV) + x.dm_texts(h, catalogs.DEV))
@@ -126,7 +134,8 @@ async def test_3_a_channel_the_bot_is_not_in_frees_the_requester_and_tells_every
 
 
 async def test_4_an_extension_approved_as_the_sweep_revokes_stays_consistent(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     grant = await x.request_and_approve(h)
     await h.command(f"extend {grant.id} 1h")
     [extension] = [r for r in await h.requests() if r.status == "pending"]
@@ -156,7 +165,8 @@ async def test_4_an_extension_approved_as_the_sweep_revokes_stays_consistent(
 
 
 async def test_5_revoking_a_grant_being_set_up_wins_over_the_setup(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     await h.command("request orders-prod ro 1h INC-5")
     [request] = await h.requests()
 
@@ -176,9 +186,12 @@ async def test_5_revoking_a_grant_being_set_up_wins_over_the_setup(
 
 
 async def test_6_two_submits_at_once_make_one_pending_request(h: BotHarness) -> None:
-    await asyncio.gather(*(h.emu.slash_command("request orders-prod ro 1h INC-6",
-                                               user_id=catalogs.DEV)
-                           for _ in range(3)))
+    await asyncio.gather(
+        *(
+            h.emu.slash_command("request orders-prod ro 1h INC-6", user_id=catalogs.DEV)
+            for _ in range(3)
+        )
+    )
     await h.settle()
     pending = [r for r in await h.requests() if r.status == RequestStatus.PENDING]
     assert len(pending) == 1
@@ -191,11 +204,22 @@ async def test_6_the_store_refuses_a_second_pending_request(h: BotHarness) -> No
 
     def row() -> AccessRequest:
         return AccessRequest(
-            id=new_id("r"), kind=RequestKind.NEW, status=RequestStatus.PENDING,
-            requester_id=catalogs.DEV, requester_email="alice.smith@example.com",
-            handle="alice_smith", database="orders-prod", level="ro", duration_s=3600,
-            reason="dup", approvals_required=1, approvals_channel=catalogs.ORDERS_CHANNEL,
-            version=0, created_at=now, expires_at=now + timedelta(minutes=30))
+            id=new_id("r"),
+            kind=RequestKind.NEW,
+            status=RequestStatus.PENDING,
+            requester_id=catalogs.DEV,
+            requester_email="alice.smith@example.com",
+            handle="alice_smith",
+            database="orders-prod",
+            level="ro",
+            duration_s=3600,
+            reason="dup",
+            approvals_required=1,
+            approvals_channel=catalogs.ORDERS_CHANNEL,
+            version=0,
+            created_at=now,
+            expires_at=now + timedelta(minutes=30),
+        )
 
     async with transaction(h.sessions) as session:
         session.add(row())
@@ -205,9 +229,12 @@ async def test_6_the_store_refuses_a_second_pending_request(h: BotHarness) -> No
 
 
 async def test_7_extending_a_standing_grant_keeps_it_standing(
-        state_url: str, clock: MovableClock) -> None:
-    standing = {"ro": {"grants": ["pg_read_all_data"], "standing": True},
-                "rw": {"grants": ["app_writer"], "approvals": 2}}
+    state_url: str, clock: MovableClock
+) -> None:
+    standing = {
+        "ro": {"grants": ["pg_read_all_data"], "standing": True},
+        "rw": {"grants": ["app_writer"], "approvals": 2},
+    }
     catalog = catalogs.make_catalog(catalog_with({"orders-prod": {"levels": standing}}))
     async with BotHarness(state_url, catalog=catalog) as h:
         h.workflow.d.clock = clock
@@ -249,7 +276,8 @@ async def test_9_a_missing_role_is_refused_before_any_card(h: BotHarness) -> Non
 
 
 async def test_9_a_grant_that_fails_midway_drops_the_database_user_it_created(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     await h.command("request orders-prod ro 1h INC-9b")
     [request] = await h.requests()
     h.iam.fail_attach = 10  # IAM keeps refusing, past every retry

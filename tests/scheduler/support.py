@@ -50,20 +50,40 @@ def catalog_with(changes: dict[str, dict[str, Any]], **top: Any) -> dict[str, An
     return data
 
 
-async def make_grant(deps: Deps, *, user_id: str = catalogs.DEV, database: str = "orders-prod",
-                     level: str = "ro", duration: timedelta = timedelta(hours=1)) -> Grant:
+async def make_grant(
+    deps: Deps,
+    *,
+    user_id: str = catalogs.DEV,
+    database: str = "orders-prod",
+    level: str = "ro",
+    duration: timedelta = timedelta(hours=1),
+) -> Grant:
     """An approved request carried out by the real lifecycle (grant made, link sent)."""
     _, email = PEOPLE[user_id]
     handle = handle_for(email, deps.catalog)
     now = deps.clock()
     seconds = int(duration.total_seconds())
     request = AccessRequest(
-        id=new_id("r"), kind=RequestKind.NEW, status=RequestStatus.APPROVED,
-        requester_id=user_id, requester_email=email, handle=handle, database=database,
-        level=level, duration_s=seconds, reason="scheduler test", approvals_required=1,
-        approvals_channel=catalogs.CHANNEL, version=1, created_at=now, decided_at=now,
-        expires_at=now + timedelta(minutes=30), granted_level=level, granted_duration_s=seconds,
-        decided_by=catalogs.APPROVER)
+        id=new_id("r"),
+        kind=RequestKind.NEW,
+        status=RequestStatus.APPROVED,
+        requester_id=user_id,
+        requester_email=email,
+        handle=handle,
+        database=database,
+        level=level,
+        duration_s=seconds,
+        reason="scheduler test",
+        approvals_required=1,
+        approvals_channel=catalogs.CHANNEL,
+        version=1,
+        created_at=now,
+        decided_at=now,
+        expires_at=now + timedelta(minutes=30),
+        granted_level=level,
+        granted_duration_s=seconds,
+        decided_by=catalogs.APPROVER,
+    )
     async with transaction(deps.sessions) as session:
         session.add(request)
         await session.flush()
@@ -108,8 +128,9 @@ async def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 @asynccontextmanager
-async def running_scheduler(deps: Deps, *, sweep: float = 0.2,
-                            reconcile: float = 3600.0) -> AsyncIterator[Scheduler]:
+async def running_scheduler(
+    deps: Deps, *, sweep: float = 0.2, reconcile: float = 3600.0
+) -> AsyncIterator[Scheduler]:
     """A started scheduler over deps, its hook installed; stopped on exit."""
     scheduler = Scheduler(deps, SchedulerConfig(sweep_interval=sweep, reconcile_interval=reconcile))
     deps.on_grant_active = scheduler.on_grant_active

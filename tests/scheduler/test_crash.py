@@ -61,9 +61,17 @@ async def deps(state_url: str, aws_env: object, emu: SlackEmulator) -> AsyncIter
     catalog: Catalog = parse_catalog(catalog_data())
     engine = make_engine(state_url)
     slack = SlackWeb(AsyncWebClient(token=emu.bot_token, base_url=emu.api_url))
-    yield Deps(catalog=catalog, sessions=make_sessions(engine),
-               iam=CrashingIam(AwsIamGrants(catalog)), minter=FakeMinter(), share=FakeShare(),
-               dbadmin=FakeDbAdmin(), slack=slack, people=People(slack, catalog), owner="test")
+    yield Deps(
+        catalog=catalog,
+        sessions=make_sessions(engine),
+        iam=CrashingIam(AwsIamGrants(catalog)),
+        minter=FakeMinter(),
+        share=FakeShare(),
+        dbadmin=FakeDbAdmin(),
+        slack=slack,
+        people=People(slack, catalog),
+        owner="test",
+    )
     await engine.dispose()
 
 
@@ -73,29 +81,43 @@ def policy_names() -> set[str]:
     return set(iam.list_role_policies(RoleName=ROLE)["PolicyNames"])
 
 
-async def backdate(deps: Deps, grant_id: str, *, created: timedelta,
-                   lasts: timedelta) -> None:
+async def backdate(deps: Deps, grant_id: str, *, created: timedelta, lasts: timedelta) -> None:
     """Pretend a grant was approved `created` ago, ends `lasts` after that, and that the
     leases its dead maker held have lapsed since."""
     start = datetime.now(UTC) - created
     async with transaction(deps.sessions) as session:
-        await session.execute(update(Grant).where(Grant.id == grant_id)
-                              .values(created_at=start, expires_at=start + lasts,
-                                      claim_until=start))
-        await session.execute(update(Step).where(Step.grant_id == grant_id)
-                              .values(created_at=start, claim_until=start))
+        await session.execute(
+            update(Grant)
+            .where(Grant.id == grant_id)
+            .values(created_at=start, expires_at=start + lasts, claim_until=start)
+        )
+        await session.execute(
+            update(Step)
+            .where(Step.grant_id == grant_id)
+            .values(created_at=start, claim_until=start)
+        )
 
 
 async def test_killed_bot_revokes_what_ended_while_down_and_finishes_half_made_grants(
-        tmp_path: Path, emu: SlackEmulator, deps: Deps, state_url: str,
-        privatebin_server: PrivateBinProcess) -> None:
+    tmp_path: Path,
+    emu: SlackEmulator,
+    deps: Deps,
+    state_url: str,
+    privatebin_server: PrivateBinProcess,
+) -> None:
     role = aws_seed.create_role(ROLE)
     catalog_file = tmp_path / "catalog.yaml"
     catalog_file.write_text(json.dumps(catalog_data()))  # JSON is YAML
-    env = {"SLACK_BOT_TOKEN": "xoxb-crash-test", "SLACK_APP_TOKEN": "xapp-crash-test",
-           "SLACK_API_URL": emu.api_url, "DATABASE_URL": state_url,
-           "DB_ACCESS_CATALOG": str(catalog_file), "PRIVATEBIN_URL": privatebin_server.url,
-           "SWEEP_INTERVAL": "0.5", "RECONCILE_INTERVAL": "2"}
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-crash-test",
+        "SLACK_APP_TOKEN": "xapp-crash-test",
+        "SLACK_API_URL": emu.api_url,
+        "DATABASE_URL": state_url,
+        "DB_ACCESS_CATALOG": str(catalog_file),
+        "PRIVATEBIN_URL": privatebin_server.url,
+        "SWEEP_INTERVAL": "0.5",
+        "RECONCILE_INTERVAL": "2",
+    }
     first = BotProcess(env=env, log_path=tmp_path / "first.log").start()
     try:
         await asyncio.to_thread(first.wait_health, 200)
@@ -109,11 +131,19 @@ async def test_killed_bot_revokes_what_ended_while_down_and_finishes_half_made_g
     in_time = await half_made(deps, duration=timedelta(hours=1))
     await backdate(deps, in_time.id, created=timedelta(minutes=10), lasts=timedelta(hours=1))
     too_late = await half_made(deps, duration=timedelta(hours=1))
-    await backdate(deps, too_late.id, created=timedelta(minutes=10),
-                   lasts=timedelta(minutes=2))
-    aws_seed.put_inline_policy(role, f"db-access-{ORPHAN}", grant_policy(
-        grant_id=ORPHAN, region="eu-west-1", account_id=catalogs.ACCOUNT,
-        resource_id="db-ORDERSPROD", db_user="alice_smith_ro", expires_at=None))
+    await backdate(deps, too_late.id, created=timedelta(minutes=10), lasts=timedelta(minutes=2))
+    aws_seed.put_inline_policy(
+        role,
+        f"db-access-{ORPHAN}",
+        grant_policy(
+            grant_id=ORPHAN,
+            region="eu-west-1",
+            account_id=catalogs.ACCOUNT,
+            resource_id="db-ORDERSPROD",
+            db_user="alice_smith_ro",
+            expires_at=None,
+        ),
+    )
     last_end = max(g.expires_at for g in ending if g.expires_at)
     await asyncio.sleep(max(0.0, (last_end - datetime.now(UTC)).total_seconds()) + 0.2)
     for made in ending:  # nobody revoked them: the bot is down
@@ -121,13 +151,16 @@ async def test_killed_bot_revokes_what_ended_while_down_and_finishes_half_made_g
 
     second = BotProcess(env=env, log_path=tmp_path / "second.log").start()
     try:
+
         async def settled() -> bool:
             policies = await asyncio.to_thread(policy_names)
             statuses = [(await grant(deps, g.id)).status for g in (*ending, too_late)]
-            return set(policies) == {f"db-access-{in_time.id}"} and \
-                statuses == [GrantStatus.REVOKED] * 4 and \
-                (await grant(deps, in_time.id)).status == GrantStatus.ACTIVE and \
-                bool(await audit(deps, "token.issued", in_time.id))
+            return (
+                set(policies) == {f"db-access-{in_time.id}"}
+                and statuses == [GrantStatus.REVOKED] * 4
+                and (await grant(deps, in_time.id)).status == GrantStatus.ACTIVE
+                and bool(await audit(deps, "token.issued", in_time.id))
+            )
 
         await wait_for(settled, timeout=30)
         for made in ending:

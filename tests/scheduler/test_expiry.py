@@ -21,7 +21,8 @@ from tests.support.harness import BotHarness
 
 
 async def test_one_minute_grant_is_revoked_within_seconds_of_its_end(
-        state_url: str, clock: MovableClock) -> None:
+    state_url: str, clock: MovableClock
+) -> None:
     data = catalog_with({"orders-prod": {"durations": ["1m", "15m", "1h"]}})
     async with BotHarness(state_url, catalog=catalogs.make_catalog(data)) as h:
         deps = h.workflow.d
@@ -72,8 +73,7 @@ async def test_date_job_wakes_the_sweep_at_the_grant_end(h: BotHarness) -> None:
     assert not h.iam.has(made.principal_arn, made.id)
 
 
-async def test_scheduler_plans_date_jobs_for_grants_made_before_it_started(
-        h: BotHarness) -> None:
+async def test_scheduler_plans_date_jobs_for_grants_made_before_it_started(h: BotHarness) -> None:
     deps = h.workflow.d
     # Long enough to be still ahead when the scheduler starts on a loaded machine.
     made = await make_grant(deps, duration=timedelta(seconds=6))
@@ -88,7 +88,8 @@ async def test_scheduler_plans_date_jobs_for_grants_made_before_it_started(
 
 
 async def test_overlapping_grants_revoke_only_their_own_policy(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     deps = h.workflow.d
     sweeper = Sweeper(deps)
     early = await make_grant(deps, duration=timedelta(minutes=15))
@@ -117,21 +118,25 @@ async def test_overlapping_grants_revoke_only_their_own_policy(
     assert await sweeper.run() == 0
 
 
-async def test_only_the_next_few_ends_have_date_jobs_and_later_ones_follow(
-        h: BotHarness) -> None:
+async def test_only_the_next_few_ends_have_date_jobs_and_later_ones_follow(h: BotHarness) -> None:
     deps = h.workflow.d
     users = [catalogs.DEV, catalogs.DEV2]
-    before = [await make_grant(deps, user_id=users[i % 2],
-                               duration=timedelta(seconds=2 + 0.3 * i)) for i in range(8)]
+    before = [
+        await make_grant(deps, user_id=users[i % 2], duration=timedelta(seconds=2 + 0.3 * i))
+        for i in range(8)
+    ]
     # The interval sweep runs once at start, then not for an hour: only wake-ups revoke.
-    scheduler = Scheduler(deps, SchedulerConfig(sweep_interval=3600, reconcile_interval=3600,
-                                                wakeups=3))
+    scheduler = Scheduler(
+        deps, SchedulerConfig(sweep_interval=3600, reconcile_interval=3600, wakeups=3)
+    )
     deps.on_grant_active = scheduler.on_grant_active
     await scheduler.start()
     jobs_seen: list[int] = []
     try:
-        during = [await make_grant(deps, user_id=users[i % 2],
-                                   duration=timedelta(seconds=2.1 + 0.3 * i)) for i in range(4)]
+        during = [
+            await make_grant(deps, user_id=users[i % 2], duration=timedelta(seconds=2.1 + 0.3 * i))
+            for i in range(4)
+        ]
         ids = {g.id for g in before + during}
 
         async def all_revoked() -> bool:

@@ -59,7 +59,8 @@ async def test_stop_lets_a_running_revocation_finish(h: BotHarness, clock: Movab
 
 
 async def test_a_revocation_cut_short_is_finished_when_its_lease_lapses(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     deps = h.workflow.d
     iam = SlowIam()
     iam.policies, iam.explode = h.iam.policies, 1
@@ -77,7 +78,8 @@ async def test_a_revocation_cut_short_is_finished_when_its_lease_lapses(
 
 
 async def test_a_lease_left_by_a_dead_replica_is_taken_over(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     deps = h.workflow.d
     made = await make_grant(deps, duration=timedelta(minutes=15))
     async with deps.sessions() as session, session.begin():
@@ -134,7 +136,8 @@ async def test_an_extension_moves_the_grant_date_job(h: BotHarness) -> None:
 
 
 async def test_a_user_revoke_racing_the_sweep_ends_the_grant_once(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     deps = h.workflow.d
     iam = SlowIam()
     iam.policies, iam.delay = h.iam.policies, 0.3
@@ -155,5 +158,4 @@ async def test_a_user_revoke_racing_the_sweep_ends_the_grant_once(
     assert len(await audit(deps, "grant.revoked", made.id)) == 1
     ended = [m for m in h.emu.dms_to(made.user_id) if f"Access `{made.id}`" in m.text]
     assert len(ended) == 1
-    assert h.metrics.registry.get_sample_value("dbab_revocations_total",
-                                               {"reason": "expired"}) == 1
+    assert h.metrics.registry.get_sample_value("dbab_revocations_total", {"reason": "expired"}) == 1

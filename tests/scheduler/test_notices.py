@@ -17,7 +17,8 @@ def buttons(blocks: list[dict]) -> list[str]:
 
 
 async def test_expiry_warning_with_extend_ten_minutes_before_the_end_once(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     deps, warnings = h.workflow.d, ExpiryWarnings(h.workflow.d)
     made = await make_grant(deps, duration=timedelta(hours=1))
     short = await make_grant(deps, user_id=catalogs.DEV2, duration=timedelta(minutes=5))
@@ -37,14 +38,18 @@ async def test_expiry_warning_with_extend_ten_minutes_before_the_end_once(
 
 
 async def test_approvers_are_reminded_at_half_the_timeout_and_the_request_expires(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     pending = PendingRequests(h.workflow.d)
     await h.command("request orders-prod ro 1h looking at INC-9")
     [request] = await h.requests()
 
     def reminders() -> list[str]:
-        return [m.text for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL)
-                if m.text.startswith(":bell:")]
+        return [
+            m.text
+            for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL)
+            if m.text.startswith(":bell:")
+        ]
 
     clock.advance(timedelta(minutes=14))
     assert await pending.run() == (0, 0)
@@ -72,7 +77,8 @@ async def test_approvers_are_reminded_at_half_the_timeout_and_the_request_expire
 
 
 async def test_a_request_approved_at_the_last_moment_does_not_expire(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     await h.command("request orders-prod ro 1h looking at INC-10")
     [request] = await h.requests()
     await h.click_card(request.id, ActionId.APPROVE, catalogs.APPROVER)
@@ -83,9 +89,12 @@ async def test_a_request_approved_at_the_last_moment_does_not_expire(
 
 
 async def test_unused_standing_grant_gets_a_notice_then_is_revoked(
-        state_url: str, clock: MovableClock) -> None:
-    standing = {"ro": {"grants": ["pg_read_all_data"], "standing": True},
-                "rw": {"grants": ["app_writer"], "approvals": 2}}
+    state_url: str, clock: MovableClock
+) -> None:
+    standing = {
+        "ro": {"grants": ["pg_read_all_data"], "standing": True},
+        "rw": {"grants": ["app_writer"], "approvals": 2},
+    }
     catalog = catalogs.make_catalog(catalog_with({"orders-prod": {"levels": standing}}))
     async with BotHarness(state_url, catalog=catalog) as h:
         deps = h.workflow.d

@@ -25,7 +25,8 @@ def summaries(h: BotHarness) -> list[str]:
 
 
 async def test_orphans_are_deleted_and_missing_policies_restored_with_a_report(
-        h: BotHarness) -> None:
+    h: BotHarness,
+) -> None:
     deps = h.workflow.d
     live = await make_grant(deps)
     gone = await make_grant(deps, user_id=catalogs.DEV2)
@@ -36,8 +37,7 @@ async def test_orphans_are_deleted_and_missing_policies_restored_with_a_report(
     h.iam.policies[gone.principal_arn][gone.id] = None  # came back after its revocation
 
     fixes = await Reconciler(deps).run()
-    assert sorted(f.kind for f in fixes) == ["orphan_deleted", "orphan_deleted",
-                                             "policy_restored"]
+    assert sorted(f.kind for f in fixes) == ["orphan_deleted", "orphan_deleted", "policy_restored"]
     assert h.iam.policies[arn] == {live.id: live.expires_at}  # restored with the same end
     assert h.iam.policies[gone.principal_arn] == {}
     [summary] = summaries(h)
@@ -45,8 +45,10 @@ async def test_orphans_are_deleted_and_missing_policies_restored_with_a_report(
     assert len(await audit(deps, "reconcile.orphan_deleted")) == 2
     [restored] = await audit(deps, "reconcile.policy_restored", live.id)
     assert restored.details["principal"] == arn
-    assert h.metrics.registry.get_sample_value("dbab_drift_fixed_total",
-                                               {"kind": "orphan_deleted"}) == 2
+    assert (
+        h.metrics.registry.get_sample_value("dbab_drift_fixed_total", {"kind": "orphan_deleted"})
+        == 2
+    )
     assert (await grant(deps, live.id)).claimed_by is None
 
     assert await Reconciler(deps).run() == []
@@ -54,8 +56,10 @@ async def test_orphans_are_deleted_and_missing_policies_restored_with_a_report(
 
 
 async def test_principals_derived_for_recent_holders_are_checked(state_url: str) -> None:
-    identity = {"principal": "arn:aws:iam::{account_id}:role/Db_{handle}_{level}",
-                "db_user": "{handle}_{level}"}
+    identity = {
+        "principal": "arn:aws:iam::{account_id}:role/Db_{handle}_{level}",
+        "db_user": "{handle}_{level}",
+    }
     catalog = catalogs.make_catalog(catalog_with({}, identity=identity))
     async with BotHarness(state_url, catalog=catalog) as h:
         made = await make_grant(h.workflow.d)
@@ -76,7 +80,8 @@ async def test_policies_on_principals_no_template_names_are_left_alone(h: BotHar
 
 
 async def test_a_deleted_principal_is_reported_in_the_log_not_written_to(
-        h: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    h: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     made = await make_grant(h.workflow.d)
     del h.iam.policies[made.principal_arn]  # the role itself was deleted
     h.iam.missing.add(made.principal_arn)
@@ -103,7 +108,8 @@ async def test_pages_are_compared_one_at_a_time(h: BotHarness) -> None:
 
 
 async def test_pages_are_spread_over_half_the_interval_once_their_number_is_known(
-        h: BotHarness) -> None:
+    h: BotHarness,
+) -> None:
     h.iam.page_size = 1
     for user_id in (catalogs.DEV, catalogs.DEV2, catalogs.OUTSIDER):
         await make_grant(h.workflow.d, user_id=user_id)
@@ -116,20 +122,32 @@ async def test_pages_are_spread_over_half_the_interval_once_their_number_is_know
 
 
 async def test_reconcile_on_moto_deletes_orphans_and_restores_policies(
-        aws_env: object, state_url: str) -> None:
+    aws_env: object, state_url: str
+) -> None:
     role = aws_seed.create_role("DatabasesRole_alice_smith")
     catalog = catalogs.make_catalog()
-    providers = Providers(iam=AwsIamGrants(catalog), minter=FakeMinter(), dbadmin=FakeDbAdmin(),
-                          share=FakeShare())
+    providers = Providers(
+        iam=AwsIamGrants(catalog), minter=FakeMinter(), dbadmin=FakeDbAdmin(), share=FakeShare()
+    )
     async with BotHarness(state_url, catalog=catalog, providers=providers) as h:
         deps = h.workflow.d
         live = await make_grant(deps)
         assert set(aws_seed.inline_policies(role)) == {f"db-access-{live.id}"}
-        aws_seed.client("iam").delete_role_policy(RoleName="DatabasesRole_alice_smith",
-                                                  PolicyName=f"db-access-{live.id}")
-        aws_seed.put_inline_policy(role, f"db-access-{ORPHAN}", grant_policy(
-            grant_id=ORPHAN, region="eu-west-1", account_id=catalogs.ACCOUNT,
-            resource_id="db-ORDERSPROD", db_user="alice_smith_ro", expires_at=None))
+        aws_seed.client("iam").delete_role_policy(
+            RoleName="DatabasesRole_alice_smith", PolicyName=f"db-access-{live.id}"
+        )
+        aws_seed.put_inline_policy(
+            role,
+            f"db-access-{ORPHAN}",
+            grant_policy(
+                grant_id=ORPHAN,
+                region="eu-west-1",
+                account_id=catalogs.ACCOUNT,
+                resource_id="db-ORDERSPROD",
+                db_user="alice_smith_ro",
+                expires_at=None,
+            ),
+        )
         aws_seed.put_inline_policy(role, "unrelated", aws_seed.filler_policy(200))
 
         fixes = await Reconciler(deps).run()
@@ -137,36 +155,55 @@ async def test_reconcile_on_moto_deletes_orphans_and_restores_policies(
         policies = aws_seed.inline_policies(role)
         assert set(policies) == {f"db-access-{live.id}", "unrelated"}
         assert policies[f"db-access-{live.id}"] == grant_policy(
-            grant_id=live.id, region="eu-west-1", account_id=catalogs.ACCOUNT,
-            resource_id="db-ORDERSPROD", db_user="alice_smith_ro", expires_at=live.expires_at)
+            grant_id=live.id,
+            region="eu-west-1",
+            account_id=catalogs.ACCOUNT,
+            resource_id="db-ORDERSPROD",
+            db_user="alice_smith_ro",
+            expires_at=live.expires_at,
+        )
         assert len(summaries(h)) == 1
         assert await Reconciler(deps).run() == []
 
 
 async def test_reconciling_500_principals_reads_iam_in_one_page_not_500_calls(
-        aws_env: MotoServer, state_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws_env: MotoServer, state_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     now = datetime.now(UTC)
-    made = await seed_grants(state_url, ends=[now + timedelta(hours=1)] * 500, now=now,
-                             resource_id="db-ORDERSPROD", with_policies=True, per_role=1)
+    made = await seed_grants(
+        state_url,
+        ends=[now + timedelta(hours=1)] * 500,
+        now=now,
+        resource_id="db-ORDERSPROD",
+        with_policies=True,
+        per_role=1,
+    )
     (missing, missing_role), (_, orphan_role) = made[0], made[1]
     role_name = missing_role.rsplit("/", 1)[1]
-    aws_seed.client("iam").delete_role_policy(RoleName=role_name,
-                                              PolicyName=f"db-access-{missing}")
+    aws_seed.client("iam").delete_role_policy(RoleName=role_name, PolicyName=f"db-access-{missing}")
     aws_seed.put_inline_policy(orphan_role, f"db-access-{ORPHAN}", aws_seed.filler_policy(100))
     async with Relay(aws_env.url) as relay:
         # Everything the bot says to AWS from here on goes through the counting relay.
         monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
         catalog = catalogs.make_catalog()
-        providers = Providers(iam=AwsIamGrants(catalog), minter=FakeMinter(),
-                              dbadmin=FakeDbAdmin(), share=FakeShare())
+        providers = Providers(
+            iam=AwsIamGrants(catalog), minter=FakeMinter(), dbadmin=FakeDbAdmin(), share=FakeShare()
+        )
         async with BotHarness(state_url, catalog=catalog, providers=providers) as h:
             fixes = await Reconciler(h.workflow.d).run()
         # One page of roles, the orphan's delete, and the restore (budget check, then write).
-        assert relay.counts("iam") == Counter({"GetAccountAuthorizationDetails": 1,
-                                               "DeleteRolePolicy": 1, "ListRolePolicies": 1,
-                                               "PutRolePolicy": 1})
+        assert relay.counts("iam") == Counter(
+            {
+                "GetAccountAuthorizationDetails": 1,
+                "DeleteRolePolicy": 1,
+                "ListRolePolicies": 1,
+                "PutRolePolicy": 1,
+            }
+        )
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_env.url)
-    assert sorted((f.kind, f.grant_id) for f in fixes) == [("orphan_deleted", None),
-                                                           ("policy_restored", missing)]
+    assert sorted((f.kind, f.grant_id) for f in fixes) == [
+        ("orphan_deleted", None),
+        ("policy_restored", missing),
+    ]
     assert f"db-access-{missing}" in aws_seed.inline_policies(missing_role)
     assert f"db-access-{ORPHAN}" not in aws_seed.inline_policies(orphan_role)

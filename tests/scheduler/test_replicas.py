@@ -37,25 +37,45 @@ class RecordingSlack:
         self.sent: list[tuple[str, str]] = []
         self.keys: dict[str, MessageRef] = {}
 
-    async def post(self, channel: str, *, text: str, blocks: Sequence[Any] | None = None,
-                   thread_ts: str | None = None, key: str | None = None) -> MessageRef:
+    async def post(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: Sequence[Any] | None = None,
+        thread_ts: str | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         self.sent.append((channel, text))
         ref = MessageRef(channel, str(len(self.sent)))
         if key is not None:
             self.keys[key] = ref
         return ref
 
-    async def update(self, ref: MessageRef, *, text: str,
-                     blocks: Sequence[Any] | None = None) -> None:
+    async def update(
+        self, ref: MessageRef, *, text: str, blocks: Sequence[Any] | None = None
+    ) -> None:
         self.sent.append((ref.channel, text))
 
-    async def dm(self, user_id: str, *, text: str, blocks: Sequence[Any] | None = None,
-                 key: str | None = None) -> MessageRef:
+    async def dm(
+        self,
+        user_id: str,
+        *,
+        text: str,
+        blocks: Sequence[Any] | None = None,
+        key: str | None = None,
+    ) -> MessageRef:
         return await self.post(user_id, text=text, key=key)
 
-    async def find_sent(self, *, key: str, since: datetime, channel: str | None = None,
-                        user_id: str | None = None,
-                        thread_ts: str | None = None) -> MessageRef | None:
+    async def find_sent(
+        self,
+        *,
+        key: str,
+        since: datetime,
+        channel: str | None = None,
+        user_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> MessageRef | None:
         return self.keys.get(key)
 
     async def user(self, user_id: str) -> SlackUser:
@@ -79,10 +99,12 @@ class ReplicaIam:
         await self._shared.detach(database, principal_arn=principal_arn, grant_id=grant_id)
         self._log.append((self._name, grant_id))
 
-    async def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
-                                 pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
-        async for page in self._shared.grant_policy_pages(account_id=account_id, kinds=kinds,
-                                                          pause=pause):
+    async def grant_policy_pages(
+        self, *, account_id: str, kinds: frozenset[str], pause: float = 0.0
+    ) -> AsyncIterator[dict[str, list[str]]]:
+        async for page in self._shared.grant_policy_pages(
+            account_id=account_id, kinds=kinds, pause=pause
+        ):
             yield page
 
     async def resource_id(self, database: DatabaseSpec) -> str:
@@ -90,30 +112,45 @@ class ReplicaIam:
 
 
 @asynccontextmanager
-async def replica(url: str, catalog: Catalog, iam: IamGrants, clock: MovableClock,
-                  owner: str) -> AsyncIterator[Deps]:
+async def replica(
+    url: str, catalog: Catalog, iam: IamGrants, clock: MovableClock, owner: str
+) -> AsyncIterator[Deps]:
     """Deps of one replica, with its own engine."""
     engine = make_engine(url)
     slack = RecordingSlack()
     try:
-        yield Deps(catalog=catalog, sessions=make_sessions(engine), iam=iam,
-                   minter=FakeMinter(), share=FakeShare(), dbadmin=FakeDbAdmin(), slack=slack,
-                   people=People(slack, catalog), clock=clock, owner=owner)
+        yield Deps(
+            catalog=catalog,
+            sessions=make_sessions(engine),
+            iam=iam,
+            minter=FakeMinter(),
+            share=FakeShare(),
+            dbadmin=FakeDbAdmin(),
+            slack=slack,
+            people=People(slack, catalog),
+            clock=clock,
+            owner=owner,
+        )
     finally:
         await engine.dispose()
 
 
 async def test_two_replicas_revoke_each_due_grant_exactly_once(
-        state_url: str, clock: MovableClock) -> None:
+    state_url: str, clock: MovableClock
+) -> None:
     catalog, shared, who = catalogs.make_catalog(), FakeIam(), []
-    async with replica(state_url, catalog, ReplicaIam(shared, "a", who), clock, "replica-a") as a, \
-            replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b:
+    async with (
+        replica(state_url, catalog, ReplicaIam(shared, "a", who), clock, "replica-a") as a,
+        replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b,
+    ):
         users = [catalogs.DEV, catalogs.DEV2, catalogs.OUTSIDER]
         # Made through both replicas, so both engines have warm connections when sweeping.
         # Four batches' worth, so each of the four sweeps has work to claim even when one
         # replica's connection is slow to come (a loaded machine).
-        made = [await make_grant((a, b)[i % 2], user_id=users[i % 3],
-                                 duration=timedelta(minutes=15)) for i in range(100)]
+        made = [
+            await make_grant((a, b)[i % 2], user_id=users[i % 3], duration=timedelta(minutes=15))
+            for i in range(100)
+        ]
         clock.advance(timedelta(minutes=16))
         sweeps = [Sweeper(a), Sweeper(b), Sweeper(a), Sweeper(b)]
         counts = await asyncio.gather(*(s.run() for s in sweeps))
@@ -128,7 +165,8 @@ async def test_two_replicas_revoke_each_due_grant_exactly_once(
 
 
 async def test_single_replica_on_sqlite_sweeps_and_reconciles(
-        tmp_path: Path, clock: MovableClock) -> None:
+    tmp_path: Path, clock: MovableClock
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'state.sqlite3'}"
     await upgrade_async(url)
     iam = FakeIam()
@@ -147,14 +185,24 @@ async def test_single_replica_on_sqlite_sweeps_and_reconciles(
 
 
 async def test_two_running_schedulers_woken_together_revoke_each_grant_once(
-        state_url: str, clock: MovableClock) -> None:
+    state_url: str, clock: MovableClock
+) -> None:
     catalog, shared, who = catalogs.make_catalog(), FakeIam(), []
-    async with replica(state_url, catalog, ReplicaIam(shared, "a", who), clock, "replica-a") as a, \
-            replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b:
-        made = [await make_grant((a, b)[i % 2], user_id=(catalogs.DEV, catalogs.DEV2)[i % 2],
-                                 duration=timedelta(seconds=2)) for i in range(20)]
+    async with (
+        replica(state_url, catalog, ReplicaIam(shared, "a", who), clock, "replica-a") as a,
+        replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b,
+    ):
+        made = [
+            await make_grant(
+                (a, b)[i % 2],
+                user_id=(catalogs.DEV, catalogs.DEV2)[i % 2],
+                duration=timedelta(seconds=2),
+            )
+            for i in range(20)
+        ]
         # Both plan a date job for every grant at start, so both wake at the same moments.
         async with running_scheduler(a, sweep=0.1), running_scheduler(b, sweep=0.1):
+
             async def all_revoked() -> bool:
                 done = await rows(a, Grant, Grant.status == GrantStatus.REVOKED)
                 return len(done) == len(made)
@@ -166,10 +214,13 @@ async def test_two_running_schedulers_woken_together_revoke_each_grant_once(
 
 
 async def test_replicas_reconciling_at_once_fix_and_report_an_orphan_once(
-        state_url: str, clock: MovableClock) -> None:
+    state_url: str, clock: MovableClock
+) -> None:
     catalog, shared, who = catalogs.make_catalog(), FakeIam(), []
-    async with replica(state_url, catalog, ReplicaIam(shared, "a", who), clock, "replica-a") as a, \
-            replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b:
+    async with (
+        replica(state_url, catalog, ReplicaIam(shared, "a", who), clock, "replica-a") as a,
+        replica(state_url, catalog, ReplicaIam(shared, "b", who), clock, "replica-b") as b,
+    ):
         made = await make_grant(a)
         shared.policies[made.principal_arn]["gorphan33"] = None
         fixes = await asyncio.gather(Reconciler(a).run(), Reconciler(b).run())

@@ -12,8 +12,7 @@ from tests.support import catalogs
 from tests.support.harness import BotHarness
 
 
-async def test_failing_detach_is_retried_reported_once_and_finally_revoked(
-        h: BotHarness) -> None:
+async def test_failing_detach_is_retried_reported_once_and_finally_revoked(h: BotHarness) -> None:
     clock = x.use_clock(h)  # frozen between moves: the backoff is read off it exactly
     deps, sweeper = h.workflow.d, Sweeper(h.workflow.d)
     made = await make_grant(deps, duration=timedelta(minutes=15))
@@ -55,7 +54,8 @@ async def test_backoff_grows_and_is_capped() -> None:
 
 
 async def test_a_report_that_slack_refused_arrives_once_when_slack_is_back(
-        h: BotHarness, clock: MovableClock) -> None:
+    h: BotHarness, clock: MovableClock
+) -> None:
     deps, sweeper = h.workflow.d, Sweeper(h.workflow.d)
     steps = Lifecycle(deps).steps
     made = await make_grant(deps, duration=timedelta(minutes=15))

@@ -32,9 +32,13 @@ class RefusingSlack:
     post = dm
 
 
-async def _sent_once_after_slack_returns(h: BotHarness, clock: MovableClock,
-                                         notice: Callable[[], Awaitable[Any]], action: str,
-                                         shown: Callable[[], list[Any]]) -> None:
+async def _sent_once_after_slack_returns(
+    h: BotHarness,
+    clock: MovableClock,
+    notice: Callable[[], Awaitable[Any]],
+    action: str,
+    shown: Callable[[], list[Any]],
+) -> None:
     """Run a notice job while Slack refuses, then the step runner, then with Slack back."""
     deps = h.workflow.d
     steps = Lifecycle(deps).steps
@@ -62,26 +66,42 @@ async def test_expiry_warning_waits_for_slack(h: BotHarness, clock: MovableClock
     made = await make_grant(h.workflow.d, duration=timedelta(hours=1))
     clock.advance(timedelta(minutes=51))
     await _sent_once_after_slack_returns(
-        h, clock, ExpiryWarnings(h.workflow.d).run, "grant.expiry_warned",
-        lambda: [m for m in h.emu.dms_to(catalogs.DEV) if made.id in str(m.blocks)
-                 and "ends in" in m.text])
+        h,
+        clock,
+        ExpiryWarnings(h.workflow.d).run,
+        "grant.expiry_warned",
+        lambda: [
+            m
+            for m in h.emu.dms_to(catalogs.DEV)
+            if made.id in str(m.blocks) and "ends in" in m.text
+        ],
+    )
 
 
 async def test_reminder_waits_for_slack(h: BotHarness, clock: MovableClock) -> None:
     await h.command("request orders-prod ro 1h slack is down")
     clock.advance(timedelta(minutes=16))
     await _sent_once_after_slack_returns(
-        h, clock, PendingRequests(h.workflow.d).run, "request.reminded",
-        lambda: [m for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL) if ":bell:" in m.text])
+        h,
+        clock,
+        PendingRequests(h.workflow.d).run,
+        "request.reminded",
+        lambda: [m for m in h.emu.messages_in(catalogs.ORDERS_CHANNEL) if ":bell:" in m.text],
+    )
 
 
 async def test_unused_notice_waits_for_slack(state_url: str, clock: MovableClock) -> None:
-    data = catalog_with({"orders-prod": {"levels": {
-        "ro": {"grants": ["pg_read_all_data"], "standing": True}}}})
+    data = catalog_with(
+        {"orders-prod": {"levels": {"ro": {"grants": ["pg_read_all_data"], "standing": True}}}}
+    )
     async with BotHarness(state_url, catalog=catalogs.make_catalog(data)) as h:
         h.workflow.d.clock = clock
         await make_grant(h.workflow.d)
         clock.advance(timedelta(days=84))
         await _sent_once_after_slack_returns(
-            h, clock, UnusedAccess(h.workflow.d).run, "grant.unused_notice",
-            lambda: [m for m in h.emu.dms_to(catalogs.DEV) if ":zzz:" in m.text])
+            h,
+            clock,
+            UnusedAccess(h.workflow.d).run,
+            "grant.unused_notice",
+            lambda: [m for m in h.emu.dms_to(catalogs.DEV) if ":zzz:" in m.text],
+        )

@@ -40,13 +40,19 @@ class FakeSecrets:
         return self.login
 
 
-def harness(state_url: str, database: str, changes: dict, dbadmin: DatabaseAdminRouter,
-            db_user: str) -> BotHarness:
-    identity = {"principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
-                "db_user": db_user}
+def harness(
+    state_url: str, database: str, changes: dict, dbadmin: DatabaseAdminRouter, db_user: str
+) -> BotHarness:
+    identity = {
+        "principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
+        "db_user": db_user,
+    }
     data = catalog_with({database: changes}, identity=identity)
-    return BotHarness(state_url, catalog=catalogs.make_catalog(data), providers=Providers(
-        iam=FakeIam(), minter=FakeMinter(), dbadmin=dbadmin, share=FakeShare()))
+    return BotHarness(
+        state_url,
+        catalog=catalogs.make_catalog(data),
+        providers=Providers(iam=FakeIam(), minter=FakeMinter(), dbadmin=dbadmin, share=FakeShare()),
+    )
 
 
 async def revoke_at_end(h: BotHarness, clock: MovableClock, grant_id: str) -> None:
@@ -75,16 +81,21 @@ def pg_target(postgres_server: PostgresServer) -> tuple[str, str]:
 
 
 async def test_postgres_user_is_made_at_grant_and_its_session_ended_at_revoke(
-        state_url: str, clock: MovableClock, postgres_server: PostgresServer,
-        pg_target: tuple[str, str]) -> None:
+    state_url: str, clock: MovableClock, postgres_server: PostgresServer, pg_target: tuple[str, str]
+) -> None:
     dbname, admin = pg_target
     suffix = next(_ids)
-    router = DatabaseAdminRouter(PostgresAdmin(FakeSecrets(admin)),
-                                 MysqlAdmin(FakeSecrets(admin)))
-    changes = {"host": "127.0.0.1", "port": postgres_server.port, "dbname": dbname,
-               "levels": {"ro": {"grants": ["app_reader"]}}, "terminate_sessions": True}
-    async with harness(state_url, "orders-prod", changes, router,
-                       f"{{handle}}_{{level}}_s{suffix}") as h:
+    router = DatabaseAdminRouter(PostgresAdmin(FakeSecrets(admin)), MysqlAdmin(FakeSecrets(admin)))
+    changes = {
+        "host": "127.0.0.1",
+        "port": postgres_server.port,
+        "dbname": dbname,
+        "levels": {"ro": {"grants": ["app_reader"]}},
+        "terminate_sessions": True,
+    }
+    async with harness(
+        state_url, "orders-prod", changes, router, f"{{handle}}_{{level}}_s{suffix}"
+    ) as h:
         h.workflow.d.clock = clock
         await h.command("request orders-prod ro 1h checking INC-11")
         [request] = await h.requests()
@@ -92,13 +103,18 @@ async def test_postgres_user_is_made_at_grant_and_its_session_ended_at_revoke(
         [made] = await h.grants()
         assert made.status == GrantStatus.ACTIVE, h.emu.transcript()
         user = made.db_user
-        assert postgres_server.psql(
-            f"SELECT rolcanlogin, pg_has_role('{user}', 'rds_iam', 'MEMBER'),"
-            f" pg_has_role('{user}', 'app_reader', 'MEMBER') FROM pg_roles"
-            f" WHERE rolname = '{user}'") == "t|t|t"
+        assert (
+            postgres_server.psql(
+                f"SELECT rolcanlogin, pg_has_role('{user}', 'rds_iam', 'MEMBER'),"
+                f" pg_has_role('{user}', 'app_reader', 'MEMBER') FROM pg_roles"
+                f" WHERE rolname = '{user}'"
+            )
+            == "t|t|t"
+        )
         # The test cluster trusts loopback logins, standing in for an IAM token.
-        session = await asyncpg.connect(host="127.0.0.1", port=postgres_server.port, user=user,
-                                        database=dbname)
+        session = await asyncpg.connect(
+            host="127.0.0.1", port=postgres_server.port, user=user, database=dbname
+        )
         try:
             assert await session.fetchval("SELECT count(*) FROM orders") == 0
             await revoke_at_end(h, clock, made.id)
@@ -131,20 +147,28 @@ def mysql_changes(server: MariadbServer) -> dict:
     dbname = f"sched_target_{next(_ids)}"
     server.sql(f"CREATE DATABASE {dbname}")
     server.sql(f"CREATE TABLE {dbname}.events (id INT)")
-    return {"host": server.host, "port": server.port, "dbname": dbname,
-            "terminate_sessions": True,
-            "admin": {"secret_arn": f"arn:aws:secretsmanager:eu-west-1:{catalogs.ACCOUNT}:"
-                                    "secret:analytics-admin-AbCdEf"}}
+    return {
+        "host": server.host,
+        "port": server.port,
+        "dbname": dbname,
+        "terminate_sessions": True,
+        "admin": {
+            "secret_arn": f"arn:aws:secretsmanager:eu-west-1:{catalogs.ACCOUNT}:"
+            "secret:analytics-admin-AbCdEf"
+        },
+    }
 
 
 async def test_mariadb_user_is_granted_and_its_sessions_killed_at_revoke(
-        state_url: str, clock: MovableClock, mariadb_server: MariadbServer) -> None:
+    state_url: str, clock: MovableClock, mariadb_server: MariadbServer
+) -> None:
     server = mariadb_server
     admin = MysqlAdmin(FakeSecrets(mariadb_admin(server)), auth_clause=STAND_IN_AUTH)
     router = DatabaseAdminRouter(admin, admin)
     changes = mysql_changes(server)
-    async with harness(state_url, "analytics", changes, router,
-                       f"{{handle}}_{{level}}_m{next(_ids)}") as h:
+    async with harness(
+        state_url, "analytics", changes, router, f"{{handle}}_{{level}}_m{next(_ids)}"
+    ) as h:
         h.workflow.d.clock = clock
         await h.command("request analytics ro 1h weekly numbers")  # auto-approved
         [made] = await h.grants()
@@ -152,9 +176,17 @@ async def test_mariadb_user_is_granted_and_its_sessions_killed_at_revoke(
         grants = " ".join(row[0] for row in server.sql(f"SHOW GRANTS FOR {made.db_user}@'%'"))
         assert "GRANT SELECT ON" in grants and changes["dbname"].replace("_", "\\_") in grants
         tls = ssl.create_default_context(cafile=str(server.ca_file))
-        held = [pymysql.connect(host=server.tls_host, port=server.port, user=made.db_user,
-                                password=USER_PASSWORD, database=changes["dbname"], ssl=tls)
-                for _ in range(2)]
+        held = [
+            pymysql.connect(
+                host=server.tls_host,
+                port=server.port,
+                user=made.db_user,
+                password=USER_PASSWORD,
+                database=changes["dbname"],
+                ssl=tls,
+            )
+            for _ in range(2)
+        ]
         await revoke_at_end(h, clock, made.id)
         for conn in held:
             with pytest.raises(pymysql.err.OperationalError):
@@ -165,10 +197,16 @@ async def test_mariadb_user_is_granted_and_its_sessions_killed_at_revoke(
 
 
 async def test_mariadb_without_the_iam_plugin_tells_the_requester_how_to_fix_it(
-        state_url: str, clock: MovableClock, mariadb_server: MariadbServer) -> None:
+    state_url: str, clock: MovableClock, mariadb_server: MariadbServer
+) -> None:
     admin = MysqlAdmin(FakeSecrets(mariadb_admin(mariadb_server)))  # the real IAM auth clause
-    async with harness(state_url, "analytics", mysql_changes(mariadb_server),
-                       DatabaseAdminRouter(admin, admin), "{handle}_{level}_nop") as h:
+    async with harness(
+        state_url,
+        "analytics",
+        mysql_changes(mariadb_server),
+        DatabaseAdminRouter(admin, admin),
+        "{handle}_{level}_nop",
+    ) as h:
         h.workflow.d.clock = clock
         await h.command("request analytics ro 1h weekly numbers")
         told = "\n".join(m.text for m in h.emu.dms_to(catalogs.DEV))
@@ -178,5 +216,6 @@ async def test_mariadb_without_the_iam_plugin_tells_the_requester_how_to_fix_it(
         [failed] = await h.grants()  # undone at once: nothing half-made stays behind
         assert (failed.status, failed.revoke_reason) == (GrantStatus.REVOKED, "grant_failed")
         assert not h.iam.has(failed.principal_arn, failed.id)
-        assert mariadb_server.sql(
-            "SELECT 1 FROM mysql.user WHERE User = 'alice_smith_ro_nop'") == []
+        assert (
+            mariadb_server.sql("SELECT 1 FROM mysql.user WHERE User = 'alice_smith_ro_nop'") == []
+        )

@@ -36,59 +36,100 @@ def client(service: str, *, account_id: str = DEFAULT_ACCOUNT, region: str = REG
     return made
 
 
-def create_instance(identifier: str, *, iam_auth: bool = True, engine: str = "postgres",
-                    account_id: str = DEFAULT_ACCOUNT, region: str = REGION) -> SeededDatabase:
+def create_instance(
+    identifier: str,
+    *,
+    iam_auth: bool = True,
+    engine: str = "postgres",
+    account_id: str = DEFAULT_ACCOUNT,
+    region: str = REGION,
+) -> SeededDatabase:
     """An RDS DB instance with IAM database authentication on or off."""
     rds = client("rds", account_id=account_id, region=region)
     made = rds.create_db_instance(
-        DBInstanceIdentifier=identifier, DBInstanceClass="db.t3.micro", Engine=engine,
-        AllocatedStorage=20, MasterUsername="master", MasterUserPassword="master-password-1",
+        DBInstanceIdentifier=identifier,
+        DBInstanceClass="db.t3.micro",
+        Engine=engine,
+        AllocatedStorage=20,
+        MasterUsername="master",
+        MasterUserPassword="master-password-1",
         EnableIAMDatabaseAuthentication=iam_auth,
     )["DBInstance"]
     endpoint = made.get("Endpoint") or {}
-    return SeededDatabase(identifier=identifier, resource_id=made["DbiResourceId"],
-                          host=endpoint.get("Address", f"{identifier}.example.test"),
-                          port=int(endpoint.get("Port", 5432)), iam_auth=iam_auth)
+    return SeededDatabase(
+        identifier=identifier,
+        resource_id=made["DbiResourceId"],
+        host=endpoint.get("Address", f"{identifier}.example.test"),
+        port=int(endpoint.get("Port", 5432)),
+        iam_auth=iam_auth,
+    )
 
 
-def create_cluster(identifier: str, *, iam_auth: bool = True, engine: str = "aurora-postgresql",
-                   account_id: str = DEFAULT_ACCOUNT, region: str = REGION) -> SeededDatabase:
+def create_cluster(
+    identifier: str,
+    *,
+    iam_auth: bool = True,
+    engine: str = "aurora-postgresql",
+    account_id: str = DEFAULT_ACCOUNT,
+    region: str = REGION,
+) -> SeededDatabase:
     """An Aurora DB cluster with IAM database authentication on or off."""
     rds = client("rds", account_id=account_id, region=region)
     made = rds.create_db_cluster(
-        DBClusterIdentifier=identifier, Engine=engine, MasterUsername="master",
-        MasterUserPassword="master-password-1", EnableIAMDatabaseAuthentication=iam_auth,
+        DBClusterIdentifier=identifier,
+        Engine=engine,
+        MasterUsername="master",
+        MasterUserPassword="master-password-1",
+        EnableIAMDatabaseAuthentication=iam_auth,
     )["DBCluster"]
-    return SeededDatabase(identifier=identifier, resource_id=made["DbClusterResourceId"],
-                          host=made["Endpoint"], port=int(made.get("Port") or 5432),
-                          iam_auth=iam_auth)
+    return SeededDatabase(
+        identifier=identifier,
+        resource_id=made["DbClusterResourceId"],
+        host=made["Endpoint"],
+        port=int(made.get("Port") or 5432),
+        iam_auth=iam_auth,
+    )
 
 
-def delete_instance(identifier: str, *, account_id: str = DEFAULT_ACCOUNT,
-                    region: str = REGION) -> None:
+def delete_instance(
+    identifier: str, *, account_id: str = DEFAULT_ACCOUNT, region: str = REGION
+) -> None:
     """Delete an instance (to prove a cached lookup does not call RDS again)."""
     client("rds", account_id=account_id, region=region).delete_db_instance(
-        DBInstanceIdentifier=identifier, SkipFinalSnapshot=True)
+        DBInstanceIdentifier=identifier, SkipFinalSnapshot=True
+    )
 
 
 def create_role(name: str, *, path: str = "/", account_id: str = DEFAULT_ACCOUNT) -> str:
     """An IAM role that the account may assume; return its ARN."""
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            }
+        ],
+    }
     iam = client("iam", account_id=account_id)
-    return iam.create_role(RoleName=name, Path=path,
-                           AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    return iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
 
 
 def create_user(name: str, *, path: str = "/", account_id: str = DEFAULT_ACCOUNT) -> str:
     """An IAM user; return its ARN."""
-    return client("iam", account_id=account_id).create_user(UserName=name,
-                                                           Path=path)["User"]["Arn"]
+    return client("iam", account_id=account_id).create_user(UserName=name, Path=path)["User"]["Arn"]
 
 
-def create_secret(name: str, value: str | Mapping[str, Any], *,
-                  account_id: str = DEFAULT_ACCOUNT, region: str = REGION) -> str:
+def create_secret(
+    name: str,
+    value: str | Mapping[str, Any],
+    *,
+    account_id: str = DEFAULT_ACCOUNT,
+    region: str = REGION,
+) -> str:
     """A Secrets Manager secret (a mapping is stored as JSON); return its ARN."""
     text = value if isinstance(value, str) else json.dumps(dict(value))
     sm = client("secretsmanager", account_id=account_id, region=region)
@@ -134,9 +175,17 @@ def inline_policies(principal_arn: str) -> dict[str, Any]:
 
 def filler_policy(size: int) -> dict[str, Any]:
     """A valid policy document of roughly size characters (whitespace excluded)."""
-    base = {"Version": "2012-10-17", "Statement": [{
-        "Sid": "Filler", "Effect": "Allow", "Action": "s3:GetObject",
-        "Resource": "arn:aws:s3:::bucket/"}]}
+    base = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Filler",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::bucket/",
+            }
+        ],
+    }
     pad = size - len(json.dumps(base, separators=(",", ":")))
     base["Statement"][0]["Resource"] += "x" * max(pad, 0)
     return base

@@ -26,11 +26,20 @@ class BotProcess:
     process: subprocess.Popen | None = None
 
     def start(self) -> "BotProcess":
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DB_ACC"))},
-               "PYTHONPATH": str(ROOT), "HEALTH_PORT": str(self.health_port), **self.env}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DB_ACC"))},
+            "PYTHONPATH": str(ROOT),
+            "HEALTH_PORT": str(self.health_port),
+            **self.env,
+        }
         self.log = self.log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def health(self, path: str = "/healthz") -> int:
@@ -87,9 +96,18 @@ def offline_bot(emu_api_url: str, state_url: str, workdir: Path, *, token: str) 
     catalog = workdir / "catalog.yaml"
     catalog.write_text(json.dumps(BASE))  # JSON is YAML
     closed = "http://127.0.0.1:9"
-    return BotProcess(env={
-        "SLACK_BOT_TOKEN": f"xoxb-{token}", "SLACK_APP_TOKEN": f"xapp-{token}",
-        "SLACK_API_URL": emu_api_url, "DATABASE_URL": state_url,
-        "DB_ACCESS_CATALOG": str(catalog), "PRIVATEBIN_URL": closed, "AWS_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL": closed}, log_path=workdir / "bot.log")
+    return BotProcess(
+        env={
+            "SLACK_BOT_TOKEN": f"xoxb-{token}",
+            "SLACK_APP_TOKEN": f"xapp-{token}",
+            "SLACK_API_URL": emu_api_url,
+            "DATABASE_URL": state_url,
+            "DB_ACCESS_CATALOG": str(catalog),
+            "PRIVATEBIN_URL": closed,
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL": closed,
+        },
+        log_path=workdir / "bot.log",
+    )

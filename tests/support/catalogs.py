@@ -8,7 +8,13 @@ from bot.catalog.schema import parse_catalog
 
 ACCOUNT = "123456789012"
 APPROVER, APPROVER2, ADMIN, DEV, DEV2, OUTSIDER = (
-    "U0APPROVER1", "U0APPROVER2", "U0ADMIN1", "U0DEV1", "U0DEV2", "U0OUTSIDER")
+    "U0APPROVER1",
+    "U0APPROVER2",
+    "U0ADMIN1",
+    "U0DEV1",
+    "U0DEV2",
+    "U0OUTSIDER",
+)
 DBA_GROUP = "S0DBAS"
 CHANNEL, ORDERS_CHANNEL = "C0APPROVALS", "C0ORDERS"
 
@@ -16,27 +22,42 @@ BASE: dict[str, Any] = {
     "approvals_channel": CHANNEL,
     "admins": [ADMIN],
     "approval_timeout": "30m",
-    "identity": {"principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
-                 "db_user": "{handle}_{level}", "email_domains": ["example.com"]},
+    "identity": {
+        "principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
+        "db_user": "{handle}_{level}",
+        "email_domains": ["example.com"],
+    },
     "databases": {
         "orders-prod": {
             "description": "Orders service, production",
-            "account_id": ACCOUNT, "region": "eu-west-1", "engine": "postgres",
-            "host": "orders.abc.eu-west-1.rds.amazonaws.com", "port": 5432, "dbname": "orders",
+            "account_id": ACCOUNT,
+            "region": "eu-west-1",
+            "engine": "postgres",
+            "host": "orders.abc.eu-west-1.rds.amazonaws.com",
+            "port": 5432,
+            "dbname": "orders",
             "resource_id": "db-ORDERSPROD",
-            "levels": {"ro": {"grants": ["pg_read_all_data"]},
-                       "rw": {"grants": ["app_writer"], "approvals": 2}},
+            "levels": {
+                "ro": {"grants": ["pg_read_all_data"]},
+                "rw": {"grants": ["app_writer"], "approvals": 2},
+            },
             "durations": ["15m", "1h", "4h", "8h"],
             "approvers": [APPROVER, DBA_GROUP],
             "approvals_channel": ORDERS_CHANNEL,
             "terminate_sessions": True,
-            "admin": {"secret_arn":
-                      f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:orders-admin-AbCdEf"},
+            "admin": {
+                "secret_arn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:"
+                "orders-admin-AbCdEf"
+            },
         },
         "analytics": {
-            "account_id": ACCOUNT, "region": "eu-west-1", "engine": "mysql",
-            "host": "analytics.abc.eu-west-1.rds.amazonaws.com", "port": 3306,
-            "dbname": "analytics", "resource_id": "db-ANALYTICS",
+            "account_id": ACCOUNT,
+            "region": "eu-west-1",
+            "engine": "mysql",
+            "host": "analytics.abc.eu-west-1.rds.amazonaws.com",
+            "port": 3306,
+            "dbname": "analytics",
+            "resource_id": "db-ANALYTICS",
             "levels": {"ro": {"grants": ["SELECT"]}},
             "durations": ["1h", "8h"],
             "approvers": [APPROVER],

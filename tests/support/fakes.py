@@ -52,8 +52,11 @@ class FakeIam:
             await self.roles.check(database, principal_arn=principal_arn)
             return
         if principal_arn in self.missing:
-            raise AwsError(f"IAM role {principal_arn} does not exist; ask an admin to create it "
-                           "(README: IAM setup).", retryable=False)
+            raise AwsError(
+                f"IAM role {principal_arn} does not exist; ask an admin to create it "
+                "(README: IAM setup).",
+                retryable=False,
+            )
 
     async def attach(self, database: DatabaseSpec, target: GrantTarget) -> str:
         hook, self.before_attach = self.before_attach, None
@@ -77,17 +80,22 @@ class FakeIam:
         self.policies[principal_arn].pop(grant_id, None)
         self.detached.append(grant_id)
 
-    async def grant_policy_pages(self, *, account_id: str, kinds: frozenset[str],
-                                 pause: float = 0.0) -> AsyncIterator[dict[str, list[str]]]:
-        arns = sorted(arn for arn in self.policies
-                      if arn not in self.missing and arn.split(":")[4:5] == [account_id]
-                      and any(f":{kind}/" in arn for kind in kinds))
+    async def grant_policy_pages(
+        self, *, account_id: str, kinds: frozenset[str], pause: float = 0.0
+    ) -> AsyncIterator[dict[str, list[str]]]:
+        arns = sorted(
+            arn
+            for arn in self.policies
+            if arn not in self.missing
+            and arn.split(":")[4:5] == [account_id]
+            and any(f":{kind}/" in arn for kind in kinds)
+        )
         for start in range(0, len(arns), self.page_size):
             if start:
                 await asyncio.sleep(pause)
             self.pages_read += 1
             self.pauses.append(pause if start else 0.0)
-            yield {arn: sorted(self.policies[arn]) for arn in arns[start:start + self.page_size]}
+            yield {arn: sorted(self.policies[arn]) for arn in arns[start : start + self.page_size]}
 
     def has(self, principal_arn: str, grant_id: str) -> bool:
         """Whether the grant's policy is on the principal."""
@@ -103,10 +111,16 @@ class FakeMinter:
     async def mint(self, database: DatabaseSpec, target: GrantTarget) -> DbCredential:
         expires = datetime.now(UTC) + timedelta(minutes=15)
         if ":user/" in target.principal_arn:
-            return DbCredential(CredentialKind.COMMAND, f"aws rds generate-db-auth-token "
-                                f"--hostname {database.host} --username {target.db_user}", expires)
-        token = (f"{database.host}:{database.port}/?Action=connect&DBUser={target.db_user}"
-                 f"&X-Amz-Signature={FAKE_SIGNATURE}&n={len(self.minted)}")
+            return DbCredential(
+                CredentialKind.COMMAND,
+                f"aws rds generate-db-auth-token "
+                f"--hostname {database.host} --username {target.db_user}",
+                expires,
+            )
+        token = (
+            f"{database.host}:{database.port}/?Action=connect&DBUser={target.db_user}"
+            f"&X-Amz-Signature={FAKE_SIGNATURE}&n={len(self.minted)}"
+        )
         self.minted.append(token)
         return DbCredential(CredentialKind.TOKEN, token, expires)
 
@@ -120,9 +134,11 @@ class FakeShare:
 
     async def share(self, text: str, *, expire: str) -> str:
         if self.failing:
-            raise SecretShareError("The one-time link could not be created (PrivateBin at "
-                                   "https://paste.test did not answer). Your access is active; "
-                                   "press New token to try again.")
+            raise SecretShareError(
+                "The one-time link could not be created (PrivateBin at "
+                "https://paste.test did not answer). Your access is active; "
+                "press New token to try again."
+            )
         self.shared.append(text)
         return f"https://paste.test/?{len(self.shared):016x}#-FakeKey{len(self.shared)}"
 
@@ -153,8 +169,9 @@ class FakeDbAdmin:
         self.terminated.append((database.name, db_user))
         return self.sessions.pop((database.name, db_user), 0)
 
-    async def log_statements(self, database: DatabaseSpec, *, db_user: str,
-                             setting: StatementLog) -> str:
+    async def log_statements(
+        self, database: DatabaseSpec, *, db_user: str, setting: StatementLog
+    ) -> str:
         if setting == StatementLog.NONE:
             self.logging.pop((database.name, db_user), None)
             return "nothing"
@@ -188,9 +205,11 @@ class FakeRoles:
             raise AwsError(f"IAM CreateRole failed for {target.principal_arn} (test failure).")
         if target.principal_arn in self.roles:
             return RoleChange.UNCHANGED
-        self.roles[target.principal_arn] = {"managed-by": "db-access-bot",
-                                            "slack-user": target.user_id,
-                                            "email": target.email}
+        self.roles[target.principal_arn] = {
+            "managed-by": "db-access-bot",
+            "slack-user": target.user_id,
+            "email": target.email,
+        }
         self.created.append(target.principal_arn)
         return RoleChange.CREATED
 
@@ -213,16 +232,20 @@ class FakeLogins:
     logged_in: list[tuple[str, str]] = field(default_factory=list)
     passwords: list[str] = field(default_factory=list)
 
-    async def try_login(self, database: DatabaseSpec, *, db_user: str, password: str,
-                        seconds: float) -> None:
+    async def try_login(
+        self, database: DatabaseSpec, *, db_user: str, password: str, seconds: float
+    ) -> None:
         self.attempts += 1
         self.passwords.append(password)
         if self.unreachable:
-            raise LoginCheckError(f"{database.host}:{database.port}: no answer within "
-                                  f"{seconds:.0f}s", refused=False)
+            raise LoginCheckError(
+                f"{database.host}:{database.port}: no answer within {seconds:.0f}s", refused=False
+            )
         if self.refuse:
             self.refuse -= 1
-            raise LoginCheckError(f"{database.host}:{database.port} as {db_user!r} was refused: "
-                                  f"PAM authentication failed for user \"{db_user}\"",
-                                  refused=True)
+            raise LoginCheckError(
+                f"{database.host}:{database.port} as {db_user!r} was refused: "
+                f'PAM authentication failed for user "{db_user}"',
+                refused=True,
+            )
         self.logged_in.append((database.name, db_user))

@@ -50,8 +50,11 @@ class PrivateBinProcess:
 
     def _control(self, name: str, **body: Any) -> None:
         request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 URL
-            self.url + f"__test__/{name}", data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json"})
+            self.url + f"__test__/{name}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with _opener.open(request, timeout=10):
             pass
 
@@ -63,14 +66,19 @@ def privatebin_server() -> Iterator[PrivateBinProcess]:
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.privatebin_server", "--port", str(port)],
-            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
         try:
             try:
                 wait_for_port(port, timeout=20)
             except TimeoutError:
                 errors.seek(0)
-                raise RuntimeError("privatebin test server did not start:\n"
-                                   + errors.read().decode(errors="replace")[-2000:]) from None
+                raise RuntimeError(
+                    "privatebin test server did not start:\n"
+                    + errors.read().decode(errors="replace")[-2000:]
+                ) from None
             yield PrivateBinProcess(url=f"http://127.0.0.1:{port}/", process=process)
         finally:
             process.terminate()

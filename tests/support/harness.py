@@ -40,8 +40,14 @@ def fake_providers() -> Providers:
     """Fakes for every provider (roles matter only when the catalog sets identity.provision)."""
     iam, roles = FakeIam(), FakeRoles()
     iam.roles = roles
-    return Providers(iam=iam, minter=FakeMinter(), dbadmin=FakeDbAdmin(), share=FakeShare(),
-                     roles=roles, logins=FakeLogins())
+    return Providers(
+        iam=iam,
+        minter=FakeMinter(),
+        dbadmin=FakeDbAdmin(),
+        share=FakeShare(),
+        roles=roles,
+        logins=FakeLogins(),
+    )
 
 
 @dataclass
@@ -65,8 +71,14 @@ class BotHarness:
         self.client = slack_client(self.emu.bot_token, self.emu.api_url)
         self.metrics = Metrics()
         self.workflow: Workflow = build_workflow(
-            catalog=self.catalog, sessions=self.sessions, providers=self.providers,
-            client=self.client, metrics=self.metrics, paste_expire="10min", owner="test-bot")
+            catalog=self.catalog,
+            sessions=self.sessions,
+            providers=self.providers,
+            client=self.client,
+            metrics=self.metrics,
+            paste_expire="10min",
+            owner="test-bot",
+        )
         self.ops = GrantOps(self.workflow)
         self.app = build_app(self.client, self.workflow, self.ops)
         self.handler = AsyncSocketModeHandler(self.app, self.emu.app_token, ping_interval=0.5)
@@ -74,8 +86,12 @@ class BotHarness:
         await self.emu.wait_connected()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.workflow.inflight.drained(5)
         await self.handler.close_async()
         await self.emu.stop()
@@ -144,11 +160,17 @@ class BotHarness:
                 return message
         raise LookupError(f"no card for {request_id}")
 
-    async def click_card(self, request_id: str, action_id: str, user_id: str, *,
-                         confirm: bool | None = None) -> dict[str, Any]:
+    async def click_card(
+        self, request_id: str, action_id: str, user_id: str, *, confirm: bool | None = None
+    ) -> dict[str, Any]:
         """Click a button on a request's approval card (answering its confirm dialog, if any)."""
         card = self.card_of(request_id)
-        ack = await self.emu.click(user_id=user_id, action_id=action_id, value=request_id,
-                                   message=(card.channel, card.ts), confirm=confirm)
+        ack = await self.emu.click(
+            user_id=user_id,
+            action_id=action_id,
+            value=request_id,
+            message=(card.channel, card.ts),
+            confirm=confirm,
+        )
         await self.settle()
         return ack

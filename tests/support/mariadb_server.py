@@ -20,8 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.support.ports import free_port
 
-SEARCH_DIRS = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin",
-               "/usr/local/mysql/bin"]
+SEARCH_DIRS = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/usr/local/mysql/bin"]
 UNPRIVILEGED = "nobody"
 # A second loopback address that clients do not treat as loopback, so they insist on TLS.
 TLS_HOST = "127.0.0.2"
@@ -67,8 +66,14 @@ class MariadbServer:
 
     def sql(self, sql: str, database: str | None = None) -> list[tuple[Any, ...]]:
         """Run one statement as root and return its rows."""
-        conn = pymysql.connect(host=self.host, port=self.port, user=self.user,
-                               password=self.password, database=database, autocommit=True)
+        conn = pymysql.connect(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            autocommit=True,
+        )
         try:
             with conn.cursor() as cur:
                 cur.execute(sql)
@@ -93,21 +98,33 @@ def _write_certificate(root: Path) -> None:
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address(TLS_HOST))]),
-            critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.IPAddress(ipaddress.ip_address(TLS_HOST)),
+                ]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     (root / "server-cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (root / "server-key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    (root / "server-key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 def _chown_tree(root: Path, user: str) -> None:
@@ -120,14 +137,27 @@ def _spawn(server: MariadbServer) -> subprocess.Popen:
     root = server.root
     # --no-defaults keeps /etc/mysql (system socket, datadir, bind address) out of the way.
     return subprocess.Popen(
-        [_binary("mariadbd", "mysqld"), "--no-defaults", f"--datadir={root / 'data'}",
-         f"--socket={server.socket}", f"--port={server.port}",
-         f"--bind-address=127.0.0.1,{TLS_HOST}",
-         f"--pid-file={root / 'mysqld.pid'}", f"--log-error={root / 'server.log'}",
-         f"--tmpdir={root}", "--skip-name-resolve", "--innodb-buffer-pool-size=32M",
-         "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin", "--max-connections=200",
-         f"--ssl-cert={root / 'server-cert.pem'}", f"--ssl-key={root / 'server-key.pem'}"],
-        user=_run_as(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            _binary("mariadbd", "mysqld"),
+            "--no-defaults",
+            f"--datadir={root / 'data'}",
+            f"--socket={server.socket}",
+            f"--port={server.port}",
+            f"--bind-address=127.0.0.1,{TLS_HOST}",
+            f"--pid-file={root / 'mysqld.pid'}",
+            f"--log-error={root / 'server.log'}",
+            f"--tmpdir={root}",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=32M",
+            "--innodb-flush-log-at-trx-commit=0",
+            "--skip-log-bin",
+            "--max-connections=200",
+            f"--ssl-cert={root / 'server-cert.pem'}",
+            f"--ssl-key={root / 'server-key.pem'}",
+        ],
+        user=_run_as(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -156,10 +186,18 @@ def start_mariadb() -> MariadbServer:
         _chown_tree(root, user)
     # normal: root@localhost/127.0.0.1 without a password (no unix_socket plugin tie to root).
     install = subprocess.run(
-        [_binary("mariadb-install-db", "mysql_install_db"), "--no-defaults",
-         f"--datadir={root / 'data'}", "--auth-root-authentication-method=normal",
-         "--skip-test-db", "--skip-name-resolve"],
-        user=user, capture_output=True, text=True, check=False,
+        [
+            _binary("mariadb-install-db", "mysql_install_db"),
+            "--no-defaults",
+            f"--datadir={root / 'data'}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ],
+        user=user,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if install.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)

@@ -82,7 +82,9 @@ def start_moto() -> MotoServer:
         with log.open("ab") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=sink, stderr=subprocess.STDOUT, env=_server_env(),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=_server_env(),
             )
         server = MotoServer(url=f"http://127.0.0.1:{port}", port=port, process=process, log=log)
         try:

@@ -14,16 +14,19 @@ RDS_LIKE_ROLES = (
     "  CREATE ROLE app_writer NOLOGIN; GRANT pg_write_all_data TO app_writer; END IF;"
     " IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_auditor') THEN"
     "  CREATE ROLE app_auditor NOLOGIN; END IF;"
-    " END $$")
+    " END $$"
+)
 
 
 def rds_like_target(server: PostgresServer, *, prefix: str, admin: str, password: str) -> str:
     """A fresh database plus an admin that may create IAM users and end sessions; its name."""
     dbname = fresh_database(server, prefix)
     server.psql(RDS_LIKE_ROLES)
-    server.psql(f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{password}';"
-                f"GRANT rds_iam, app_reader, app_writer, app_auditor TO {admin} WITH ADMIN OPTION;"
-                f"GRANT pg_signal_backend TO {admin};"
-                # What log_statements needs (README: Statements on record).
-                f"GRANT SET ON PARAMETER log_statement TO {admin}")
+    server.psql(
+        f"CREATE ROLE {admin} LOGIN CREATEROLE PASSWORD '{password}';"
+        f"GRANT rds_iam, app_reader, app_writer, app_auditor TO {admin} WITH ADMIN OPTION;"
+        f"GRANT pg_signal_backend TO {admin};"
+        # What log_statements needs (README: Statements on record).
+        f"GRANT SET ON PARAMETER log_statement TO {admin}"
+    )
     return dbname

@@ -12,8 +12,13 @@ from pathlib import Path
 
 from tests.support.ports import free_port
 
-SEARCH_DIRS = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
-               "/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"]
+SEARCH_DIRS = [
+    "/usr/lib/postgresql/17/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/15/bin",
+    "/usr/local/bin",
+    "/usr/bin",
+]
 UNPRIVILEGED = "nobody"
 # The server log (datadir/server.log) names the user and database on every line, as RDS's
 # prefix does, plus the application name, and records each connection.
@@ -65,16 +70,37 @@ class PostgresServer:
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run sql with psql and return its unaligned output."""
         out = subprocess.run(
-            [_binary("psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-             "-p", str(self.port), "-U", self.user, "-d", database, "-c", sql],
-            check=True, capture_output=True, text=True,
+            [
+                _binary("psql"),
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return out.stdout.strip()
 
     def stop(self, mode: str = "fast") -> None:
         if self.process.poll() is None:
-            subprocess.run([_binary("pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w",
-                            "stop"], user=_run_as(), check=False, capture_output=True)
+            subprocess.run(
+                [_binary("pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"],
+                user=_run_as(),
+                check=False,
+                capture_output=True,
+            )
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -86,16 +112,36 @@ class PostgresServer:
         _wait_ready(self)
 
 
-def _spawn(datadir: Path, port: int, options: Sequence[str] = (), *,
-           durable: bool = False) -> subprocess.Popen:
+def _spawn(
+    datadir: Path, port: int, options: Sequence[str] = (), *, durable: bool = False
+) -> subprocess.Popen:
     # Tests skip fsync for speed; durable=True keeps PostgreSQL's defaults (benchmarks).
-    fast = [] if durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                               "-c", "full_page_writes=off"]
+    fast = (
+        []
+        if durable
+        else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    )
     with open(datadir / "server.log", "ab") as log:  # the child keeps its own descriptor
         return subprocess.Popen(
-            [_binary("postgres"), "-D", str(datadir), "-p", str(port), "-h", "127.0.0.1",
-             "-k", str(datadir), *fast, "-c", "max_connections=300", *LOG_SETTINGS, *options],
-            user=_run_as(), stdout=subprocess.DEVNULL, stderr=log,
+            [
+                _binary("postgres"),
+                "-D",
+                str(datadir),
+                "-p",
+                str(port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(datadir),
+                *fast,
+                "-c",
+                "max_connections=300",
+                *LOG_SETTINGS,
+                *options,
+            ],
+            user=_run_as(),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
 
 
@@ -105,8 +151,9 @@ def _wait_ready(server: PostgresServer, timeout: float = 30.0) -> None:
         if server.process.poll() is not None:
             log = (server.datadir / "server.log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"postgres exited early:\n{log}")
-        ready = subprocess.run([_binary("pg_isready"), "-h", "127.0.0.1", "-p",
-                                str(server.port)], capture_output=True)
+        ready = subprocess.run(
+            [_binary("pg_isready"), "-h", "127.0.0.1", "-p", str(server.port)], capture_output=True
+        )
         if ready.returncode == 0:
             return
         time.sleep(0.1)
@@ -121,10 +168,30 @@ def start_postgres(options: Sequence[str] = (), *, durable: bool = False) -> Pos
     if user:
         pw = pwd.getpwnam(user)
         os.chown(root, pw.pw_uid, pw.pw_gid)
-    subprocess.run([_binary("initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
-                    "-E", "UTF8", "--no-locale"], user=user, check=True, capture_output=True)
-    server = PostgresServer(port=free_port(), datadir=datadir, process=None,  # type: ignore[arg-type]
-                            options=tuple(options), durable=durable)
+    subprocess.run(
+        [
+            _binary("initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
+        user=user,
+        check=True,
+        capture_output=True,
+    )
+    server = PostgresServer(
+        port=free_port(),
+        datadir=datadir,
+        process=None,  # type: ignore[arg-type]
+        options=tuple(options),
+        durable=durable,
+    )
     server.process = _spawn(datadir, server.port, server.options, durable=durable)
     _wait_ready(server)
     return server

@@ -19,8 +19,16 @@ from aiohttp import web
 
 GENERIC_ERROR = "Paste does not exist, has expired or has been deleted."
 INVALID = "Invalid data."
-EXPIRE_OPTIONS = {"5min": 300, "10min": 600, "1hour": 3600, "1day": 86400, "1week": 604800,
-                  "1month": 2592000, "1year": 31536000, "never": 0}
+EXPIRE_OPTIONS = {
+    "5min": 300,
+    "10min": 600,
+    "1hour": 3600,
+    "1day": 86400,
+    "1week": 604800,
+    "1month": 2592000,
+    "1year": 31536000,
+    "never": 0,
+}
 DEFAULT_EXPIRE = "1week"
 SIZE_LIMIT = 10 * 1024 * 1024
 PASTE_ID = re.compile(r"^[a-f0-9]{16}$")
@@ -127,10 +135,18 @@ class PrivateBinServer:
         seconds = EXPIRE_OPTIONS.get(expire, EXPIRE_OPTIONS[DEFAULT_EXPIRE])
         now = self._now()
         self.pastes[paste_id] = data
-        self._live[paste_id] = {"data": data, "salt": salt, "created": int(now),
-                                "expire_date": now + seconds if seconds else None}
-        return {"status": 0, "id": paste_id, "url": f"/?{paste_id}",
-                "deletetoken": _delete_token(paste_id, salt)}
+        self._live[paste_id] = {
+            "data": data,
+            "salt": salt,
+            "created": int(now),
+            "expire_date": now + seconds if seconds else None,
+        }
+        return {
+            "status": 0,
+            "id": paste_id,
+            "url": f"/?{paste_id}",
+            "deletetoken": _delete_token(paste_id, salt),
+        }
 
     def _read(self, paste_id: str) -> dict[str, Any]:
         if not PASTE_ID.match(paste_id):
@@ -147,9 +163,19 @@ class PrivateBinServer:
         data = record["data"]
         if data["adata"][3] == 1:
             del self._live[paste_id]
-        return {"status": 0, "id": paste_id, "url": f"/?{paste_id}", "v": data["v"],
-                "adata": data["adata"], "ct": data["ct"], "meta": meta, "comments": [],
-                "comment_count": 0, "comment_offset": 0, "@context": "?jsonld=paste"}
+        return {
+            "status": 0,
+            "id": paste_id,
+            "url": f"/?{paste_id}",
+            "v": data["v"],
+            "adata": data["adata"],
+            "ct": data["ct"],
+            "meta": meta,
+            "comments": [],
+            "comment_count": 0,
+            "comment_offset": 0,
+            "@context": "?jsonld=paste",
+        }
 
     def _delete(self, paste_id: str, token: str) -> dict[str, Any]:
         record = self._live.get(paste_id)
@@ -161,8 +187,9 @@ class PrivateBinServer:
         return {"status": 0, "id": paste_id, "url": f"/?{paste_id}"}
 
     async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"count": len(self.pastes), "live": self.live_ids(),
-                                  "pastes": self.pastes})
+        return web.json_response(
+            {"count": len(self.pastes), "live": self.live_ids(), "pastes": self.pastes}
+        )
 
     async def _control(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -184,7 +211,8 @@ def _is_json_api(request: web.Request) -> bool:
     """PrivateBin answers JSON only to this header (or an Accept that prefers JSON)."""
     accept = request.headers.get("Accept", "")
     return request.headers.get("X-Requested-With") == "JSONHttpRequest" or (
-        "application/json" in accept and "text/html" not in accept)
+        "application/json" in accept and "text/html" not in accept
+    )
 
 
 def _delete_token(paste_id: str, salt: bytes) -> str:
@@ -205,8 +233,12 @@ def _valid_paste(data: dict[str, Any]) -> bool:
     if set(data) != {"v", "adata", "ct", "meta"}:
         return False
     adata, meta = data["adata"], data["meta"]
-    if not (isinstance(adata, list) and len(adata) == 4 and isinstance(adata[0], list)
-            and len(adata[0]) == 8):
+    if not (
+        isinstance(adata, list)
+        and len(adata) == 4
+        and isinstance(adata[0], list)
+        and len(adata[0]) == 8
+    ):
         return False
     iv, salt, iterations, key_bits, tag_bits, algo, mode, compression = adata[0]
     ct = _b64(data["ct"])

@@ -9,35 +9,48 @@ from bot.errors import IdentityError, SlackError
 from bot.identity import People, TtlCache, db_user_for, handle_for, principal_for
 from tests.support import catalogs
 
-DATA = catalogs.catalog_data(identity={
-    "principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
-    "db_user": "{handle}_{level}",
-    "overrides": {"Alice@Example.com": {"handle": "alice2"},
-                  "ops@example.com": {"principal": "arn:aws:iam::{account_id}:user/ops",
-                                      "db_user": "ops_{level}"}}})
+DATA = catalogs.catalog_data(
+    identity={
+        "principal": "arn:aws:iam::{account_id}:role/DatabasesRole_{handle}",
+        "db_user": "{handle}_{level}",
+        "overrides": {
+            "Alice@Example.com": {"handle": "alice2"},
+            "ops@example.com": {
+                "principal": "arn:aws:iam::{account_id}:user/ops",
+                "db_user": "ops_{level}",
+            },
+        },
+    }
+)
 CATALOG = catalogs.make_catalog(DATA)
 LISTED_DOMAINS = catalogs.make_catalog(catalogs.catalog_data())  # email_domains: [example.com]
 ORDERS = CATALOG.databases["orders-prod"]
 
 
-@pytest.mark.parametrize(("email", "handle"), [
-    ("bob@example.com", "bob"),
-    ("Jean-Luc.Picard+db@Example.com", "jean_luc_picard_db"),
-    ("ALICE@example.com", "alice2"),  # override, whatever the case
-    ("o'brien@example.com", "o_brien"),
-])
+@pytest.mark.parametrize(
+    ("email", "handle"),
+    [
+        ("bob@example.com", "bob"),
+        ("Jean-Luc.Picard+db@Example.com", "jean_luc_picard_db"),
+        ("ALICE@example.com", "alice2"),  # override, whatever the case
+        ("o'brien@example.com", "o_brien"),
+    ],
+)
 def test_handle_for(email: str, handle: str) -> None:
     assert handle_for(email, CATALOG) == handle
 
 
 def test_principal_and_db_user_from_templates_and_overrides() -> None:
     bob = Identity("U1", "bob@example.com", "bob", "Bob")
-    assert principal_for(CATALOG, ORDERS, bob, Level.RO) == \
-        f"arn:aws:iam::{catalogs.ACCOUNT}:role/DatabasesRole_bob"
+    assert (
+        principal_for(CATALOG, ORDERS, bob, Level.RO)
+        == f"arn:aws:iam::{catalogs.ACCOUNT}:role/DatabasesRole_bob"
+    )
     assert db_user_for(CATALOG, bob, Level.RW) == "bob_rw"
     ops = Identity("U2", "ops@example.com", "ops", "Ops")
-    assert principal_for(CATALOG, ORDERS, ops, Level.RO) == \
-        f"arn:aws:iam::{catalogs.ACCOUNT}:user/ops"
+    assert (
+        principal_for(CATALOG, ORDERS, ops, Level.RO) == f"arn:aws:iam::{catalogs.ACCOUNT}:user/ops"
+    )
     assert db_user_for(CATALOG, ops, Level.RO) == "ops_ro"
 
 
@@ -54,10 +67,12 @@ class Directory:
         self.users = {
             "U1": SlackUser("U1", "Bob@Example.com", "Bob", False, False),
             "UNOMAIL": SlackUser("UNOMAIL", None, "No Mail", False, False),
-            "UGUEST": SlackUser("UGUEST", "guest@example.com", "Guest", False, False,
-                                is_guest=True),
-            "UCONNECT": SlackUser("UCONNECT", "carl@partner.example", "Carl", False, False,
-                                  is_external=True),
+            "UGUEST": SlackUser(
+                "UGUEST", "guest@example.com", "Guest", False, False, is_guest=True
+            ),
+            "UCONNECT": SlackUser(
+                "UCONNECT", "carl@partner.example", "Carl", False, False, is_external=True
+            ),
             "UAPP": SlackUser("UAPP", "app@example.com", "App", False, False, is_app_user=True),
             "UBOT": SlackUser("UBOT", "bot@example.com", "Bot", True, False),
             "UGONE": SlackUser("UGONE", "gone@example.com", "Gone", False, True),
@@ -89,17 +104,21 @@ async def test_people_resolves_and_caches_identities() -> None:
     assert directory.calls == ["U1"]
 
 
-@pytest.mark.parametrize(("user_id", "code", "words"), [
-    ("UNOMAIL", "no_email", "no email address"),
-    ("UGUEST", "guest", "Guest accounts cannot be mapped"),
-    ("UCONNECT", "external", "another organisation's Slack (Slack Connect)"),
-    ("UAPP", "app_user", "an app's account"),
-    ("UBOT", "bot", "Bots cannot request"),
-    ("UGONE", "deactivated", "deactivated"),
-    ("UVENDOR", "email_domain", "vendor.example is not one I map to AWS roles (example.com)"),
-])
-async def test_people_refuses_whoever_may_not_be_mapped(user_id: str, code: str,
-                                                        words: str) -> None:
+@pytest.mark.parametrize(
+    ("user_id", "code", "words"),
+    [
+        ("UNOMAIL", "no_email", "no email address"),
+        ("UGUEST", "guest", "Guest accounts cannot be mapped"),
+        ("UCONNECT", "external", "another organisation's Slack (Slack Connect)"),
+        ("UAPP", "app_user", "an app's account"),
+        ("UBOT", "bot", "Bots cannot request"),
+        ("UGONE", "deactivated", "deactivated"),
+        ("UVENDOR", "email_domain", "vendor.example is not one I map to AWS roles (example.com)"),
+    ],
+)
+async def test_people_refuses_whoever_may_not_be_mapped(
+    user_id: str, code: str, words: str
+) -> None:
     people = People(Directory(), LISTED_DOMAINS)
     with pytest.raises(IdentityError, match=re.escape(words)) as refused:
         await people.identity(user_id)

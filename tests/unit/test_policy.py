@@ -28,26 +28,35 @@ def _valid(db: str = "orders-prod", level: str = "ro", duration: str = "1h") -> 
 
 
 def test_validate_accepts_a_good_request() -> None:
-    valid = validate(CATALOG, database=" orders-prod ", level="rw", duration="4h",
-                     reason="  fix  ", ticket_url="https://jira.example.com/browse/OPS-1")
+    valid = validate(
+        CATALOG,
+        database=" orders-prod ",
+        level="rw",
+        duration="4h",
+        reason="  fix  ",
+        ticket_url="https://jira.example.com/browse/OPS-1",
+    )
     assert (valid.database.name, valid.level, valid.duration) == ("orders-prod", Level.RW, 4 * H)
     assert valid.reason == "fix" and valid.ticket_url.endswith("OPS-1")
 
 
-@pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"database": "nope"}, "database", ["`nope`", "Known databases: analytics, orders-prod"]),
-    ({"database": "analytics", "level": "rw", "duration": "1h"}, "level", ["offered: ro"]),
-    ({"duration": "3h"}, "duration", ["`3h`", "Allowed: 15m, 1h, 4h, 8h"]),
-    ({"duration": "0m"}, "duration", ["not a duration"]),
-    ({"reason": "   "}, "reason", ["reason is required"]),
-    ({"reason": "r" * 501}, "reason", ["501 characters"]),
-    ({"ticket_url": "javascript:alert(1)"}, "ticket", ["http(s) link"]),
-    ({"database": "<!channel>"}, "database", ["`&lt;!channel&gt;`"]),
-])
-def test_validate_names_the_first_problem(fields: dict[str, str], field: str,
-                                          words: list[str]) -> None:
-    given = {"database": "orders-prod", "level": "ro", "duration": "1h", "reason": "why",
-             **fields}
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"database": "nope"}, "database", ["`nope`", "Known databases: analytics, orders-prod"]),
+        ({"database": "analytics", "level": "rw", "duration": "1h"}, "level", ["offered: ro"]),
+        ({"duration": "3h"}, "duration", ["`3h`", "Allowed: 15m, 1h, 4h, 8h"]),
+        ({"duration": "0m"}, "duration", ["not a duration"]),
+        ({"reason": "   "}, "reason", ["reason is required"]),
+        ({"reason": "r" * 501}, "reason", ["501 characters"]),
+        ({"ticket_url": "javascript:alert(1)"}, "ticket", ["http(s) link"]),
+        ({"database": "<!channel>"}, "database", ["`&lt;!channel&gt;`"]),
+    ],
+)
+def test_validate_names_the_first_problem(
+    fields: dict[str, str], field: str, words: list[str]
+) -> None:
+    given = {"database": "orders-prod", "level": "ro", "duration": "1h", "reason": "why", **fields}
     with pytest.raises(InputError) as caught:
         validate(CATALOG, **given)
     assert caught.value.field == field
@@ -75,8 +84,10 @@ def test_decide_auto_approves_catalog_levels() -> None:
 def test_decide_denies_who_may_not_ask_and_overlong_durations() -> None:
     verdict = decide(_valid(), may_request=False, eligible_approvers=frozenset({"U1"}))
     assert verdict.outcome == Outcome.DENY
-    assert verdict.reason.startswith("Nobody may request access to orders-prod. Ask one of its "
-                                     "approvers (<@U0APPROVER1>, <!subteam^S0DBAS>)")
+    assert verdict.reason.startswith(
+        "Nobody may request access to orders-prod. Ask one of its "
+        "approvers (<@U0APPROVER1>, <!subteam^S0DBAS>)"
+    )
     too_long = ValidRequest(ORDERS, Level.RO, 9 * H, "why", None)
     verdict = decide(too_long, may_request=True, eligible_approvers=frozenset({"U1"}))
     assert verdict.outcome == Outcome.DENY and "longer than the 8h" in verdict.reason
@@ -90,14 +101,13 @@ def test_decide_says_when_no_approver_is_left() -> None:
 
 
 def test_narrowing_may_only_lower() -> None:
-    check_narrowing(ORDERS, requested_level=Level.RW, requested=4 * H, level=Level.RO,
-                    duration=H)
+    check_narrowing(ORDERS, requested_level=Level.RW, requested=4 * H, level=Level.RO, duration=H)
     with pytest.raises(InputError, match="not rw"):
-        check_narrowing(ORDERS, requested_level=Level.RO, requested=H, level=Level.RW,
-                        duration=H)
+        check_narrowing(ORDERS, requested_level=Level.RO, requested=H, level=Level.RW, duration=H)
     with pytest.raises(InputError, match="up to the 1h requested"):
-        check_narrowing(ORDERS, requested_level=Level.RO, requested=H, level=Level.RO,
-                        duration=4 * H)
+        check_narrowing(
+            ORDERS, requested_level=Level.RO, requested=H, level=Level.RO, duration=4 * H
+        )
 
 
 def test_quorum_counts_approvals_and_keeps_the_narrowest() -> None:
