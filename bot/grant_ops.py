@@ -17,7 +17,7 @@ from bot.revoking import Revoked
 from bot.slack.blocks import Block, quoted, when
 from bot.slack.breakglass_blocks import unreviewed_blocks
 from bot.slack.views import deny_modal, extend_modal, narrow_modal, request_modal
-from bot.slack.views_audit import audit_blocks
+from bot.slack.views_audit import COUNTED_AT_MOST, audit_blocks, event_count
 from bot.slack.views_elements import database_options
 from bot.slack.views_home import home_view, my_access, my_access_text
 from bot.store import breakglass_repo as breakglass_store
@@ -199,7 +199,9 @@ class GrantOps:
         databases = [database] if database and admin else None if admin else approves
         async with transaction(self.d.sessions) as session:
             events = await repo.audit_events(session, since=start, databases=databases)
-            total = await repo.count_audit_events(session, since=start, databases=databases)
+            total = await repo.count_audit_events(
+                session, since=start, databases=databases, at_most=COUNTED_AT_MOST
+            )
             # Break-glass nobody reviewed yet comes first, whatever its age.
             unreviewed = await breakglass_store.unreviewed(session, databases=databases)
         scope = (
@@ -209,7 +211,8 @@ class GrantOps:
         waiting = f", {len(unreviewed)} unreviewed break-glass" if unreviewed else ""
         return (
             unreviewed_blocks(unreviewed) + audit_blocks(events, scope=scope, total=total),
-            f"Audit trail {scope}: {len(events)} of {total} event(s){waiting}",
+            f"Audit trail {scope}: {len(events)} of "
+            f"{event_count(total, capped=total >= COUNTED_AT_MOST)} event(s){waiting}",
         )
 
     async def home(self, actor_id: str) -> dict[str, Any]:

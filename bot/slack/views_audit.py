@@ -5,6 +5,13 @@ from collections.abc import Sequence
 from bot.slack.blocks import Block, context, escape, section
 from bot.store.models import AuditEvent
 
+COUNTED_AT_MOST = 10_000  # the audit view counts events up to this many
+
+
+def event_count(count: int, *, capped: bool) -> str:
+    """A count of events as people read it: `10,000+` when counting stopped there."""
+    return f"{count:,}+" if capped else f"{count:,}"
+
 
 def _audit_detail(event: AuditEvent) -> str:
     """What an audit line adds from its details: statements logged, the role made or deleted."""
@@ -45,7 +52,8 @@ def audit_blocks(
         narrow = escape("`/db-access audit <database> <since>`")
         blocks.append(
             context(
-                f"…and {left} older event(s). Narrow it with {narrow}, or "
+                f"…and {event_count(left, capped=total >= COUNTED_AT_MOST)} older event(s). "
+                f"Narrow it with {narrow}, or "
                 "export everything with `db-access-bot audit --csv`."
             )
         )
