@@ -10,6 +10,8 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 
+from botocore.exceptions import InvalidConfigError
+
 from bot.catalog.identity_templates import catalog_warnings
 from bot.catalog.model import Catalog, load_catalog
 from bot.cli_parser import parser
@@ -231,6 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except DbAccessError as exc:
         print(f"db-access-bot {args.command}: {exc.user_message}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except InvalidConfigError as exc:
+        # botocore refuses its own settings (e.g. AWS_CA_BUNDLE set but empty) before any call.
+        print(
+            f"db-access-bot {args.command}: AWS configuration: {_scrubbed(str(exc))} "
+            "Fix or unset the AWS_* variable it names.",
+            file=sys.stderr,
+        )
         return EXIT_PROBLEMS
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; say nothing more on the closed pipe.

@@ -136,3 +136,27 @@ def test_check_online_reports_a_store_without_schema(
     assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
     [store] = [line for line in result.stdout.splitlines() if "state store" in line]
     assert store.startswith("✗ state store: ") and "db-access-bot migrate" in store
+
+
+def test_check_online_names_an_empty_aws_ca_bundle_instead_of_calling_it_a_bug(
+    tmp_path: Path,
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    result = cli(
+        "check",
+        "--online",
+        cwd=tmp_path,
+        DB_ACCESS_CATALOG=str(EXAMPLE),
+        SLACK_API_URL=dead + "/api/",
+        AWS_CA_BUNDLE="",
+        AWS_REGION="eu-west-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_MAX_ATTEMPTS="1",
+        **{**GOOD_ENV, "PRIVATEBIN_URL": dead},
+    )
+    # The catalog's warnings come first on stderr; the problem is the last line.
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert "AWS configuration" in line and "AWS_CA_BUNDLE" in line and "unset" in line
+    assert "a bug" not in line
