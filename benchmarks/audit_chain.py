@@ -40,12 +40,12 @@ NOTES = [
 
 
 async def chained(session: AsyncSession, n: int) -> None:
-    """Two audit rows through repo.add_audit: sealed into the chain at commit."""
-    from bot.store import repo
+    """Two audit rows through audit_repo.add_audit: sealed into the chain at commit."""
+    from bot.store import audit_repo
 
     now = datetime.now(UTC)
     for step in ("bench.one", "bench.two"):
-        await repo.add_audit(
+        await audit_repo.add_audit(
             session, at=now, actor="U0BENCH", action=step, details={"n": n, "reason": "benchmark"}
         )
 

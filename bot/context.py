@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.catalog.model import Catalog
 from bot.identity import People
 from bot.ops.metrics import Metrics
-from bot.store import repo
+from bot.store import audit_repo
 from providers.base import (
     DatabaseAdmin,
     IamGrants,
@@ -67,7 +67,7 @@ class Deps:
         **details: Any,
     ) -> None:
         """Append an audit row and emit the same event as a JSON log line."""
-        await repo.add_audit(
+        await audit_repo.add_audit(
             session,
             at=self.clock(),
             actor=actor,

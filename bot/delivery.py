@@ -12,7 +12,8 @@ from bot.failpoints import boundary, reach
 from bot.login_proof import Proof, proof_note, prove_login
 from bot.paste import paste_text
 from bot.provisioning import database_of, target_of
-from bot.slack.blocks import Block, command_dm, link_dm, link_failed_dm
+from bot.slack.blocks import Block
+from bot.slack.grant_dms import command_dm, link_dm, link_failed_dm
 from bot.steps import earlier_messages_sent
 from bot.store import repo
 from bot.store import steps_repo as step_store

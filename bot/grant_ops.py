@@ -20,8 +20,8 @@ from bot.slack.views import deny_modal, extend_modal, narrow_modal, request_moda
 from bot.slack.views_audit import COUNTED_AT_MOST, audit_blocks, event_count
 from bot.slack.views_elements import database_options
 from bot.slack.views_home import home_view, my_access, my_access_text
+from bot.store import audit_repo, repo
 from bot.store import breakglass_repo as breakglass_store
-from bot.store import repo
 from bot.store import steps_repo as step_store
 from bot.store.models import Grant
 from bot.store.transactions import transaction
@@ -198,8 +198,8 @@ class GrantOps:
         # An approver sees the history of the databases they approve, not all of it.
         databases = [database] if database and admin else None if admin else approves
         async with transaction(self.d.sessions) as session:
-            events = await repo.audit_events(session, since=start, databases=databases)
-            total = await repo.count_audit_events(
+            events = await audit_repo.audit_events(session, since=start, databases=databases)
+            total = await audit_repo.count_audit_events(
                 session, since=start, databases=databases, at_most=COUNTED_AT_MOST
             )
             # Break-glass nobody reviewed yet comes first, whatever its age.

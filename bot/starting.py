@@ -11,7 +11,7 @@ from bot.failpoints import boundary, reach
 from bot.revoking import Revoker
 from bot.slack.blocks import escape, when
 from bot.steps import Busy
-from bot.store import repo
+from bot.store import leases, repo
 from bot.store import steps_repo as step_store
 from bot.store.models import Grant, Step
 from bot.store.transactions import transaction
@@ -69,7 +69,7 @@ class Starting:
             await step_store.retry_later(
                 session, step=step, at=grant.starts_at, error="claimed before its start"
             )
-            await repo.release_grant(
+            await leases.release_grant(
                 session, grant_id=grant.id, owner=step_store.holder(self._d.owner, step.key)
             )
 

@@ -11,7 +11,7 @@ from bot.effects import Effects
 from bot.lifecycle import Lifecycle
 from bot.slack.blocks import section
 from bot.slack.breakglass_blocks import breakglass_alert, breakglass_card_text
-from bot.store import repo
+from bot.store import leases
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction
 
@@ -34,7 +34,7 @@ class OverdueReviews:
         while True:
             now = self._d.clock()
             async with transaction(self._d.sessions) as session:
-                requests = await repo.claim_requests(
+                requests = await leases.claim_requests(
                     session,
                     where=[
                         AccessRequest.rule == ApprovalRule.BREAKGLASS,

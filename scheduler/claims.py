@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import GrantStatus, RequestStatus
-from bot.store import repo
+from bot.store import leases
 from bot.store.models import AccessRequest, Grant
 
 
@@ -26,7 +26,7 @@ async def due_revocations(
             or_(Grant.next_attempt_at.is_(None), Grant.next_attempt_at <= now),
         ),
     )
-    return await repo.claim_grants(
+    return await leases.claim_grants(
         session, where=[due], owner=owner, now=now, lease=lease, limit=limit
     )
 
@@ -41,7 +41,7 @@ async def expiring(
     limit: int,
 ) -> list[Grant]:
     """Active grants ending within `within` whose holder was not warned yet."""
-    return await repo.claim_grants(
+    return await leases.claim_grants(
         session,
         where=[
             Grant.status == GrantStatus.ACTIVE,
@@ -66,7 +66,7 @@ async def unused_to_notify(
     limit: int,
 ) -> list[Grant]:
     """Standing grants idle for `idle` whose holder was not told since they were last used."""
-    return await repo.claim_grants(
+    return await leases.claim_grants(
         session,
         where=[
             Grant.status == GrantStatus.ACTIVE,
@@ -93,7 +93,7 @@ async def unused_to_revoke(
     limit: int,
 ) -> list[Grant]:
     """Standing grants idle for `idle` whose holder was told at least `notice` ago."""
-    return await repo.claim_grants(
+    return await leases.claim_grants(
         session,
         where=[
             Grant.status == GrantStatus.ACTIVE,
@@ -120,7 +120,7 @@ async def requests_to_remind(
     limit: int,
 ) -> list[AccessRequest]:
     """Pending requests that have waited `waited` without a reminder and are still open."""
-    return await repo.claim_requests(
+    return await leases.claim_requests(
         session,
         where=[
             AccessRequest.status == RequestStatus.PENDING,
@@ -139,7 +139,7 @@ async def requests_to_expire(
     session: AsyncSession, *, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> list[AccessRequest]:
     """Pending requests past their approval timeout."""
-    return await repo.claim_requests(
+    return await leases.claim_requests(
         session,
         where=[AccessRequest.status == RequestStatus.PENDING, AccessRequest.expires_at <= now],
         owner=owner,

@@ -9,7 +9,7 @@ from bot.context import Deps
 from bot.durations import humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
-from bot.slack.blocks import expiry_warning_dm
+from bot.slack.grant_dms import expiry_warning_dm
 from bot.store.models import Grant
 from bot.store.transactions import transaction
 from scheduler import claims

@@ -12,7 +12,7 @@ from bot.durations import format_duration, humanize
 from bot.effects import Effects
 from bot.lifecycle import Lifecycle
 from bot.slack.blocks import section, when
-from bot.store import repo
+from bot.store import leases, repo
 from bot.store.models import AccessRequest
 from bot.store.transactions import transaction
 from scheduler import claims
@@ -121,7 +121,7 @@ class PendingRequests:
                 claim_until=None,
             )
             if not won:
-                await repo.release_request(session, request_id=request.id, owner=self._d.owner)
+                await leases.release_request(session, request_id=request.id, owner=self._d.owner)
                 return False
             timeout = humanize(request.expires_at - request.created_at)  # "2d 30m", not minutes
             await self._d.audit(

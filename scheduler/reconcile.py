@@ -18,7 +18,7 @@ from bot.errors import DbAccessError
 from bot.lifecycle import Lifecycle
 from bot.provisioning import target_of
 from bot.revoking import LEASE
-from bot.store import repo
+from bot.store import leases, repo
 from bot.store.locks import exclusive
 from bot.store.models import Grant
 from bot.store.transactions import transaction
@@ -209,7 +209,7 @@ class Reconciler:
         """Re-attach a live grant's missing policy, holding its lease so no sweep interferes."""
         now = self._d.clock()
         async with transaction(self._d.sessions) as session:
-            claimed = await repo.claim_grants(
+            claimed = await leases.claim_grants(
                 session,
                 where=[Grant.id == grant_id, Grant.status == GrantStatus.ACTIVE],
                 owner=self._d.owner,
@@ -248,7 +248,7 @@ class Reconciler:
 
     async def _release(self, grant: Grant) -> None:
         async with transaction(self._d.sessions) as session:
-            await repo.release_grant(session, grant_id=grant.id, owner=self._d.owner)
+            await leases.release_grant(session, grant_id=grant.id, owner=self._d.owner)
 
 
 def _live(grant: Grant, now: datetime) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from bot.context import utcnow
 from bot.durations import parse_duration
 from bot.errors import InputError
-from bot.store import repo
+from bot.store import audit_repo
 from bot.store.access import failure, require_ready
 from bot.store.engine import make_engine, make_sessions
 
@@ -45,10 +45,12 @@ async def export_csv(
     try:
         async with make_sessions(engine)() as session:
             if database is not None:
-                _require_known(database, await repo.audited_databases(session) | set(also_known))
+                _require_known(
+                    database, await audit_repo.audited_databases(session) | set(also_known)
+                )
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(COLUMNS)
-            async for event in repo.stream_audit(session, since=since, database=database):
+            async for event in audit_repo.stream_audit(session, since=since, database=database):
                 writer.writerow(
                     [
                         event.id,

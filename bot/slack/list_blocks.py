@@ -12,11 +12,11 @@ from bot.slack.blocks import (
     actions,
     button,
     escape,
-    grant_buttons,
     section,
     when,
     withdraw_button,
 )
+from bot.slack.grant_dms import grant_buttons
 from bot.store.models import AccessRequest, Grant
 
 

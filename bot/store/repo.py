@@ -1,15 +1,14 @@
 """State-store queries, keyword-only; callers own the session and the transaction."""
 
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import DecisionKind, GrantStatus, RequestStatus
-from bot.store.audit_chain import queue
-from bot.store.models import AccessRequest, ApprovalDecision, AuditEvent, Grant, TokenIssue
+from bot.store.models import AccessRequest, ApprovalDecision, Grant, TokenIssue
 
 LIVE_GRANT = (GrantStatus.GRANTING, GrantStatus.ACTIVE, GrantStatus.REVOKING)
 
@@ -140,85 +139,6 @@ async def other_live_grants(session: AsyncSession, *, grant: Grant, now: datetim
     )
 
 
-async def add_audit(
-    session: AsyncSession,
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    database: str | None = None,
-    request_id: str | None = None,
-    grant_id: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Append an audit event; it is chained and inserted when the transaction commits."""
-    queue(
-        session.sync_session,
-        AuditEvent(
-            at=at,
-            actor=actor,
-            action=action,
-            database=database,
-            request_id=request_id,
-            grant_id=grant_id,
-            details=details or {},
-        ),
-    )
-
-
-def _audit_query(query: Any, *, since: datetime, databases: Sequence[str] | None) -> Any:
-    query = query.where(AuditEvent.at >= since)
-    if databases is not None:
-        query = query.where(AuditEvent.database.in_(list(databases)))
-    return query
-
-
-async def audit_events(
-    session: AsyncSession,
-    *,
-    since: datetime,
-    databases: Sequence[str] | None = None,
-    limit: int = 30,
-) -> list[AuditEvent]:
-    """The most recent audit events since a time (of some databases only), newest first."""
-    query = _audit_query(select(AuditEvent), since=since, databases=databases)
-    return list(await session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
-
-
-async def count_audit_events(
-    session: AsyncSession,
-    *,
-    since: datetime,
-    databases: Sequence[str] | None = None,
-    at_most: int,
-) -> int:
-    """How many audit events audit_events would find without its limit, counted up to at_most."""
-    # Counting a million rows takes seconds; past at_most the exact figure tells nobody more.
-    matching = _audit_query(select(AuditEvent.id), since=since, databases=databases)
-    counted = select(func.count()).select_from(matching.limit(at_most).subquery())
-    return int(await session.scalar(counted) or 0)
-
-
-async def stream_audit(
-    session: AsyncSession, *, since: datetime | None = None, database: str | None = None
-) -> AsyncIterator[AuditEvent]:
-    """Every matching audit event oldest first, fetched in chunks (never all in memory)."""
-    query = select(AuditEvent).order_by(AuditEvent.id)
-    if since is not None:
-        query = query.where(AuditEvent.at >= since)
-    if database is not None:
-        query = query.where(AuditEvent.database == database)
-    result = await session.stream_scalars(query.execution_options(yield_per=500))
-    async for event in result:
-        yield event
-
-
-async def audited_databases(session: AsyncSession) -> set[str]:
-    """Every database the audit trail has an event of."""
-    query = select(AuditEvent.database).where(AuditEvent.database.is_not(None)).distinct()
-    return {name for name in (await session.scalars(query)) if name}
-
-
 async def add_token_issue(
     session: AsyncSession, *, grant_id: str, at: datetime, actor: str, kind: str, delivered: bool
 ) -> None:
@@ -228,79 +148,11 @@ async def add_token_issue(
     )
 
 
-async def claim_grants(
-    session: AsyncSession,
-    *,
-    where: Sequence[Any],
-    owner: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-) -> list[Grant]:
-    """Lock matching unclaimed grants (SKIP LOCKED) and lease them to owner."""
-    rows = list(
-        await session.scalars(
-            select(Grant)
-            .where(*where, or_(Grant.claim_until.is_(None), Grant.claim_until < now))
-            .order_by(Grant.expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    for grant in rows:
-        grant.claimed_by, grant.claim_until = owner, now + lease
-    return rows
-
-
-async def claim_requests(
-    session: AsyncSession,
-    *,
-    where: Sequence[Any],
-    owner: str,
-    now: datetime,
-    lease: timedelta,
-    limit: int,
-) -> list[AccessRequest]:
-    """Lock matching unclaimed requests (SKIP LOCKED) and lease them to owner."""
-    rows = list(
-        await session.scalars(
-            select(AccessRequest)
-            .where(
-                *where, or_(AccessRequest.claim_until.is_(None), AccessRequest.claim_until < now)
-            )
-            .order_by(AccessRequest.expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    for request in rows:
-        request.claimed_by, request.claim_until = owner, now + lease
-    return rows
-
-
 async def count_grants(session: AsyncSession, *, status: str) -> int:
     """How many grants are in a status."""
     return (
         await session.scalar(select(func.count()).select_from(Grant).where(Grant.status == status))
         or 0
-    )
-
-
-async def release_grant(session: AsyncSession, *, grant_id: str, owner: str) -> None:
-    """Give up owner's lease on a grant (a lease held by someone else is left alone)."""
-    await session.execute(
-        update(Grant)
-        .where(Grant.id == grant_id, Grant.claimed_by == owner)
-        .values(claimed_by=None, claim_until=None)
-    )
-
-
-async def release_request(session: AsyncSession, *, request_id: str, owner: str) -> None:
-    """Give up owner's lease on a request (a lease held by someone else is left alone)."""
-    await session.execute(
-        update(AccessRequest)
-        .where(AccessRequest.id == request_id, AccessRequest.claimed_by == owner)
-        .values(claimed_by=None, claim_until=None)
     )
 
 

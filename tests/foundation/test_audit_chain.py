@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bot.ops.audit_verify import verify_url
-from bot.store import repo
+from bot.store import audit_repo
 from bot.store.engine import make_engine, make_sessions, upgrade_async
 from tests.foundation.test_cli import cli
 from tests.support.fixtures_postgres import fresh_database
@@ -42,7 +42,7 @@ async def write_events(url: str, count: int, *, actor: str = "U0DEV1") -> None:
     try:
         for n in range(count):
             async with sessions() as session, session.begin():
-                await repo.add_audit(
+                await audit_repo.add_audit(
                     session,
                     at=T0 + timedelta(seconds=n),
                     actor=actor,
@@ -142,7 +142,9 @@ async def test_a_rolled_back_transaction_leaves_no_audit_row(store: str) -> None
     try:
         with pytest.raises(RuntimeError):
             async with sessions() as session, session.begin():
-                await repo.add_audit(session, at=T0, actor="U0DEV1", action="request.submitted")
+                await audit_repo.add_audit(
+                    session, at=T0, actor="U0DEV1", action="request.submitted"
+                )
                 raise RuntimeError("the workflow failed after auditing")
     finally:
         await engine.dispose()

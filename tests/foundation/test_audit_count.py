@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from bot.slack.views_audit import COUNTED_AT_MOST, audit_blocks, event_count
-from bot.store import repo
+from bot.store import audit_repo
 from bot.store.engine import make_engine, make_sessions, upgrade_async
 from bot.store.models import AuditEvent
 from tests.foundation.test_audit_chain import T0, write_events
@@ -14,7 +14,7 @@ async def count(url: str, *, at_most: int, database: str | None = None) -> int:
     try:
         async with make_sessions(engine)() as session:
             databases = [database] if database else None
-            return await repo.count_audit_events(
+            return await audit_repo.count_audit_events(
                 session, since=T0, databases=databases, at_most=at_most
             )
     finally:

@@ -200,14 +200,14 @@ AuditRow = tuple[timedelta, str, str, str, dict[str, Any]]
 
 async def _audit_rows(url: str, rows: list[AuditRow]) -> None:
     """Audit rows written the way the bot writes them (chained), each some time ago."""
-    from bot.store import repo
+    from bot.store import audit_repo
     from bot.store.engine import make_engine, make_sessions
 
     engine = make_engine(url)
     try:
         async with make_sessions(engine)() as session, session.begin():
             for ago, actor, action, database, details in rows:
-                await repo.add_audit(
+                await audit_repo.add_audit(
                     session,
                     at=datetime.now(UTC) - ago,
                     actor=actor,

@@ -7,7 +7,7 @@ from sqlalchemy import insert
 
 from bot.domain import GrantStatus, RequestKind, RequestStatus
 from bot.ids import new_id
-from bot.store import repo
+from bot.store import audit_repo
 from bot.store.engine import make_engine
 from bot.store.models import AccessRequest, Grant
 from providers.aws_policy import grant_policy, policy_json, policy_name
@@ -181,7 +181,7 @@ async def add_rows(
         if active:
             await session.execute(insert(Grant), active)
         for i in range(events):  # the bot's own path, so the rows join the audit hash chain
-            await repo.add_audit(
+            await audit_repo.add_audit(
                 session,
                 at=now - timedelta(seconds=i),
                 actor=user_id,
