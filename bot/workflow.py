@@ -6,7 +6,6 @@ Decisions on them (approve, deny) are in workflow_decisions.py; Workflow has bot
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -29,9 +28,9 @@ from bot.lifecycle import Lifecycle
 from bot.oncall import requester_on_call
 from bot.part_quotas import apply_quotas, quota_guards
 from bot.policy import Outcome, ValidRequest, Verdict, decide
-from bot.start_times import pending_until
+from bot.request_rows import new_request_row
 from bot.store import repo
-from bot.store.models import AccessRequest, Grant
+from bot.store.models import AccessRequest
 from bot.store.transactions import transaction
 from bot.withdrawing import Withdrawals
 from bot.workflow_decisions import Decisions
@@ -186,7 +185,9 @@ class Workflow(Decisions):
             for n, (valid, verdict, active) in enumerate(
                 zip(ask.parts, verdicts, actives, strict=True), 1
             ):
-                request = self._new_request(identity, valid, verdict, active, now)
+                request = new_request_row(
+                    identity, valid, verdict, active, now, timeout=self.d.catalog.approval_timeout
+                )
                 if bundle:
                     request.id, request.bundle_id = f"{bundle}-{n}", bundle
                 request.filed_by = filer if filer != identity.user_id else None
@@ -226,48 +227,6 @@ class Workflow(Decisions):
                     f"{who} a pending request `{pending.id}` for "
                     f"{level} on {database}; wait for its decision."
                 )
-
-    def _new_request(
-        self,
-        identity: Identity,
-        valid: ValidRequest,
-        verdict: Verdict,
-        active: Grant | None,
-        now: datetime,
-    ) -> AccessRequest:
-        db, seconds = valid.database, int(valid.duration.total_seconds())
-        request = AccessRequest(
-            id=new_id("r"),
-            kind=RequestKind.EXTENSION if active else RequestKind.NEW,
-            status=RS.PENDING,
-            requester_id=identity.user_id,
-            requester_email=identity.email,
-            handle=identity.handle,
-            database=db.name,
-            level=valid.level.value,
-            duration_s=seconds,
-            reason=valid.reason,
-            ticket_url=valid.ticket_url,
-            extends_grant_id=active.id if active else None,
-            approvals_required=max(verdict.approvals, 1),
-            approvals_channel=db.approvals_channel,
-            version=0,
-            created_at=now,
-            starts_at=valid.starts_at,
-            expires_at=pending_until(
-                now=now,
-                starts_at=valid.starts_at,
-                timeout=self.d.catalog.approval_timeout,
-                duration=valid.duration,
-            ),
-        )
-        if verdict.outcome == Outcome.DENY:
-            request.status, request.deny_reason, request.decided_at = RS.DENIED, verdict.reason, now
-        elif verdict.outcome == Outcome.AUTO_APPROVE:
-            request.status, request.decided_at, request.decided_by = RS.APPROVED, now, "auto"
-            request.granted_level, request.granted_duration_s = valid.level.value, seconds
-            request.rule, request.rule_note = verdict.rule, verdict.note or None
-        return request
 
     async def _consequences(
         self, session: AsyncSession, fx: Effects, request: AccessRequest, verdict: Verdict
