@@ -23,6 +23,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from demo_aws import (  # noqa: E402
+    ROLE,
+    create_boundary,
+    policy_names,
+    role_state,
+    with_role_provisioning,
+)
+
+START_IN = timedelta(seconds=12)  # long enough to approve ahead, short enough to wait for
+LINK = re.compile(r"https?://[^\s>|\"]+/\?[0-9a-f]{16}#-[1-9A-HJ-NP-Za-km-z]+")
+
 from bot.slack.actions import ActionId  # noqa: E402
 from tests.support import aws_seed, catalogs  # noqa: E402
 from tests.support.bot_process import BotProcess  # noqa: E402
@@ -31,63 +42,6 @@ from tests.support.moto_server import start_moto  # noqa: E402
 from tests.support.pbin_reader import pbincli_read  # noqa: E402
 from tests.support.ports import free_port, wait_for_port  # noqa: E402
 from tests.support.slack_emulator import SlackEmulator  # noqa: E402
-
-ROLE = "arn:aws:iam::123456789012:role/db-access/DatabasesRole_alice_smith"
-START_IN = timedelta(seconds=12)  # long enough to approve ahead, short enough to wait for
-LINK = re.compile(r"https?://[^\s>|\"]+/\?[0-9a-f]{16}#-[1-9A-HJ-NP-Za-km-z]+")
-
-
-def policy_names() -> list[str]:
-    """The inline policy names on alice's role (names only: no race with a delete)."""
-    iam = aws_seed.client("iam")
-    return iam.list_role_policies(RoleName=ROLE.rsplit("/", 1)[1])["PolicyNames"]
-
-
-# --- part: a role created on first use (identity.provision) ----------------------------------
-
-BOUNDARY = "arn:aws:iam::123456789012:policy/db-access-boundary"
-
-
-def with_role_provisioning(data: dict) -> dict:
-    """The demo catalog, with the bot creating each person's role on first use."""
-    data["identity"]["principal"] = (
-        "arn:aws:iam::{account_id}:role/db-access/DatabasesRole_{handle}"
-    )
-    data["identity"]["provision"] = {
-        "permissions_boundary": "arn:aws:iam::{account_id}:policy/db-access-boundary",
-        "tags": {"team": "demo"},
-    }
-    return data
-
-
-def create_boundary() -> None:
-    """The permissions boundary an admin creates once (db-access-bot iam-policy --boundary)."""
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "rds-db:connect", "Resource": "*"}],
-    }
-    aws_seed.client("iam").create_policy(
-        PolicyName=BOUNDARY.rsplit("/", 1)[1], PolicyDocument=json.dumps(document)
-    )
-
-
-def role_state() -> str:
-    """Alice's role as IAM has it: missing, or its path, boundary, tags and trusted principals."""
-    iam = aws_seed.client("iam")
-    try:
-        role = iam.get_role(RoleName=ROLE.rsplit("/", 1)[1])["Role"]
-    except iam.exceptions.NoSuchEntityException:
-        return f"IAM has no role {ROLE} yet"
-    trusted = [s["Principal"]["AWS"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
-    tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-    return (
-        f"the bot created {role['Arn']} on first use:\n"
-        f"   boundary {role['PermissionsBoundary']['PermissionsBoundaryArn']}\n"
-        f"   tags {json.dumps(tags)}\n   trusts {json.dumps(trusted)}"
-    )
-
-
-# --- the conversation ---------------------------------------------------------------------
 
 
 def say(text: str) -> None:
