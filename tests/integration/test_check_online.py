@@ -1,7 +1,5 @@
 """`check --online` probes Slack, AWS, the admin connections and PrivateBin, one line each."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.ops.online_check import run_online_checks
@@ -9,17 +7,10 @@ from providers.privatebin import PrivateBinShare
 from tests.integration.real_parts import real_setup
 from tests.support import aws_seed
 from tests.support.fixtures_privatebin import PrivateBinProcess
-from tests.support.online_check_setup import settings_for, slack_with_people
+from tests.support.online_check_setup import settings_for
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 from tests.support.slack_emulator import SlackEmulator
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[SlackEmulator]:
-    """A Slack emulator that knows the test people."""
-    async with slack_with_people() as emulator:
-        yield emulator
 
 
 async def test_all_probes_pass_on_a_healthy_setup(

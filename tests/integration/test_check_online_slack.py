@@ -1,7 +1,5 @@
 """`check --online` on Slack: each approvals channel problem and a refused token say what to do."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.config import Settings
@@ -12,17 +10,10 @@ from tests.integration.real_parts import real_setup
 from tests.support import aws_seed, catalogs
 from tests.support.fixtures_privatebin import PrivateBinProcess
 from tests.support.harness import PEOPLE
-from tests.support.online_check_setup import settings_for, slack_with_people
+from tests.support.online_check_setup import settings_for
 from tests.support.ports import free_port
 from tests.support.postgres_server import PostgresServer
 from tests.support.slack_emulator import SlackEmulator
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[SlackEmulator]:
-    """A Slack emulator that knows the test people."""
-    async with slack_with_people() as emulator:
-        yield emulator
 
 
 async def test_an_approvals_channel_without_the_bot_is_named_with_the_invite(
